@@ -1,0 +1,48 @@
+"""gradlab: a deep-learning library on NumPy with PyTorch's interface.
+
+>>> import gradlab
+>>> x = gradlab.tensor([2.0], requires_grad=True)
+>>> (x ** 3).sum().backward()
+>>> x.grad.tolist()
+[12.0]
+"""
+from gradlab.tensor import Tensor  # noqa: I001  (must come first: the autograd modules need it)
+from gradlab import backend
+from gradlab.autograd import Function, GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from gradlab.backend import Generator, get_default_dtype, manual_seed, set_default_dtype
+from gradlab.creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
+    rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from gradlab.functions import (
+    abs, argmax, argmin, cat, chunk, clamp, cos, exp, flatten, log, logsumexp, matmul, max, maximum, mean, min,
+    minimum, permute, reshape, sigmoid, sin, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
+    where,
+)
+from gradlab import nn
+
+float16 = backend.float16
+float32 = backend.float32
+float64 = backend.float64
+int8 = backend.int8
+int16 = backend.int16
+int32 = backend.int32
+int64 = backend.int64
+uint8 = backend.uint8
+bool = backend.bool_  # noqa: A001  (torch.bool)
+float = float32  # noqa: A001
+double = float64
+long = int64
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "GradcheckError", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn",
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
+    "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
+    "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "permute", "reshape", "sigmoid", "sin", "split", "sqrt",
+    "squeeze", "stack", "std", "sum", "tanh", "transpose", "unsqueeze", "var", "where", "float16", "float32", "float64",
+    "int8", "int16", "int32", "int64", "uint8", "bool", "float", "double", "long", "__version__",
+]

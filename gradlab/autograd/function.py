@@ -1,0 +1,131 @@
+"""``Function`` (an op's forward and backward side by side) and ``Context`` (a node of the graph)."""
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.autograd.grad_mode import _enabled
+
+__all__ = ["Function", "Context"]
+
+# The Tensor class, filled in by gradlab.tensor once it is defined (the two modules need each other).
+Tensor: Any = None
+
+
+class Context:
+    """What one op call remembers for backward; also the graph node of the op's output.
+
+    ``next`` holds, per forward argument, the node to send its gradient to: a ``Context`` for a
+    computed tensor, the ``Tensor`` itself for a leaf that requires grad, or None.
+    """
+
+    __slots__ = ("fn", "next", "needs_input_grad", "_saved", "_checks", "hooks", "freed", "__dict__")
+
+    def __init__(self) -> None:
+        self._saved: tuple = ()
+        self._checks: tuple = ()
+        self.hooks: list | None = None
+        self.freed = False
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward; an in-place change of an input or output saved here is detected."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self.freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or to use saved values after they were "
+                "freed). Saved intermediate values are freed after .backward(); pass retain_graph=True the first "
+                "time if you need to backward through the graph again."
+            )
+        for vc, version, shape in self._checks:
+            if vc[0] != version:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: a tensor of shape {shape} saved by {self.fn.__name__} is at version "
+                    f"{vc[0]}; expected version {version} instead."
+                )
+        return self._saved
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+    def free(self) -> None:
+        self._saved = ()
+        self._checks = ()
+        self.next = ()
+        self.freed = True
+        self.__dict__.clear()
+
+
+class Function:
+    """Base of every differentiable op: subclass it with static ``forward`` and ``backward``.
+
+    Tensor arguments reach ``forward`` as arrays; ``backward(ctx, grad)`` returns one gradient (array
+    or None) per forward argument.
+
+    >>> import numpy as np, gradlab
+    >>> class Square(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 2 * x * grad
+    >>> t = gradlab.tensor([3.0], requires_grad=True)
+    >>> Square.apply(t).sum().backward()
+    >>> t.grad.tolist()
+    [6.0]
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        raw = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                r = a.requires_grad
+                needs.append(r)
+                record = record or r
+            else:
+                raw.append(a)
+                needs.append(False)
+        record = record and _enabled[0]
+        ctx = Context()
+        ctx.needs_input_grad = tuple(needs)
+        out = cls.forward(ctx, *raw, **kwargs)
+        t = Tensor._make(out, record)
+        if record:
+            ctx.fn = cls
+            ctx.next = tuple(
+                ((a.grad_fn or a) if n else None) for a, n in zip(args, needs)
+            )
+            t.grad_fn = ctx
+            if ctx._saved:
+                checks = []
+                for s in ctx._saved:
+                    if s is out:
+                        checks.append((t._vc, t._vc[0], out.shape))
+                        continue
+                    for a in args:
+                        if isinstance(a, Tensor) and a.data is s:
+                            checks.append((a._vc, a._vc[0], s.shape))
+                            break
+                ctx._checks = tuple(checks)
+        return t

@@ -1,0 +1,152 @@
+"""Tensor factories (``tensor``, ``zeros``, ``randn``, ...) with PyTorch signatures."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradlab import backend
+from gradlab.tensor import Tensor, as_array
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn",
+    "rand", "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like",
+    "rand_like", "randint_like",
+]
+
+
+def _size(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _out(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._make(arr, False)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (Python floats become float32, float64 arrays stay float64).
+
+    >>> tensor([1.0, 2.0]).dtype
+    dtype('float32')
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or Tensor when no conversion is needed."""
+    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
+    return Tensor._make(as_array(data, dtype, copy=False), False)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``arr``."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    return Tensor._make(as_array(arr, copy=False), False)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else None
+    return _out(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, dtype=_float_dtype(dtype)),
+                requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _out(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive); int64 for integer arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = np.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else None
+    return _out(np.arange(start, end, step, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _out(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Standard normal samples from ``generator`` (or the default generator, see ``manual_seed``)."""
+    d = _float_dtype(dtype)
+    return _out(backend.rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
+                .astype(d, copy=False), requires_grad)
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    d = _float_dtype(dtype)
+    return _out(backend.rng(generator).random(_size(size), dtype=d if d != np.float16 else np.float32)
+                .astype(d, copy=False), requires_grad)
+
+
+def normal(mean: float, std: float, size: Any, generator: Any = None, dtype: Any = None) -> Tensor:
+    return _out(backend.rng(generator).normal(mean, std, tuple(size)).astype(_float_dtype(dtype)), False)
+
+
+def randint(low: int, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None) -> Tensor:
+    """Integers in [low, high); ``randint(high, size)`` as PyTorch."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint() missing the 'size' argument")
+    return _out(backend.rng(generator).integers(low, high, size=tuple(size)).astype(dtype or np.int64), False)
+
+
+def randperm(n: int, generator: Any = None, dtype: Any = None) -> Tensor:
+    return _out(backend.rng(generator).permutation(n).astype(dtype or np.int64), False)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _out(np.zeros(t.shape, dtype=dtype or t.dtype), requires_grad)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _out(np.ones(t.shape, dtype=dtype or t.dtype), requires_grad)
+
+
+def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _out(np.empty(t.shape, dtype=dtype or t.dtype), requires_grad)
+
+
+def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _out(np.full(t.shape, fill_value, dtype=dtype or t.dtype), requires_grad)
+
+
+def randn_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False) -> Tensor:
+    return randn(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)
+
+
+def rand_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False) -> Tensor:
+    return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)
+
+
+def randint_like(t: Any, low: int, high: Any = None, dtype: Any = None, generator: Any = None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, generator=generator, dtype=dtype or t.dtype)

@@ -1,0 +1,471 @@
+"""Elementwise ops with NumPy broadcasting; backward reduces gradients back to each input's shape."""
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.autograd.function import Context, Function
+from gradlab.backend import xp
+
+__all__ = [
+    "unbroadcast", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Sin", "Cos", "Tanh",
+    "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU", "Clamp", "Maximum", "Minimum", "Where",
+    "Cast", "Clone", "where", "stable_sigmoid",
+]
+
+
+def unbroadcast(grad: Any, shape: tuple) -> Any:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving an array of ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _shape(x: Any) -> tuple:
+    return getattr(x, "shape", ())
+
+
+def _broadcast_error(op: str, a: Any, b: Any) -> ValueError:
+    return ValueError(
+        f"{op}: shapes {tuple(_shape(a))} and {tuple(_shape(b))} cannot be broadcast together "
+        f"(sizes must match or be 1, aligned from the last dimension)"
+    )
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        try:
+            out = a + b
+        except ValueError:
+            raise _broadcast_error("add", a, b) from None
+        ctx.shapes = (_shape(a), _shape(b))
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(grad, sa) if na else None, unbroadcast(grad, sb) if nb else None)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        try:
+            out = a - b
+        except ValueError:
+            raise _broadcast_error("sub", a, b) from None
+        ctx.shapes = (_shape(a), _shape(b))
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(grad, sa) if na else None, unbroadcast(-grad, sb) if nb else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        try:
+            out = a * b
+        except ValueError:
+            raise _broadcast_error("mul", a, b) from None
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(grad * b, _shape(a)) if na else None, unbroadcast(grad * a, _shape(b)) if nb else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        try:
+            out = a / b
+        except ValueError:
+            raise _broadcast_error("div", a, b) from None
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(grad / b, _shape(a)) if na else None
+        gb = unbroadcast(-grad * a / (b * b), _shape(b)) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        try:
+            out = xp.power(a, b)
+        except ValueError:
+            raise _broadcast_error("pow", a, b) from None
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        ga = gb = None
+        if na:
+            ga = unbroadcast(grad * b * xp.power(a, b - 1), _shape(a))
+        if nb:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                la = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, 0.0, xp.nan))
+            gb = unbroadcast(grad * out * la, _shape(b))
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return -x
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return -grad
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        y = xp.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return xp.log(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        y = xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return xp.abs(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad * xp.sign(x)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return xp.sin(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad * xp.cos(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return xp.cos(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return -grad * xp.sin(x)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        y = xp.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+def stable_sigmoid(x: Any) -> Any:
+    """1 / (1 + exp(-x)) without overflow for large |x|."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        y = stable_sigmoid(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        y = xp.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return grad * (y > 0)
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, negative_slope: float = 0.01) -> Any:
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return xp.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return xp.where(x > 0, grad, grad * ctx.slope), None
+
+
+class ELU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, alpha: float = 1.0) -> Any:
+        y = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        ctx.save_for_backward(x, y)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        x, y = ctx.saved_tensors
+        return xp.where(x > 0, grad, grad * (y + ctx.alpha)), None
+
+
+_SQRT_2_OVER_PI = 0.7978845608028654
+_INV_SQRT_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+class GELU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, approximate: str = "none") -> Any:
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            ctx.t = t
+            return 0.5 * x * (1 + t)
+        from scipy.special import erf
+
+        cdf = (0.5 * (1 + erf(x * _INV_SQRT_2))).astype(x.dtype, copy=False)
+        ctx.cdf = cdf
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = ctx.t
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner), None
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return grad * (ctx.cdf + x * pdf), None
+
+
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        bx = x * beta
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        return xp.where(bx > ctx.threshold, grad, grad * stable_sigmoid(bx)), None, None
+
+
+class SiLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        s = stable_sigmoid(x)
+        ctx.save_for_backward(x)
+        ctx.s = s
+        return x * s
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        s = ctx.s
+        return grad * s * (1 + x * (1 - s))
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, lo: Any = None, hi: Any = None) -> Any:
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return xp.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        keep = xp.ones(x.shape, dtype=bool)
+        if ctx.lo is not None:
+            keep &= x >= ctx.lo
+        if ctx.hi is not None:
+            keep &= x <= ctx.hi
+        return grad * keep, None, None
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        try:
+            out = xp.maximum(a, b)
+        except ValueError:
+            raise _broadcast_error("maximum", a, b) from None
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        a, b = ctx.saved_tensors
+        wa = (a > b) + 0.5 * (a == b)
+        na, nb = ctx.needs_input_grad
+        return (
+            unbroadcast(grad * wa, _shape(a)) if na else None,
+            unbroadcast(grad * (1 - wa), _shape(b)) if nb else None,
+        )
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        try:
+            out = xp.minimum(a, b)
+        except ValueError:
+            raise _broadcast_error("minimum", a, b) from None
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        a, b = ctx.saved_tensors
+        wa = (a < b) + 0.5 * (a == b)
+        na, nb = ctx.needs_input_grad
+        return (
+            unbroadcast(grad * wa, _shape(a)) if na else None,
+            unbroadcast(grad * (1 - wa), _shape(b)) if nb else None,
+        )
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Any:
+        try:
+            out = xp.where(cond, a, b)
+        except ValueError:
+            raise _broadcast_error("where", a, b) from None
+        ctx.cond = cond
+        ctx.shapes = (_shape(a), _shape(b))
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        sa, sb = ctx.shapes
+        _, na, nb = ctx.needs_input_grad
+        zero = xp.zeros((), dtype=grad.dtype)
+        ga = unbroadcast(xp.where(ctx.cond, grad, zero), sa) if na else None
+        gb = unbroadcast(xp.where(ctx.cond, zero, grad), sb) if nb else None
+        return None, ga, gb
+
+
+def where(condition: Any, input: Any, other: Any) -> Any:
+    """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``."""
+    from gradlab.tensor import Tensor
+    from gradlab.tensor_math import promote
+
+    cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
+    if isinstance(input, Tensor):
+        a, b = promote(input, other)
+    elif isinstance(other, Tensor):
+        b, a = promote(other, input)
+    else:
+        a, b = Tensor(input), Tensor(other)
+    if not isinstance(a, Tensor):
+        a = xp.asarray(a, dtype=b.dtype)
+    if not isinstance(b, Tensor):
+        b = xp.asarray(b, dtype=a.dtype)
+    return Where.apply(cond, a, b)
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dtype: Any) -> Any:
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad.astype(ctx.dtype) if ctx.dtype.kind == "f" else None, None
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad

@@ -1,0 +1,146 @@
+"""Reductions over all or some dimensions (``dim``/``keepdim`` as PyTorch)."""
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.autograd.function import Context, Function
+from gradlab.backend import xp
+
+__all__ = ["axes_of", "expand_reduced", "Sum", "Mean", "MaxAll", "MaxDim", "Var", "LogSumExp"]
+
+
+def axes_of(dim: Any, ndim: int) -> tuple:
+    """Normalise ``dim`` (None, int or sequence) to a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if ndim == 0:
+        for d in dims:
+            if d not in (0, -1):
+                raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {d})")
+        return ()
+    out = []
+    for d in dims:
+        if not -ndim <= d < ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})")
+        out.append(d % ndim)
+    return tuple(sorted(set(out)))
+
+
+def expand_reduced(grad: Any, shape: tuple, axes: tuple, keepdim: bool) -> Any:
+    """Give a reduced gradient back the reduced axes (size 1) so it broadcasts against the input."""
+    if not keepdim and axes:
+        grad = xp.expand_dims(grad, axes)
+    return grad
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+        axes = axes_of(dim, x.ndim)
+        ctx.meta = (x.shape, axes, keepdim)
+        return xp.asarray(x.sum(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        shape, axes, keepdim = ctx.meta
+        return xp.broadcast_to(expand_reduced(grad, shape, axes, keepdim), shape), None, None
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+        axes = axes_of(dim, x.ndim)
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        ctx.meta = (x.shape, axes, keepdim, n)
+        return xp.asarray(x.mean(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        shape, axes, keepdim, n = ctx.meta
+        g = expand_reduced(grad, shape, axes, keepdim) / n
+        return xp.broadcast_to(g, shape), None, None
+
+
+class MaxAll(Function):
+    """max()/min() over every element; the gradient is shared evenly among tied extremes (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, is_max: bool = True) -> Any:
+        if x.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
+        m = x.max() if is_max else x.min()
+        ctx.save_for_backward(x)
+        ctx.m = m
+        return xp.asarray(m)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        mask = x == ctx.m
+        return mask * (grad / mask.sum()), None
+
+
+class MaxDim(Function):
+    """Values of max/min along ``dim`` at the given indices; the gradient goes to those indices."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int, keepdim: bool, idx: Any) -> Any:
+        vals = xp.take_along_axis(x, idx, axis=dim)
+        ctx.meta = (x.shape, dim, keepdim, idx)
+        return vals if keepdim else xp.squeeze(vals, dim)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        shape, dim, keepdim, idx = ctx.meta
+        g = grad if keepdim else xp.expand_dims(grad, dim)
+        out = xp.zeros(shape, dtype=grad.dtype)
+        xp.put_along_axis(out, idx, g, axis=dim)
+        return out, None, None, None
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Any:
+        axes = axes_of(dim, x.ndim)
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        mu = x.mean(axis=axes, keepdims=True)
+        d = x - mu
+        ctx.save_for_backward(d)
+        ctx.meta = (x.shape, axes, keepdim, max(n - correction, 0))
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.asarray((d * d).sum(axis=axes, keepdims=keepdim) / max(n - correction, 0))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (d,) = ctx.saved_tensors
+        shape, axes, keepdim, denom = ctx.meta
+        g = expand_reduced(grad, shape, axes, keepdim)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return g * (2 / denom) * d, None, None, None
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: Any, keepdim: bool = False) -> Any:
+        axes = axes_of(dim, x.ndim)
+        m = x.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        e = xp.exp(x - m)
+        s = e.sum(axis=axes, keepdims=True)
+        out = xp.log(s) + m
+        ctx.save_for_backward(x)
+        ctx.meta = (x.shape, axes, keepdim)
+        ctx.out = out
+        return out if keepdim else xp.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        shape, axes, keepdim = ctx.meta
+        g = expand_reduced(grad, shape, axes, keepdim)
+        return g * xp.exp(x - ctx.out), None, None

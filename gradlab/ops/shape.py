@@ -1,0 +1,319 @@
+"""Shape ops: views, indexing (scatter-add backward), concatenation, padding."""
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.autograd.function import Context, Function
+from gradlab.backend import xp
+
+__all__ = [
+    "Reshape", "Permute", "Unsqueeze", "Squeeze", "Expand", "Repeat", "GetItem", "IndexPut", "Cat", "Stack", "Pad",
+    "Gather", "normalize_index", "index_put", "cat", "stack", "split", "chunk", "pad",
+]
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, shape: tuple) -> Any:
+        ctx.in_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise RuntimeError(f"shape {tuple(shape)} is invalid for input of shape {x.shape} ({x.size} elements)") from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad.reshape(ctx.in_shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dims: tuple) -> Any:
+        if len(dims) != x.ndim:
+            raise RuntimeError(f"permute: number of dims {len(dims)} doesn't match the tensor's {x.ndim} dims")
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad.transpose(xp.argsort(ctx.dims)), None
+
+
+class Unsqueeze(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int) -> Any:
+        d = dim if dim >= 0 else dim + x.ndim + 1
+        if not 0 <= d <= x.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} out of range for a tensor with {x.ndim} dims")
+        ctx.d = d
+        return xp.expand_dims(x, d)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return xp.squeeze(grad, ctx.d), None
+
+
+class Squeeze(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: Any = None) -> Any:
+        ctx.in_shape = x.shape
+        if dim is None:
+            return x.reshape(tuple(s for s in x.shape if s != 1))
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = tuple(d % x.ndim for d in dims if x.ndim and x.shape[d] == 1)
+        return xp.squeeze(x, axes) if axes else x
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad.reshape(ctx.in_shape), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, sizes: tuple) -> Any:
+        lead = len(sizes) - x.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes {len(sizes)} is less than the tensor's dims {x.ndim}")
+        shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+        ctx.in_shape = x.shape
+        try:
+            return xp.broadcast_to(x, shape)
+        except ValueError:
+            raise RuntimeError(f"expand: cannot expand shape {x.shape} to {shape}") from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        from gradlab.ops.elementwise import unbroadcast
+
+        return unbroadcast(grad, ctx.in_shape), None
+
+
+class Repeat(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, reps: tuple) -> Any:
+        xs = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
+        ctx.meta = (x.shape, xs.shape, reps)
+        return xp.tile(xs, reps)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        in_shape, xs_shape, reps = ctx.meta
+        split = []
+        for r, s in zip(reps, xs_shape):
+            split += [r, s]
+        g = grad.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2)))
+        return g.reshape(in_shape), None
+
+
+def normalize_index(index: Any) -> Any:
+    """Turn Tensors inside an index into arrays (so the index can be stored and reused)."""
+    from gradlab.tensor import Tensor
+
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, index: Any) -> Any:
+        ctx.meta = (x.shape, x.dtype, index)
+        try:
+            out = x[index]
+        except IndexError as e:
+            raise IndexError(f"{e} (indexing a tensor of shape {x.shape})") from None
+        return xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        shape, dtype, index = ctx.meta
+        out = xp.zeros(shape, dtype=grad.dtype)
+        if _is_basic(index):
+            out[index] = grad
+        else:
+            xp.add.at(out, index, grad)
+        return out, None
+
+
+class IndexPut(Function):
+    """``x[index] = value`` as a new tensor (used by ``__setitem__`` in the graph)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, index: Any, value: Any) -> Any:
+        out = x.copy()
+        out[index] = value
+        ctx.meta = (index, getattr(value, "shape", ()))
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        from gradlab.ops.elementwise import unbroadcast
+
+        index, vshape = ctx.meta
+        gx = grad.copy()
+        gx[index] = 0
+        gv = unbroadcast(xp.asarray(grad[index]), vshape) if ctx.needs_input_grad[2] else None
+        return gx, None, gv
+
+
+def index_put(x: Any, index: Any, value: Any) -> Any:
+    return IndexPut.apply(x, normalize_index(index), value)
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int, index: Any) -> Any:
+        ctx.meta = (x.shape, dim, index)
+        return xp.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        shape, dim, index = ctx.meta
+        out = xp.zeros(shape, dtype=grad.dtype)
+        idx = list(xp.indices(index.shape, sparse=True))
+        idx[dim] = index
+        xp.add.at(out, tuple(idx), grad)
+        return out, None, None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx: Context, dim: int, *xs: Any) -> Any:
+        if not xs:
+            raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        nd = xs[0].ndim
+        d = dim % nd if nd else 0
+        for i, x in enumerate(xs):
+            if x.ndim != nd or x.shape[:d] + x.shape[d + 1 :] != xs[0].shape[:d] + xs[0].shape[d + 1 :]:
+                raise ValueError(
+                    f"cat(): sizes of tensors must match except in dimension {dim}: tensor 0 has shape "
+                    f"{xs[0].shape} and tensor {i} has shape {x.shape}"
+                )
+        ctx.meta = (d, [x.shape[d] for x in xs])
+        return xp.concatenate(xs, axis=d)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        d, sizes = ctx.meta
+        cuts = xp.cumsum(sizes)[:-1]
+        return (None, *xp.split(grad, cuts, axis=d))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx: Context, dim: int, *xs: Any) -> Any:
+        if not xs:
+            raise RuntimeError("stack expects a non-empty list of Tensors")
+        for i, x in enumerate(xs):
+            if x.shape != xs[0].shape:
+                raise ValueError(
+                    f"stack expects each tensor to be equal size, but got {xs[0].shape} at entry 0 and "
+                    f"{x.shape} at entry {i}"
+                )
+        d = dim if dim >= 0 else dim + xs[0].ndim + 1
+        ctx.d = d
+        return xp.stack(xs, axis=d)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return (None, *(xp.take(grad, i, axis=ctx.d) for i in range(grad.shape[ctx.d])))
+
+
+def _dtype_align(tensors: Any) -> list:
+    from gradlab.tensor import Tensor
+
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if len({t.dtype for t in ts}) > 1:
+        common = ts[0].dtype
+        for t in ts[1:]:
+            common = xp.promote_types(common, t.dtype)
+        ts = [t.to(common) for t in ts]
+    return ts
+
+
+def cat(tensors: Any, dim: int = 0) -> Any:
+    """Concatenate tensors along an existing dimension."""
+    return Cat.apply(dim, *_dtype_align(tensors))
+
+
+def stack(tensors: Any, dim: int = 0) -> Any:
+    """Stack tensors of equal shape along a new dimension."""
+    return Stack.apply(dim, *_dtype_align(tensors))
+
+
+def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given section sizes."""
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (dim {dim}), got {sizes}")
+    out = []
+    start = 0
+    nd = x.ndim
+    for s in sizes:
+        idx = [slice(None)] * nd
+        idx[dim] = slice(start, start + s)
+        out.append(x[tuple(idx)])
+        start += s
+    return tuple(out)
+
+
+def chunk(x: Any, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (as PyTorch)."""
+    n = x.shape[dim]
+    size = -(-n // chunks)
+    return split(x, max(size, 1), dim)
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, pad: tuple, mode: str = "constant", value: float = 0.0) -> Any:
+        if len(pad) % 2 or len(pad) // 2 > x.ndim:
+            raise ValueError(f"pad: padding length {len(pad)} must be even and at most 2 * ndim ({2 * x.ndim})")
+        widths = [(0, 0)] * x.ndim
+        for i in range(len(pad) // 2):
+            widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        ctx.widths = widths
+        ctx.shape = x.shape
+        if any(a < 0 or b < 0 for a, b in widths):
+            raise ValueError("pad: negative padding is not supported")
+        if mode == "constant":
+            return xp.pad(x, widths, mode="constant", constant_values=value)
+        if mode in ("reflect", "replicate", "circular"):
+            if mode != "constant":
+                ctx.mode = mode
+            np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+            return xp.pad(x, widths, mode=np_mode)
+        raise ValueError(f"pad: unknown mode {mode!r}")
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        widths, shape = ctx.widths, ctx.shape
+        if getattr(ctx, "mode", "constant") == "constant":
+            idx = tuple(slice(a, a + s) for (a, _), s in zip(widths, shape))
+            return grad[idx], None, None, None
+        # non-constant modes: route each output position back to its source with scatter-add
+        src = xp.arange(int(xp.prod(shape))).reshape(shape)
+        np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[ctx.mode]
+        where_from = xp.pad(src, widths, mode=np_mode)
+        out = xp.zeros(int(xp.prod(shape)), dtype=grad.dtype)
+        xp.add.at(out, where_from.ravel(), grad.ravel())
+        return out.reshape(shape), None, None, None
+
+
+def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> Any:
+    """Pad the last dimensions: ``pad=(left, right, top, bottom, ...)`` from the last dimension backwards."""
+    return Pad.apply(x, tuple(int(p) for p in pad), mode, value)

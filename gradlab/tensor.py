@@ -1,0 +1,370 @@
+"""``Tensor``: an n-dimensional array that records the operations applied to it, for reverse-mode autograd."""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from gradlab import backend
+from gradlab.autograd.grad_mode import _enabled
+from gradlab.tensor_math import TensorMath
+
+__all__ = ["Tensor", "as_array"]
+
+
+def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
+    """Convert ``data`` to an array with gradlab's dtype rules (Python floats -> default float dtype)."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        arr = np.asarray(data)
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+            data = [d.data if isinstance(d, Tensor) else d for d in data]
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:
+            raise ValueError(f"cannot build a tensor from {type(data).__name__}: {e}") from None
+        if arr.dtype == np.float64 and dtype is None:
+            arr = arr.astype(backend.get_default_dtype())
+        elif arr.dtype.kind in "iu" and dtype is None and arr.dtype != np.uint8:
+            arr = arr.astype(np.int64)
+        copy = False
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype not in backend.SUPPORTED_DTYPES:
+            raise TypeError(f"unsupported dtype {dtype}; supported: {sorted(str(d) for d in backend.SUPPORTED_DTYPES)}")
+        if arr.dtype != dtype:
+            arr = arr.astype(dtype)
+            copy = False
+    if arr.dtype not in backend.SUPPORTED_DTYPES:
+        raise TypeError(
+            f"unsupported dtype {arr.dtype} (from {type(data).__name__}); gradlab tensors hold float16/32/64, "
+            f"int8/16/32/64, uint8 or bool"
+        )
+    return arr.copy() if copy else arr
+
+
+class Tensor(TensorMath):
+    """An array with reverse-mode automatic differentiation (PyTorch semantics).
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad.tolist()
+    [2.0, 4.0, 6.0]
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our reflected operators: `array * tensor` is a Tensor
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.grad_fn: Any = None
+        self._vc = [0]
+        self._hooks: list | None = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """Wrap an array without checks or copies (internal fast path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.grad_fn = None
+        t.requires_grad = requires_grad
+        t._vc = [0]
+        t._hooks = None
+        return t
+
+    # ---- properties -------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    # ---- conversion ---------------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"a Tensor with {self.data.size} elements cannot be converted to a Python scalar")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extra = ""
+        if self.data.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
+            extra += f", dtype={self.data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ---- autograd API ------------------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (this one is {self.data.dtype})"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        from gradlab.autograd.engine import backward
+
+        backward(self, gradient, retain_graph)
+
+    def detach(self) -> "Tensor":
+        t = Tensor._make(self.data, False)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def register_hook(self, hook: Callable[["Tensor"], Any]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when the gradient of this tensor is computed; a returned tensor replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            if self.grad_fn.hooks is None:
+                self.grad_fn.hooks = []
+            hooks = self.grad_fn.hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+
+        def remove() -> None:
+            if hook in hooks:
+                hooks.remove(hook)
+
+        return remove
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of a non-leaf tensor in ``.grad`` after backward."""
+        if self.grad_fn is None:
+            return
+        ref = weakref.ref(self)
+
+        def keep(g: "Tensor") -> None:
+            t = ref()
+            if t is not None:
+                if t.grad is None:
+                    t.grad = Tensor._make(g.data.copy(), False)
+                else:
+                    t.grad.data = t.grad.data + g.data
+
+        self.register_hook(keep)
+
+    # ---- in-place updates (bump the version counter) -----------------------------------------------------
+    def _check_inplace(self) -> None:
+        if _enabled[0] and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation; wrap it in "
+                "gradlab.no_grad() or use .data"
+            )
+
+    def _set_inplace(self, result: "Tensor") -> "Tensor":
+        """Write ``result`` into this tensor's memory and take over its history."""
+        self._check_inplace()
+        if result.data.shape != self.data.shape:
+            raise RuntimeError(
+                f"output with shape {self.data.shape} doesn't match the broadcast shape {result.data.shape}"
+            )
+        self.data[...] = result.data
+        self._vc[0] += 1
+        if result.grad_fn is not None:
+            self.grad_fn = result.grad_fn
+            self.requires_grad = True
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> "Tensor":
+        return self._set_inplace(self + (other * alpha if alpha != 1 else other))
+
+    def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
+        return self._set_inplace(self - (other * alpha if alpha != 1 else other))
+
+    def mul_(self, other: Any) -> "Tensor":
+        return self._set_inplace(self * other)
+
+    def div_(self, other: Any) -> "Tensor":
+        return self._set_inplace(self / other)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":
+        return self._set_inplace(self.clamp(min, max))
+
+    def copy_(self, src: Any) -> "Tensor":
+        src_t = src if isinstance(src, Tensor) else Tensor(src)
+        return self._set_inplace(src_t.to(self.dtype).expand(*self.shape) if src_t.shape != self.shape else src_t.to(self.dtype))
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> "Tensor":
+        self._check_inplace()
+        self.data[...] = value
+        self._vc[0] += 1
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> "Tensor":
+        self._check_inplace()
+        self.data[...] = backend.rng(generator).normal(mean, std, self.data.shape)
+        self._vc[0] += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> "Tensor":
+        self._check_inplace()
+        self.data[...] = backend.rng(generator).uniform(a, b, self.data.shape)
+        self._vc[0] += 1
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace()
+        if isinstance(value, Tensor) and (value.requires_grad or self.requires_grad) and _enabled[0]:
+            from gradlab.ops.shape import index_put
+
+            self._set_inplace(index_put(self, index, value))
+            return
+        idx = index.data if isinstance(index, Tensor) else index
+        if isinstance(idx, tuple):
+            idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+        self.data[idx] = value.data if isinstance(value, Tensor) else value
+        self._vc[0] += 1
+
+    def __iadd__(self, other: Any) -> "Tensor":
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> "Tensor":
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> "Tensor":
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> "Tensor":
+        return self.div_(other)
+
+    # ---- dtype conversion --------------------------------------------------------------------------------------
+    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Tensor":
+        """Convert to ``dtype`` (device arguments such as 'cpu' are accepted and ignored)."""
+        dtype = kwargs.get("dtype", dtype)
+        if dtype is None or isinstance(dtype, str) and dtype in ("cpu",):
+            return self
+        if isinstance(dtype, Tensor):
+            dtype = dtype.dtype
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        from gradlab.ops.elementwise import Cast
+
+        return Cast.apply(self, dtype)
+
+    def type(self, dtype: Any) -> "Tensor":
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(np.float64)
+
+    def long(self) -> "Tensor":
+        return self.to(np.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(np.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(np.bool_)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+
+def _register() -> None:
+    from gradlab.autograd import function
+
+    function.Tensor = Tensor
+
+
+_register()
