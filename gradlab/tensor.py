@@ -10,7 +10,7 @@ from gradlab import backend
 from gradlab.autograd.grad_mode import _enabled
 from gradlab.tensor_math import TensorMath
 
-__all__ = ["Tensor", "as_array"]
+__all__ = ["Tensor", "as_array", "RemovableHandle"]
 
 
 def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
@@ -44,6 +44,19 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
             f"int8/16/32/64, uint8 or bool"
         )
     return arr.copy() if copy else arr
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 class Tensor(TensorMath):
@@ -198,7 +211,7 @@ class Tensor(TensorMath):
         self.requires_grad = False
         return self
 
-    def register_hook(self, hook: Callable[["Tensor"], Any]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[["Tensor"], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when the gradient of this tensor is computed; a returned tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -211,12 +224,7 @@ class Tensor(TensorMath):
                 self._hooks = []
             hooks = self._hooks
         hooks.append(hook)
-
-        def remove() -> None:
-            if hook in hooks:
-                hooks.remove(hook)
-
-        return remove
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep the gradient of a non-leaf tensor in ``.grad`` after backward."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from numbers import Number
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +28,7 @@ def promote(a: Any, b: Any) -> tuple:
 
     if not isinstance(b, Tensor):
         if isinstance(b, np.ndarray):
-            b = Tensor._make(b if b.dtype != np.float64 or a.dtype.kind == "f" else b, False)
+            b = Tensor._make(b, False)
         elif isinstance(b, (bool, int, float, np.generic)) or isinstance(b, Number):
             ka = a.data.dtype.kind
             if isinstance(b, float) and ka in "iub":
@@ -416,7 +416,3 @@ class TensorMath:
 
     def gather(self, dim: int, index: Any) -> Any:
         return S.Gather.apply(self, dim, np.asarray(index.data if hasattr(index, "data") else index))
-
-
-def _seq(x: Sequence | Any) -> Any:
-    return x

@@ -84,6 +84,10 @@ class Function:
     [6.0]
     """
 
+    #: True for ops whose output may be a view of their first input: the two then share a version counter,
+    #: so an in-place change through either is seen by saved-tensor checks on the other.
+    is_view = False
+
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -111,6 +115,8 @@ class Function:
         ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *raw, **kwargs)
         t = Tensor._make(out, record)
+        if cls.is_view and isinstance(args[0], Tensor) and out.base is not None:
+            t._vc = args[0]._vc
         if record:
             ctx.fn = cls
             ctx.next = tuple(

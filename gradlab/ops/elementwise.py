@@ -78,14 +78,17 @@ class Mul(Function):
             out = a * b
         except ValueError:
             raise _broadcast_error("mul", a, b) from None
-        ctx.save_for_backward(a, b)
+        na, nb = ctx.needs_input_grad
+        ctx.save_for_backward(b if na else None, a if nb else None)
+        ctx.shapes = (_shape(a), _shape(b))
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
+        sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
-        return (unbroadcast(grad * b, _shape(a)) if na else None, unbroadcast(grad * a, _shape(b)) if nb else None)
+        return (unbroadcast(grad * b, sa) if na else None, unbroadcast(grad * a, sb) if nb else None)
 
 
 class Div(Function):
@@ -95,15 +98,17 @@ class Div(Function):
             out = a / b
         except ValueError:
             raise _broadcast_error("div", a, b) from None
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        ctx.shapes = (_shape(a), _shape(b))
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
-        ga = unbroadcast(grad / b, _shape(a)) if na else None
-        gb = unbroadcast(-grad * a / (b * b), _shape(b)) if nb else None
+        ga = unbroadcast(grad / b, sa) if na else None
+        gb = unbroadcast(-grad * a / (b * b), sb) if nb else None
         return ga, gb
 
 

@@ -13,6 +13,8 @@ __all__ = [
 
 
 class Reshape(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, shape: tuple) -> Any:
         ctx.in_shape = x.shape
@@ -27,6 +29,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, dims: tuple) -> Any:
         if len(dims) != x.ndim:
@@ -40,6 +44,8 @@ class Permute(Function):
 
 
 class Unsqueeze(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int) -> Any:
         d = dim if dim >= 0 else dim + x.ndim + 1
@@ -54,6 +60,8 @@ class Unsqueeze(Function):
 
 
 class Squeeze(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None) -> Any:
         ctx.in_shape = x.shape
@@ -69,6 +77,8 @@ class Squeeze(Function):
 
 
 class Expand(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, sizes: tuple) -> Any:
         lead = len(sizes) - x.ndim
@@ -124,6 +134,8 @@ def _is_basic(index: Any) -> bool:
 
 
 class GetItem(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any) -> Any:
         ctx.meta = (x.shape, x.dtype, index)
