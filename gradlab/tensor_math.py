@@ -45,6 +45,10 @@ def promote(a: Any, b: Any) -> tuple:
             b = b.to(da)
         elif fb and not fa:
             a = a.to(db)
+        elif a.data.ndim == 0 and b.data.ndim:  # a 0-d tensor doesn't promote a dimensioned one of its kind
+            a = a.to(db)
+        elif b.data.ndim == 0 and a.data.ndim:
+            b = b.to(da)
         else:
             common = np.promote_types(da, db)
             a, b = a.to(common), b.to(common)

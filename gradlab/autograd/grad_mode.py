@@ -20,6 +20,15 @@ def is_grad_enabled() -> bool:
 class _GradMode:
     _mode = True
 
+    def __new__(cls, func: Any = None) -> Any:
+        self = super().__new__(cls)
+        if callable(func):  # used as a bare decorator: @no_grad
+            return self(func)
+        return self
+
+    def __init__(self, func: Any = None) -> None:
+        pass
+
     def __enter__(self) -> None:
         self._prev = _enabled[0]
         _enabled[0] = self._mode
@@ -64,6 +73,9 @@ class enable_grad(_GradMode):
 
 class set_grad_enabled(_GradMode):
     """Set graph recording on or off for a block: ``with set_grad_enabled(False): ...``."""
+
+    def __new__(cls, mode: bool) -> Any:
+        return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)

@@ -92,7 +92,7 @@ def gradcheck(
             if not np.all(err <= 0) or not np.all(np.isfinite(a)):
                 r, c = np.unravel_index(np.nanargmax(np.where(np.isfinite(err), err, np.inf)), err.shape)
                 msg = (
-                    f"Jacobian mismatch for output {r} with respect to input {i}, element {np.unravel_index(c, x.shape)}:"
+                    f"Jacobian mismatch for output {r} with respect to input {i}, element {tuple(int(i) for i in np.unravel_index(c, x.shape))}:"
                     f" numerical {numeric[r, c]:.6g}, analytical {a[r, c]:.6g} (atol={atol}, rtol={rtol}; max abs "
                     f"difference {np.nanmax(np.abs(a - numeric)):.3g})"
                 )

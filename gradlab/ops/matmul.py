@@ -34,6 +34,8 @@ class MatMul(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if na else None, grad * a if nb else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
@@ -43,8 +45,7 @@ class MatMul(Function):
             g = xp.expand_dims(g, -1)
         ga = gb = None
         if na:
-            ga = g @ xp.swapaxes(b2, -1, -2)
-            ga = unbroadcast(ga, a2.shape)
+            ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape)
             if a.ndim == 1:
                 ga = ga.reshape(a.shape)
         if nb:
