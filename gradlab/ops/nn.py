@@ -1,4 +1,4 @@
-"""Neural-network ops fused for speed and stability: linear, softmax, log-softmax."""
+"""Neural-network ops fused for speed and stability: linear, softmax, log-softmax, dropout, batch/layer norm."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import xp
 
-__all__ = ["Linear", "Softmax", "LogSoftmax"]
+__all__ = ["Linear", "Softmax", "LogSoftmax", "Dropout", "BatchNorm", "LayerNorm"]
 
 
 class Linear(Function):
@@ -66,3 +66,130 @@ class LogSoftmax(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
         return grad - xp.exp(out) * grad.sum(axis=ctx.dim, keepdims=True), None
+
+
+class Dropout(Function):
+    """Inverted dropout: ``x * mask`` with ``mask`` 0 (probability ``p``) or ``1/(1-p)``, one multiply each way."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, p: float, generator: Any = None) -> Any:
+        from gradlab.backend import rng
+
+        if p >= 1.0:
+            mask = xp.zeros(x.shape, dtype=x.dtype)
+        else:
+            mask = rng(generator).random(x.shape, dtype=xp.float64 if x.dtype == xp.float64 else xp.float32)
+            xp.greater_equal(mask, p, out=mask, casting="unsafe")  # keep -> 1.0, drop -> 0.0, no new array
+            mask *= 1.0 / (1.0 - p)
+            if mask.dtype != x.dtype:
+                mask = mask.astype(x.dtype)
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None, None
+
+
+def _normalize(x: Any, axes: tuple, eps: float) -> tuple:
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance) -> (xhat, invstd, mean, var), stats kept dims."""
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = xp.mean(xc * xc, axis=axes, keepdims=True)
+    invstd = 1.0 / xp.sqrt(var + eps)
+    xc *= invstd
+    return xc, invstd.astype(x.dtype, copy=False), mean, var
+
+
+def _normalize_backward(gxhat: Any, xhat: Any, invstd: Any, axes: tuple) -> Any:
+    """Gradient through ``xhat = (x - mean(x)) * invstd`` with batch statistics, given d(loss)/d(xhat)."""
+    mg = gxhat.mean(axis=axes, keepdims=True)
+    mgx = xp.mean(gxhat * xhat, axis=axes, keepdims=True)
+    return invstd * (gxhat - mg - xhat * mgx)
+
+
+def _affine_grads(ctx: Context, grad: Any, xhat: Any, axes: tuple, pshape: tuple) -> tuple:
+    """d/dweight and d/dbias of ``xhat * weight + bias`` summed over ``axes``, shaped like the parameters."""
+    nw, nb = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
+    gw = xp.sum(grad * xhat, axis=axes).reshape(pshape) if nw else None
+    gb = grad.sum(axis=axes).reshape(pshape) if nb else None
+    return gw, gb
+
+
+class BatchNorm(Function):
+    """Batch normalisation over every axis but 1 (channels): (N, C), (N, C, L), (N, C, H, W), ... .
+
+    Training mode normalises with the batch statistics and, given running stats, updates them in place
+    (unbiased variance, as torch); eval mode normalises with the running statistics.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context, x: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any,
+        training: bool, momentum: float, eps: float,
+    ) -> Any:  # fmt: skip
+        axes = (0, *range(2, x.ndim))
+        bshape = [1] * x.ndim
+        bshape[1] = x.shape[1]
+        bshape = tuple(bshape)
+        ctx.axes, ctx.training = axes, training
+        if training:
+            n = x.size // x.shape[1]
+            if n <= 1:
+                raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
+            xhat, invstd, mean, var = _normalize(x, axes, eps)
+            if running_mean is not None:
+                running_mean *= 1.0 - momentum
+                running_mean += momentum * mean.reshape(-1)
+            if running_var is not None:
+                running_var *= 1.0 - momentum
+                running_var += (momentum * n / (n - 1)) * var.reshape(-1)
+        else:
+            if running_mean is None or running_var is None:
+                raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+            invstd = (1.0 / xp.sqrt(running_var + eps)).astype(x.dtype, copy=False).reshape(bshape)
+            xhat = (x - running_mean.reshape(bshape)) * invstd
+        out = xhat * weight.reshape(bshape) if weight is not None else xhat.copy()
+        if bias is not None:
+            out += bias.reshape(bshape)
+        ctx.save_for_backward(xhat, invstd, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xhat, invstd, weight = ctx.saved_tensors
+        axes = ctx.axes
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gxhat = grad * weight.reshape(invstd.shape) if weight is not None else grad
+            gx = _normalize_backward(gxhat, xhat, invstd, axes) if ctx.training else gxhat * invstd
+        gw, gb = _affine_grads(ctx, grad, xhat, axes, (-1,))
+        return gx, gw, gb, None, None, None, None, None
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the last ``ndim`` axes, with elementwise affine parameters of that shape."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any, bias: Any, ndim: int, eps: float) -> Any:
+        axes = tuple(range(x.ndim - ndim, x.ndim))
+        xhat, invstd, _, _ = _normalize(x, axes, eps)
+        out = xhat * weight if weight is not None else xhat.copy()
+        if bias is not None:
+            out += bias
+        ctx.axes = axes
+        ctx.save_for_backward(xhat, invstd, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xhat, invstd, weight = ctx.saved_tensors
+        axes = ctx.axes
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gx = _normalize_backward(grad * weight if weight is not None else grad, xhat, invstd, axes)
+        lead = tuple(range(grad.ndim - len(axes)))
+        pshape = xhat.shape[grad.ndim - len(axes):]
+        gw, gb = _affine_grads(ctx, grad, xhat, lead, pshape)
+        return gx, gw, gb, None, None

@@ -303,17 +303,19 @@ def test_loader_over_list_of_tuples():
     assert xb.shape == (5, 2) and yb.tolist() == [0, 1, 0, 1, 0]
 
 
-def test_loader_fast_path_is_fast():
-    # 60k x 784 float32, batch 128: one fancy index per batch. A per-sample Python loop would take seconds.
-    import time
-
+def test_loader_fast_path_never_indexes_items(monkeypatch):
+    # 60k x 784 float32, batch 128: one fancy index per batch, never a per-sample __getitem__ (speed is
+    # measured in benchmarks, not asserted here).
     x = np.zeros((60000, 784), dtype=np.float32)
     y = np.zeros(60000, dtype=np.int64)
-    loader = DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True, generator=Generator(0))
+    ds = TensorDataset(x, y)
+
+    def boom(self, i):
+        raise AssertionError("per-item __getitem__ on the fast path")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", boom)
+    loader = DataLoader(ds, batch_size=128, shuffle=True, generator=Generator(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        t = time.perf_counter()
         n = sum(len(yb) for _, yb in loader)
-        elapsed = time.perf_counter() - t
     assert n == 60000
-    assert elapsed < 1.5, f"an epoch over a TensorDataset took {elapsed:.2f} s"

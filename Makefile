@@ -1,0 +1,51 @@
+# gradlab developer commands. Every target installs what it needs into $(VENV) first (idempotent: stamp files).
+VENV ?= .venv
+PY = $(VENV)/bin/python
+PIP = $(PY) -m pip install -q --disable-pip-version-check
+# The reference implementation for tests and benchmarks: exactly this version (a CPU build lies on disk here).
+TORCH = torch==2.13.0
+
+.PHONY: venv demo test bench lint clean
+
+venv: $(VENV)/.stamp-base
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) --upgrade pip
+
+$(VENV)/.stamp-base: pyproject.toml | $(PY)
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(PY)
+	$(PIP) -e '.[test]' '$(TORCH)'
+	@touch $@
+
+$(VENV)/.stamp-bench: pyproject.toml | $(PY)
+	$(PIP) -e '.[bench]' '$(TORCH)'
+	@touch $@
+
+$(VENV)/.stamp-lint: pyproject.toml | $(PY)
+	$(PIP) -e '.[lint]'
+	@touch $@
+
+demo: venv
+	$(PY) examples/demo.py
+
+.PHONY: chromium
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) \
+	  || echo "chromium could not be installed: the browser test will be skipped"
+
+test: $(VENV)/.stamp-test chromium
+	$(PY) -m pytest -q -n 2
+
+bench: $(VENV)/.stamp-bench
+	$(PY) benchmarks/run.py
+
+lint: $(VENV)/.stamp-lint
+	$(PY) -m ruff check gradlab tests benchmarks examples
+	$(PY) -m mypy gradlab
+
+clean:
+	rm -rf build *.egg-info .pytest_cache .mypy_cache .ruff_cache benchmarks/results

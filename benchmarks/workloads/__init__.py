@@ -1,0 +1,3 @@
+"""Benchmark workloads: one module per workload, each with ``setup_gradlab()`` and ``setup_torch()``."""
+
+__all__: list[str] = []

@@ -1,0 +1,53 @@
+"""Small pieces behind ``Module``: hook handles, the state-dict result tuple, name checks, repr indentation."""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+__all__ = ["IncompatibleKeys", "RemovableHandle", "addindent", "check_name"]
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def addindent(s: str, num_spaces: int) -> str:
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    first = lines.pop(0)
+    return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``: ``handle.remove()`` unregisters the hook (also a context manager).
+
+    >>> from gradlab import nn
+    >>> layer = nn.Identity()
+    >>> handle = layer.register_forward_hook(lambda m, args, out: out * 2)
+    >>> layer(3), handle.remove(), layer(3)
+    (6, None, 3)
+    """
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def check_name(kind: str, name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')

@@ -1,0 +1,136 @@
+"""Helpers around parameters and gradients: clipping, penalties, flattening (``torch.nn.utils`` names).
+
+``l1_penalty`` / ``l2_penalty`` add explicit regularisation terms to a loss; for plain L2 the usual alternative is an
+optimizer's ``weight_decay`` (decoupled in ``AdamW``), which costs no extra graph.
+
+>>> import gradlab
+>>> from gradlab import nn
+>>> from gradlab.nn.utils import clip_grad_norm_, l2_penalty
+>>> model = nn.Linear(3, 1)
+>>> loss = model(gradlab.ones(2, 3)).sum() + 1e-3 * l2_penalty(model.parameters())
+>>> loss.backward()
+>>> total = clip_grad_norm_(model.parameters(), max_norm=1.0)
+>>> bool(sum(float((p.grad.data ** 2).sum()) for p in model.parameters()) ** 0.5 <= 1.0 + 1e-5)
+True
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from gradlab.tensor import Tensor
+
+__all__ = [
+    "clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty", "parameters_to_vector", "vector_to_parameters",
+]
+
+
+def _params(parameters: Any) -> list:
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):  # a Module
+        return list(parameters.parameters())
+    return list(parameters)
+
+
+def _norm(arr: np.ndarray, norm_type: float) -> float:
+    if norm_type == math.inf:
+        return float(np.abs(arr).max()) if arr.size else 0.0
+    if norm_type == -math.inf:
+        return float(np.abs(arr).min()) if arr.size else math.inf
+    if norm_type == 2.0:
+        flat = arr.reshape(-1)
+        return math.sqrt(float(np.dot(flat, flat)))
+    if norm_type == 1.0:
+        return float(np.abs(arr).sum())
+    if norm_type == 0:
+        return float(np.count_nonzero(arr))
+    return float((np.abs(arr.astype(np.float64)) ** norm_type).sum() ** (1.0 / norm_type))
+
+
+def clip_grad_norm_(
+    parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach: Any = None
+) -> Tensor:
+    """Scale all gradients in place so that their joint ``norm_type`` norm is at most ``max_norm``, as torch:
+    ``grad *= min(1, max_norm / (total_norm + 1e-6))``. Returns the total norm (before clipping) as a Tensor."""
+    grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
+    norm_type = float(norm_type)
+    dtype = grads[0].dtype if grads else np.dtype(np.float32)
+    if not grads:
+        return Tensor(np.array(0.0, dtype=dtype))
+    norms = [_norm(g, norm_type) for g in grads]
+    if norm_type == math.inf:
+        total = max(norms)
+    elif norm_type == -math.inf:
+        total = min(norms)
+    elif norm_type == 0:
+        total = float(sum(norms))
+    else:
+        total = float(np.sum(np.array(norms, dtype=np.float64) ** norm_type) ** (1.0 / norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
+            "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`"
+        )
+    coef = min(float(max_norm) / (total + 1e-6), 1.0)
+    if coef < 1.0 or not math.isfinite(total):
+        for g in grads:
+            g *= coef
+    return Tensor(np.array(total, dtype=dtype))
+
+
+def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value] in place."""
+    v = float(clip_value)
+    for p in _params(parameters):
+        if p.grad is not None:
+            np.clip(p.grad.data, -v, v, out=p.grad.data)
+
+
+def l1_penalty(parameters: Any) -> Tensor:
+    """Sum of |w| over all parameters (differentiable): add ``lam * l1_penalty(model.parameters())`` to a loss."""
+    terms = [p.abs().sum() for p in _params(parameters)]
+    return _total(terms)
+
+
+def l2_penalty(parameters: Any) -> Tensor:
+    """Sum of w^2 over all parameters (differentiable); ``weight_decay`` in the optimizers is the usual alternative."""
+    terms = [(p * p).sum() for p in _params(parameters)]
+    return _total(terms)
+
+
+def _total(terms: list) -> Tensor:
+    if not terms:
+        return Tensor(np.array(0.0, dtype=np.float32))
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def parameters_to_vector(parameters: Iterable) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    from gradlab.functions import cat
+
+    return cat([p.reshape(-1) for p in _params(parameters)])
+
+
+def vector_to_parameters(vec: Any, parameters: Iterable) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place (their identity is kept)."""
+    arr = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    if arr.ndim != 1:
+        raise TypeError(f"expected a 1-D vector, got shape {arr.shape}")
+    params = _params(parameters)
+    needed = sum(p.numel() for p in params)
+    if arr.size != needed:
+        raise ValueError(f"vector_to_parameters: the vector has {arr.size} elements, the parameters {needed}")
+    i = 0
+    for p in params:
+        n = p.numel()
+        p.data[...] = arr[i : i + n].reshape(p.shape)
+        p._vc[0] += 1
+        i += n

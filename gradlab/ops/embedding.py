@@ -1,0 +1,44 @@
+"""Embedding lookup: rows of a weight matrix gathered by integer indices, gradients scattered back."""
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.autograd.function import Context, Function
+from gradlab.backend import xp
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Function):
+    """``weight[indices]``; backward adds each output row's gradient into its weight row.
+
+    The row ``padding_idx`` gets no gradient; ``scale_grad_by_freq`` divides each row's gradient by how often
+    its index occurs in the batch (torch's semantics).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, weight: Any, indices: Any, padding_idx: Any = None,
+                scale_grad_by_freq: bool = False) -> Any:
+        indices = xp.asarray(indices)
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"embedding: indices must be an integer tensor, got dtype {indices.dtype}")
+        n = weight.shape[0]
+        if indices.size and (indices.min() < 0 or indices.max() >= n):
+            bad = indices.min() if indices.min() < 0 else indices.max()
+            raise IndexError(f"embedding: index {int(bad)} is out of range for a weight with {n} rows")
+        ctx.meta = (indices, weight.shape, padding_idx, scale_grad_by_freq)
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        indices, shape, padding_idx, scale = ctx.meta
+        flat = indices.reshape(-1)
+        g = grad.reshape(-1, shape[1])
+        if scale:
+            counts = xp.bincount(flat, minlength=shape[0])
+            g = g / counts[flat][:, None].astype(g.dtype)
+        gw = xp.zeros(shape, dtype=grad.dtype)
+        xp.add.at(gw, flat, g)
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return gw, None, None, None

@@ -1,0 +1,473 @@
+"""Recurrent layers as fused ops: one ``Function`` runs one layer in one direction over the whole sequence.
+
+Forward does the input path of every time step at once (one batched GEMM), then loops over time with one GEMM
+per step for the hidden path (all gates at once). Backward runs back-propagation through time in reverse with one
+GEMM per step for the hidden-state gradient; the weight, bias and input gradients come afterwards from one GEMM
+each over all time steps.
+
+Weights use PyTorch's layout: ``w_ih`` (G*H, I), ``w_hh`` (G*H, H), ``b_ih``/``b_hh`` (G*H,), with the gates
+stacked i, f, g, o for the LSTM (G = 4), r, z, n for the GRU (G = 3), one block for the plain RNN (G = 1).
+
+Speed notes (numpy spends more time per call and per strided row than per element at these sizes):
+
+- Inside the loop every array is *gate-major*: a step's gates are a (G*H, N) block, so each gate is a contiguous
+  (H, N) slice and every elementwise op runs over contiguous memory. The (T, N, H) outputs are transposed once.
+- The LSTM works in the gate order o, i, f, g (sigmoid gates side by side; the three gates whose gradient is
+  proportional to the cell-state gradient side by side); gradients are permuted back to PyTorch's order.
+- Sigmoids are ``0.5 * tanh(x / 2) + 0.5``, which never overflows; the halving is folded into (copies of) the
+  weights, so one ``tanh`` call covers every gate of a step.
+- When a gradient will be needed, forward also stores the per-step coefficients of the backward pass (computed
+  while the step's values are hot in cache), so the backward loop is a handful of multiplies and one GEMM.
+- Large internal buffers are recycled between calls (``_empty``): fresh multi-MB allocations page-fault on first
+  touch, which cost about a third of an LSTM step.
+
+Every Function returns one packed array ``S`` of shape (T + 1, N, H) (T + 2 for the LSTM):
+the hidden state of each time step, the initial state, and for the LSTM the final cell state in the last slot.
+Forward direction: ``S[0] = h0``, ``S[1 + t] = h_t``; reverse direction: ``S[t] = h_t``, ``S[T] = h0``.
+``rnn_layer`` unpacks it into ``(output, h_n, c_n)`` tensors; the gradient reaching the ``h0`` slot is ignored.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from gradlab.autograd.function import Context, Function
+from gradlab.autograd.grad_mode import _enabled
+from gradlab.backend import xp
+
+__all__ = ["RNNTanhLayer", "RNNReLULayer", "LSTMLayer", "GRULayer", "rnn_layer", "MODES"]
+
+MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
+
+
+# ---- workspace recycling ----------------------------------------------------------------------------------------
+# A step allocates tens of MB of large temporaries; fresh large allocations come from mmap and page-fault on first
+# touch (measured: ~13 ms of a 38 ms LSTM step). Arrays from ``_empty`` return their memory to a small pool when
+# the last reference to them dies, so the next call reuses warm pages. Only arrays that never escape an op (saved
+# for backward or scratch) come from here; everything an op returns is freshly allocated.
+_POOL: dict[tuple, list] = {}
+_POOL_PER_KEY = 4
+_POOL_MIN_BYTES = 1 << 16
+
+
+def _give_back(key: tuple, base: Any) -> None:
+    free = _POOL.setdefault(key, [])
+    if len(free) < _POOL_PER_KEY:
+        free.append(base)
+
+
+def _empty(shape: tuple, dtype: Any) -> Any:
+    """An uninitialised array whose memory goes back to the pool when it dies.
+
+    Keep the returned array itself alive while any view of it is in use: a view's ``.base`` is the pooled buffer,
+    not this array, so a view that outlives it would see its memory reused.
+    """
+    dtype = xp.dtype(dtype)
+    shape = tuple(shape)
+    if dtype.itemsize * int(xp.prod(shape)) < _POOL_MIN_BYTES:
+        return xp.empty(shape, dtype=dtype)
+    key = (shape, dtype.str)
+    free = _POOL.get(key)
+    base = free.pop() if free else xp.empty(shape, dtype=dtype)
+    view = base.view()
+    weakref.finalize(view, _give_back, key, base)
+    return view
+
+
+def _check(mode: str, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, gates: int) -> None:
+    if x.ndim != 3:
+        raise ValueError(f"{mode}: expected a (T, N, input_size) input, got shape {x.shape}")
+    gh, hidden = w_hh.shape
+    if gh != gates * hidden or w_ih.shape != (gh, x.shape[2]):
+        raise ValueError(
+            f"{mode}: weight_ih of shape {w_ih.shape} and weight_hh of shape {w_hh.shape} do not fit an input "
+            f"of shape {x.shape} with {gates} gate(s) (expected ({gates * hidden}, {x.shape[2]}) and "
+            f"({gates * hidden}, {hidden}))"
+        )
+    for name, b in (("bias_ih", b_ih), ("bias_hh", b_hh)):
+        if b is not None and b.shape != (gh,):
+            raise ValueError(f"{mode}: {name} has shape {b.shape}, expected ({gh},)")
+    for name, h in (("h0", h0), ("c0", c0)):
+        if h is not None and h.shape != (x.shape[1], hidden):
+            raise ValueError(f"{mode}: {name} has shape {h.shape}, expected ({x.shape[1]}, {hidden})")
+
+
+def _slots(T: int, reverse: bool) -> tuple[int, int, int, range]:
+    """(offset of h_t's slot from t, offset of h_{t-1}'s slot from t, slot of h0, time steps in processing order)."""
+    if reverse:
+        return 0, 1, T, range(T - 1, -1, -1)
+    return 1, 0, 0, range(T)
+
+
+def _dtype(*arrays: Any) -> Any:
+    return xp.result_type(*[a for a in arrays if a is not None])
+
+
+def _input_path(x: Any, w: Any, bias: Any, dt: Any) -> Any:
+    """Gate-major input path for every step at once: (T, G*H, N) = w @ x_t.T + bias."""
+    T, N, _ = x.shape
+    out = _empty((T, w.shape[0], N), dt)
+    xp.matmul(w.astype(dt, copy=False), x.astype(dt, copy=False).transpose(0, 2, 1), out=out)
+    if bias is not None:
+        out += bias[:, None]
+    return out
+
+
+def _pack(S: Any, extra: int) -> Any:
+    """Gate-major states (T + 1, H, N) -> the packed (T + 1 + extra, N, H) result (last ``extra`` slots unset)."""
+    T1, H, N = S.shape
+    out = xp.empty((T1 + extra, N, H), dtype=S.dtype)
+    out[:T1] = S.transpose(0, 2, 1)
+    return out
+
+
+def _grad_gm(grad: Any, T: int, dt: Any) -> Any:
+    """The packed gradient's h slots (T + 1, N, H) as a gate-major (T + 1, H, N) array."""
+    out = _empty((T + 1, grad.shape[2], grad.shape[1]), dt)
+    out[...] = grad[:T + 1].transpose(0, 2, 1)
+    return out
+
+
+def _flat_gm(a: Any) -> Any:
+    """(T, G, N) gate-major per-step blocks -> (G, T*N), columns in (t, n) order."""
+    T, G, N = a.shape
+    out = _empty((G, T * N), a.dtype)
+    out.reshape(G, T, N)[...] = a.transpose(1, 0, 2)
+    return out
+
+
+def _prev_states(S: Any, poff: int, T: int) -> Any:
+    """h_{t-1} for every step as (T*N, H) rows in (t, n) order."""
+    P = S[poff:poff + T]
+    _, H, N = P.shape
+    out = _empty((T * N, H), S.dtype)
+    out.reshape(T, N, H)[...] = P.transpose(0, 2, 1)
+    return out
+
+
+def _weight_grads(needs: tuple, d2: Any, x: Any, prev: Any, w_ih: Any) -> tuple[Any, Any, Any]:
+    """dx (T, N, I), dW_ih and dW_hh from the flattened pre-activation gradients ``d2`` (G, T*N)."""
+    T, N, I = x.shape
+    dx = xp.matmul(d2.T, w_ih).reshape(T, N, I).astype(x.dtype, copy=False) if needs[0] else None
+    dw_ih = xp.matmul(d2, x.reshape(T * N, I)) if needs[3] else None
+    dw_hh = xp.matmul(d2, prev) if needs[4] else None
+    return dx, dw_ih, dw_hh
+
+
+def _wants_grad(ctx: Context) -> bool:
+    return bool(_enabled[0] and any(ctx.needs_input_grad))
+
+
+class _SimpleRNNLayer(Function):
+    """h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) over a whole sequence (one direction)."""
+
+    relu = False
+
+    @classmethod
+    def forward(cls, ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+                reverse: bool = False) -> Any:
+        _check("RNN", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 1)
+        T, N, _ = x.shape
+        H = w_hh.shape[1]
+        dt = _dtype(x, h0, w_ih, w_hh, b_ih, b_hh)
+        bias = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
+        A = _input_path(x, w_ih, bias, dt)
+        off, poff, init, steps = _slots(T, reverse)
+        S = _empty((T + 1, H, N), dt)
+        S[init] = 0 if h0 is None else h0.T
+        wh = w_hh.astype(dt, copy=False)
+        tmp = xp.empty((H, N), dtype=dt)
+        for t in steps:
+            a = A[t]
+            xp.matmul(wh, S[t + poff], out=tmp)
+            a += tmp
+            if cls.relu:
+                xp.maximum(a, 0, out=S[t + off])
+            else:
+                xp.tanh(a, out=S[t + off])
+        if _wants_grad(ctx):
+            ctx.save_for_backward(x, w_ih, wh, S)
+            ctx.meta = (reverse, dt)
+            ctx.has_bias = bias is not None
+        return _pack(S, 0)
+
+    @classmethod
+    def backward(cls, ctx: Context, grad: Any) -> Any:
+        x, w_ih, wh, S = ctx.saved_tensors
+        reverse, dt = ctx.meta
+        T = S.shape[0] - 1
+        off, poff, init, steps = _slots(T, reverse)
+        Hc = S[off:off + T]
+        D = _empty(Hc.shape, dt)  # the activation's derivative at every step
+        if cls.relu:
+            xp.greater(Hc, 0, out=D)
+        else:
+            xp.multiply(Hc, Hc, out=D)
+            xp.subtract(1, D, out=D)
+        g = _grad_gm(grad, T, dt)
+        dA = D  # overwritten step by step with the pre-activation gradient
+        whT = wh.T
+        carry = xp.zeros_like(S[0])
+        dh = xp.empty_like(carry)
+        for t in reversed(steps):
+            xp.add(g[t + off], carry, out=dh)
+            da = dA[t]
+            da *= dh
+            xp.matmul(whT, da, out=carry)
+        needs = ctx.needs_input_grad
+        d2 = _flat_gm(dA)
+        dx, dw_ih, dw_hh = _weight_grads(needs, d2, x, _prev_states(S, poff, T) if needs[4] else None, w_ih)
+        db = dA.sum(axis=(0, 2)) if ctx.has_bias and (needs[5] or needs[6]) else None
+        dh0 = carry.T.copy() if needs[1] else None
+        return dx, dh0, None, dw_ih, dw_hh, db if needs[5] else None, db if needs[6] else None, None
+
+
+class RNNTanhLayer(_SimpleRNNLayer):
+    relu = False
+
+
+class RNNReLULayer(_SimpleRNNLayer):
+    relu = True
+
+
+class LSTMLayer(Function):
+    """One LSTM layer, one direction, over a whole sequence (PyTorch's equations and gate order i, f, g, o).
+
+    Backward coefficients (internal order o, i, f, g; s(1 - s) is the sigmoid's derivative):
+    ``dA_o = dh * M_o`` with ``M_o = o (1 - o) tanh(c)``; ``dA_(i,f,g) = dc * M_(i,f,g)`` with
+    ``M_i = i (1 - i) g``, ``M_f = f (1 - f) c_prev``, ``M_g = i (1 - g^2)``; ``dc_t = dh_t K_t + f_{t+1} dc_{t+1}``
+    with ``K = o (1 - tanh(c)^2)``.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+                reverse: bool = False) -> Any:
+        _check("LSTM", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 4)
+        T, N, _ = x.shape
+        H = w_hh.shape[1]
+        H2, H3 = 2 * H, 3 * H
+        dt = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        perm = xp.r_[H3:4 * H, 0:H3]  # torch order i, f, g, o -> o, i, f, g
+        scale = xp.full((4 * H, 1), 0.5, dtype=dt)  # sigmoid rows halved: sigmoid(a) = 0.5 tanh(a / 2) + 0.5
+        scale[H3:] = 1
+        w_ih_p = w_ih[perm].astype(dt, copy=False)
+        w_hh_p = w_hh[perm].astype(dt, copy=False)
+        bias = None
+        if b_ih is not None or b_hh is not None:
+            both = (b_ih if b_ih is not None else 0) + (b_hh if b_hh is not None else 0)
+            bias = xp.asarray(both)[perm].astype(dt, copy=False) * scale[:, 0]
+        G = _input_path(x, w_ih_p * scale, bias, dt)  # (T, 4H, N), activated in place step by step
+        wh = w_hh_p * scale
+        off, poff, init, steps = _slots(T, reverse)
+        S = _empty((T + 1, H, N), dt)
+        S[init] = 0 if h0 is None else h0.T
+        c_prev = xp.zeros((H, N), dtype=dt) if c0 is None else xp.array(c0.T, dtype=dt)
+        c = xp.empty((H, N), dtype=dt)
+        tc = xp.empty((H, N), dtype=dt)
+        tmp = xp.empty((4 * H, N), dtype=dt)
+        igfc = xp.empty((H2, N), dtype=dt)  # [i * g ; f * c_prev]
+        ig, fc = igfc[:H], igfc[H:]
+        grad = _wants_grad(ctx)
+        if grad:
+            M = _empty((T, 4 * H, N), dt)
+            K = _empty((T, H, N), dt)
+        for t in steps:
+            g = G[t]
+            xp.matmul(wh, S[t + poff], out=tmp)
+            g += tmp
+            xp.tanh(g, out=g)
+            s = g[:H3]
+            s *= 0.5
+            s += 0.5
+            o, i, f, gg = g[:H], g[H:H2], g[H2:H3], g[H3:]
+            xp.multiply(i, gg, out=ig)
+            xp.multiply(f, c_prev, out=fc)
+            xp.add(ig, fc, out=c)
+            xp.tanh(c, out=tc)
+            h = S[t + off]
+            xp.multiply(o, tc, out=h)
+            if grad:
+                m = M[t]
+                ms = m[:H3]
+                xp.subtract(1, s, out=ms)  # 1 - (o, i, f)
+                m[:H] *= h  # o tanh(c) (1 - o)
+                m[H:H3] *= igfc  # i g (1 - i), f c_prev (1 - f)
+                mg = m[H3:]
+                xp.multiply(ig, gg, out=mg)
+                xp.subtract(i, mg, out=mg)  # i (1 - g^2)
+                k = K[t]
+                xp.multiply(h, tc, out=k)
+                xp.subtract(o, k, out=k)  # o (1 - tanh(c)^2)
+            c, c_prev = c_prev, c
+        out = _pack(S, 1)
+        out[T + 1] = c_prev.T
+        if grad:
+            ctx.save_for_backward(x, w_ih_p, w_hh_p, S, G, M, K)
+            ctx.meta = (reverse, dt, perm)
+            ctx.has_bias = bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        x, w_ih_p, w_hh_p, S, G, M, K = ctx.saved_tensors
+        reverse, dt, perm = ctx.meta
+        T, H4, N = G.shape
+        H = H4 // 4
+        H2, H3 = 2 * H, 3 * H
+        off, poff, init, steps = _slots(T, reverse)
+        g = _grad_gm(grad, T, dt)
+        dc = xp.array(grad[T + 1].T, dtype=dt, order="C")
+        whT = w_hh_p.T
+        dA = _empty(G.shape, dt)
+        carry = xp.zeros((H, N), dtype=dt)
+        dh = xp.empty((H, N), dtype=dt)
+        tmp = xp.empty((H, N), dtype=dt)
+        for t in reversed(steps):
+            xp.add(g[t + off], carry, out=dh)
+            xp.multiply(dh, K[t], out=tmp)
+            dc += tmp
+            da, m = dA[t], M[t]
+            xp.multiply(dh, m[:H], out=da[:H])
+            xp.multiply(m[H:].reshape(3, H, N), dc, out=da[H:].reshape(3, H, N))
+            dc *= G[t, H2:H3]  # f
+            xp.matmul(whT, da, out=carry)
+        needs = ctx.needs_input_grad
+        d2 = _flat_gm(dA)
+        dx, dw_ih, dw_hh = _weight_grads(needs, d2, x, _prev_states(S, poff, T) if needs[4] else None, w_ih_p)
+        inv = xp.argsort(perm)
+        dw_ih = None if dw_ih is None else dw_ih[inv]
+        dw_hh = None if dw_hh is None else dw_hh[inv]
+        db = d2.sum(axis=1)[inv] if ctx.has_bias and (needs[5] or needs[6]) else None
+        dh0 = carry.T.copy() if needs[1] else None
+        dc0 = dc.T.copy() if needs[2] else None
+        return dx, dh0, dc0, dw_ih, dw_hh, db if needs[5] else None, db if needs[6] else None, None
+
+
+class GRULayer(Function):
+    """One GRU layer, one direction (PyTorch's equations: n = tanh(W_in x + b_in + r * (W_hn h + b_hn))).
+
+    Backward coefficients: ``dA_n = dh * M_n`` with ``M_n = (1 - z)(1 - n^2)``; ``dA_z = dh * M_z`` with
+    ``M_z = z (1 - z)(h_prev - n)``; ``dA_r = dA_n * M_r`` with ``M_r = r (1 - r)(W_hn h + b_hn)``.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+                reverse: bool = False) -> Any:
+        _check("GRU", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 3)
+        T, N, _ = x.shape
+        H = w_hh.shape[1]
+        H2 = 2 * H
+        dt = _dtype(x, h0, w_ih, w_hh, b_ih, b_hh)
+        scale = xp.full((3 * H, 1), 0.5, dtype=dt)  # r, z rows halved (sigmoid via tanh)
+        scale[H2:] = 1
+        bias = None
+        if b_ih is not None or b_hh is not None:
+            bias = xp.zeros(3 * H, dtype=dt)
+            if b_ih is not None:
+                bias += b_ih
+            if b_hh is not None:
+                bias[:H2] += b_hh[:H2]
+            bias *= scale[:, 0]
+        b_hn = None if b_hh is None else b_hh[H2:, None].astype(dt, copy=False)
+        A = _input_path(x, w_ih * scale, bias, dt)  # (T, 3H, N): r, z (halved) then W_in x + b_in
+        wh = w_hh.astype(dt, copy=False) * scale
+        off, poff, init, steps = _slots(T, reverse)
+        S = _empty((T + 1, H, N), dt)
+        S[init] = 0 if h0 is None else h0.T
+        gh = xp.empty((3 * H, N), dtype=dt)
+        hn = gh[H2:]
+        rz_prod = xp.empty((H2, N), dtype=dt)  # [r * hn ; z * (h_prev - n)]
+        rhn, zd = rz_prod[:H], rz_prod[H:]
+        grad = _wants_grad(ctx)
+        if grad:
+            M = _empty((T, 3 * H, N), dt)
+        for t in steps:
+            a = A[t]
+            hp = S[t + poff]
+            xp.matmul(wh, hp, out=gh)
+            if b_hn is not None:
+                hn += b_hn
+            rz = a[:H2]
+            rz += gh[:H2]
+            xp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            r, z, n = a[:H], a[H:H2], a[H2:]
+            xp.multiply(r, hn, out=rhn)
+            n += rhn
+            xp.tanh(n, out=n)
+            xp.subtract(hp, n, out=zd)
+            zd *= z
+            xp.add(n, zd, out=S[t + off])
+            if grad:
+                m = M[t]
+                xp.subtract(1, rz, out=m[:H2])  # 1 - r, 1 - z
+                mn = m[H2:]
+                xp.multiply(n, n, out=mn)
+                xp.subtract(1, mn, out=mn)
+                mn *= m[H:H2]  # (1 - n^2)(1 - z)
+                m[:H2] *= rz_prod  # r hn (1 - r), z (h_prev - n)(1 - z)
+        if grad:
+            ctx.save_for_backward(x, w_ih, w_hh, S, A, M)
+            ctx.meta = (reverse, dt)
+            ctx.has_bias = (b_ih is not None, b_hh is not None)
+        return _pack(S, 0)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        x, w_ih, w_hh, S, A, M = ctx.saved_tensors
+        reverse, dt = ctx.meta
+        T, H3, N = A.shape
+        H = H3 // 3
+        H2 = 2 * H
+        off, poff, init, steps = _slots(T, reverse)
+        g = _grad_gm(grad, T, dt)
+        whT = w_hh.astype(dt, copy=False).T
+        dGx = _empty(A.shape, dt)  # [dA_r ; dA_z ; dA_n] (input path)
+        dGh = _empty(A.shape, dt)  # [dA_r ; dA_z ; r * dA_n] (hidden path)
+        carry = xp.zeros((H, N), dtype=dt)
+        dh = xp.empty((H, N), dtype=dt)
+        for t in reversed(steps):
+            xp.add(g[t + off], carry, out=dh)
+            m, dx_t, dh_t = M[t], dGx[t], dGh[t]
+            xp.multiply(m[H:].reshape(2, H, N), dh, out=dx_t[H:].reshape(2, H, N))  # dA_z, dA_n
+            xp.multiply(dx_t[H2:], m[:H], out=dx_t[:H])  # dA_r
+            dh_t[:H2] = dx_t[:H2]
+            xp.multiply(dx_t[H2:], A[t, :H], out=dh_t[H2:])
+            xp.matmul(whT, dh_t, out=carry)
+            dh *= A[t, H:H2]  # z
+            carry += dh
+        needs = ctx.needs_input_grad
+        has_b_ih, has_b_hh = ctx.has_bias
+        d2x = _flat_gm(dGx)
+        dx = xp.matmul(d2x.T, w_ih).reshape(x.shape).astype(x.dtype, copy=False) if needs[0] else None
+        dw_ih = xp.matmul(d2x, x.reshape(T * N, -1)) if needs[3] else None
+        dw_hh = xp.matmul(_flat_gm(dGh), _prev_states(S, poff, T)) if needs[4] else None
+        db_ih = d2x.sum(axis=1) if needs[5] and has_b_ih else None
+        db_hh = dGh.sum(axis=(0, 2)) if needs[6] and has_b_hh else None
+        dh0 = carry.T.copy() if needs[1] else None
+        return dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh, None
+
+
+_LAYERS = {"RNN_TANH": RNNTanhLayer, "RNN_RELU": RNNReLULayer, "LSTM": LSTMLayer, "GRU": GRULayer}
+
+
+def rnn_layer(mode: str, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None,
+              reverse: bool = False) -> tuple[Any, Any, Any]:
+    """One recurrent layer in one direction over a time-major sequence ``x`` (T, N, I).
+
+    Returns ``(output (T, N, H), h_n (N, H), c_n (N, H) or None)`` as Tensors; ``h0``/``c0`` may be None (zeros).
+    ``mode`` is one of ``MODES``.
+    """
+    try:
+        fn = _LAYERS[mode]
+    except KeyError:
+        raise ValueError(f"unknown recurrent mode {mode!r}; expected one of {MODES}") from None
+    T = x.shape[0]
+    S = fn.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+    if reverse:
+        out, h_n = S[0:T], S[0]
+    else:
+        out, h_n = S[1:T + 1], S[T]
+    c_n = S[T + 1] if mode == "LSTM" else None
+    return out, h_n, c_n

@@ -1,0 +1,561 @@
+"""The ``Optimizer`` base class: parameter groups, per-parameter state, ``state_dict`` / ``load_state_dict``.
+
+Everything follows ``torch.optim.Optimizer``: ``params`` is an iterable of Tensors or of dicts (parameter groups),
+``state`` maps each parameter to a dict of its state, ``state_dict()`` has the torch layout (``'state'`` keyed by
+integer index, ``'param_groups'`` with ``'params'`` as index lists).
+
+Updates are done in place on ``p.data`` (a numpy array); the subclasses keep their temporaries in per-dtype scratch
+buffers (:meth:`Optimizer._workspace`) so that a step allocates nothing once it has run once.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, MutableMapping
+from copy import deepcopy
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Singleton marking a hyper-parameter that every parameter group must give."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class _RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: OrderedDict) -> None:
+        self._hooks = hooks
+        self.id = _RemovableHandle._next_id
+        _RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> _RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class _ParamState(MutableMapping):
+    """``defaultdict(dict)`` keyed by parameter *identity*.
+
+    torch hashes tensors by ``id``; this mapping does the same whatever ``Tensor.__eq__``/``__hash__`` do.
+    Reading a missing parameter creates its (empty) state dict, as ``torch.optim.Optimizer.state`` does;
+    ``in`` and ``get`` do not create anything. Non-Tensor keys (kept for state that names no parameter) are hashed
+    normally.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data: dict[Any, tuple[Any, Any]] = {}
+
+    @staticmethod
+    def _token(key: Any) -> Any:
+        return ("id", id(key)) if isinstance(key, Tensor) else ("key", key)
+
+    def __getitem__(self, key: Any) -> Any:
+        token = self._token(key)
+        entry = self._data.get(token)
+        if entry is None:
+            value: dict = {}
+            self._data[token] = (key, value)
+            return value
+        return entry[1]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._data[self._token(key)] = (key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        del self._data[self._token(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return self._token(key) in self._data
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        entry = self._data.get(self._token(key))
+        return default if entry is None else entry[1]
+
+    def __iter__(self) -> Iterator[Any]:
+        return (k for k, _ in list(self._data.values()))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def items(self):  # type: ignore[override]
+        return [(k, v) for k, v in self._data.values()]
+
+    def values(self):  # type: ignore[override]
+        return [v for _, v in self._data.values()]
+
+    def keys(self):  # type: ignore[override]
+        return [k for k, _ in self._data.values()]
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __copy__(self) -> _ParamState:
+        new = _ParamState()
+        new._data = dict(self._data)
+        return new
+
+    def __deepcopy__(self, memo: dict) -> _ParamState:
+        # the identity tokens must follow the copied parameters
+        new = _ParamState()
+        for k, v in self._data.values():
+            new[deepcopy(k, memo)] = deepcopy(v, memo)
+        return new
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"<param {id(k):#x}>: {v!r}" for k, v in self._data.values()) + "}"
+
+
+def _typename(obj: Any) -> str:
+    t = type(obj)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _to_numpy(value: Any) -> Any:
+    """A Tensor becomes its array; anything else is returned as is."""
+    if isinstance(value, Tensor):
+        return value.data
+    return value
+
+
+class Optimizer:
+    r"""Base class for all optimizers (as ``torch.optim.Optimizer``).
+
+    Args:
+        params: an iterable of Tensors, or of dicts (parameter groups) each with a ``'params'`` entry and optional
+            per-group hyper-parameters.
+        defaults: the default hyper-parameters, used by groups that do not set them.
+
+    A subclass implements :meth:`step`. ``p.grad`` is ``None`` for a parameter that got no gradient; such a
+    parameter is skipped.
+
+    >>> import gradlab
+    >>> from gradlab.optim import SGD
+    >>> w = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    >>> b = gradlab.tensor([0.0], requires_grad=True)
+    >>> opt = SGD([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    >>> [g["lr"] for g in opt.param_groups]
+    [0.1, 0.5]
+    >>> sd = opt.state_dict()
+    >>> [g["params"] for g in sd["param_groups"]]
+    [[0], [1]]
+    """
+
+    #: per-parameter state keys whose arrays have the parameter's shape (checked by :meth:`load_state_dict`)
+    _param_shaped_state: frozenset = frozenset()
+
+    # ------------------------------------------------------------------ construction
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._in_step = False
+        self._opt_called = False
+        self._ws: dict[tuple[np.dtype, int], np.ndarray] = {}
+
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, but got "
+                + _typename(params)
+            )
+        if isinstance(params, dict):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                "but got a single dict; wrap it in a list"
+            )
+
+        if isinstance(params, (set, frozenset)):  # torch lets this through; the order would vary between runs
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+
+        self.state: _ParamState = _ParamState()
+        self.param_groups: list[dict[str, Any]] = []
+
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Wrap each subclass's own ``step`` so that hooks run and schedulers can tell the optimizer has stepped
+        # (torch patches the bound method per instance; wrapping at class level does the same once).
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is None or getattr(step, "_gradlab_step_wrapper", False):
+            return
+
+        @functools.wraps(step)
+        def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+            if self._in_step:  # a subclass's step calling super().step(): hooks already ran
+                return step(self, *args, **kwargs)
+            for pre_hook in list(self._optimizer_step_pre_hooks.values()):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{pre_hook} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+            self._in_step = True
+            try:
+                out = step(self, *args, **kwargs)
+            finally:
+                self._in_step = False
+            self._opt_called = True
+            for post_hook in list(self._optimizer_step_post_hooks.values()):
+                post_hook(self, args, kwargs)
+            return out
+
+        wrapper._gradlab_step_wrapper = True  # type: ignore[attr-defined]
+        cls.step = wrapper  # type: ignore[method-assign]
+
+    def __repr__(self) -> str:
+        format_string = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            format_string += "\n"
+            format_string += f"Parameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    format_string += f"    {key}: {group[key]}\n"
+        format_string += ")"
+        return format_string
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a parameter group (a dict with ``'params'`` and optional hyper-parameters) to :attr:`param_groups`."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {_typename(param_group)}")
+        if "params" not in param_group:
+            raise ValueError("param_group must have a 'params' entry")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            param_group["params"] = list(params)
+
+        tensors: list[Any] = []
+        names: list[str] = []
+        for param in param_group["params"]:
+            if isinstance(param, tuple) and len(param) == 2 and isinstance(param[0], str):
+                names.append(param[0])
+                tensors.append(param[1])
+            else:
+                tensors.append(param)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            param_group["param_names"] = names
+
+        for param in tensors:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
+            if not getattr(param, "is_leaf", True) and not getattr(param, "retains_grad", False):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+
+        ids = [id(p) for p in tensors]
+        if len(ids) != len(set(ids)):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; "
+                "in future, this will cause an error; "
+                "see github.com/pytorch/pytorch/issues/40967 for more information",
+                stacklevel=3,
+            )
+
+        existing: set[int] = set()
+        for group in self.param_groups:
+            existing.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
+        if not existing.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: Callable) -> _RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs) -> None or (args, kwargs)`` to run before each :meth:`step`."""
+        handle = _RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook: Callable) -> _RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs) -> None`` to run after each :meth:`step`."""
+        handle = _RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
+
+    # ------------------------------------------------------------------ gradients
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized parameters: to ``None`` (default) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                    continue
+                if getattr(g, "grad_fn", None) is not None:
+                    g = g.detach()
+                    p.grad = g
+                elif getattr(g, "requires_grad", False):
+                    g.requires_grad = False
+                arr = g.data
+                if isinstance(arr, np.ndarray) and arr.flags.writeable:
+                    arr.fill(0)
+                else:
+                    g.data = np.zeros_like(arr)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _run_closure(closure: Callable[[], Any] | None) -> Any:
+        if closure is None:
+            return None
+        try:
+            from ..autograd import enable_grad  # type: ignore[attr-defined]
+        except ImportError:  # pragma: no cover - grad mode lives elsewhere
+            from .. import enable_grad  # type: ignore[attr-defined]
+        with enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------------ scratch space
+    def _workspace(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
+        """A scratch array shaped and typed like ``like``, reused across steps (one buffer per dtype and slot)."""
+        key = (like.dtype, slot)
+        buf = self._ws.get(key)
+        n = like.size
+        if buf is None or buf.size < n:
+            buf = np.empty(n, dtype=like.dtype)
+            self._ws[key] = buf
+        return buf[:n].reshape(like.shape)
+
+    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
+        """Yield ``(p, p.data, p.grad.data)`` for the group's parameters that have a gradient."""
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            grad = g.data if isinstance(g, Tensor) else np.asarray(g)
+            yield p, p.data, grad
+
+    def _decayed_grad(self, param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
+        """``(-grad if maximize else grad) + weight_decay * param`` without touching ``grad``.
+
+        Returns ``grad`` itself when there is nothing to do, else workspace slot 0.
+        """
+        if weight_decay != 0:
+            d = self._workspace(param, 0)
+            np.multiply(param, weight_decay, out=d)
+            if maximize:
+                np.subtract(d, grad, out=d)
+            else:
+                np.add(grad, d, out=d)
+            return d
+        if maximize:
+            d = self._workspace(param, 0)
+            np.negative(grad, out=d)
+            return d
+        return grad
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer state as a dict with ``'state'`` and ``'param_groups'`` (torch's layout).
+
+        Parameters are replaced by their index in the order they appear across the groups. State arrays are
+        copies (numpy arrays), so later steps do not change a state dict already taken.
+        """
+        param_mappings: dict[int, int] = {}
+        start_index = 0
+
+        def pack_group(group: dict[str, Any]) -> dict[str, Any]:
+            nonlocal start_index
+            packed = {k: (list(v) if k == "param_names" else v) for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start_index):
+                param_mappings.setdefault(id(p), i)
+            packed["params"] = [param_mappings[id(p)] for p in group["params"]]
+            start_index += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state: dict[Any, Any] = {}
+        for k, v in self.state.items():
+            key = param_mappings[id(k)] if isinstance(k, Tensor) else k
+            packed_state[key] = _copy_state(v)
+        return {"state": packed_state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state produced by :meth:`state_dict` (of an optimizer over parameters of the same shapes).
+
+        Hyper-parameters come from the loaded groups; floating state arrays are cast to their parameter's dtype
+        and copied. Tuples that came back as lists (e.g. ``betas`` through JSON) are turned back into tuples.
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"state_dict must be a dict, but got {_typename(state_dict)}")
+        missing = [k for k in ("state", "param_groups") if k not in state_dict]
+        if missing:
+            raise ValueError(f"loaded state dict is missing the key(s) {missing}; expected 'state' and 'param_groups'")
+
+        groups = self.param_groups
+        saved_groups = deepcopy(list(state_dict["param_groups"]))
+
+        if len(groups) != len(saved_groups):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups "
+                f"({len(saved_groups)} saved, {len(groups)} in this optimizer)"
+            )
+        for i, (g, sg) in enumerate(zip(groups, saved_groups)):
+            if "params" not in sg:
+                raise ValueError(f"loaded state dict's parameter group {i} has no 'params' entry")
+            if len(g["params"]) != len(sg["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size of optimizer's group "
+                    f"(group {i}: {len(sg['params'])} saved parameters, {len(g['params'])} in this optimizer)"
+                )
+
+        id_map: dict[Any, Any] = {}
+        for saved_id, param in zip(
+            chain.from_iterable(g["params"] for g in saved_groups), chain.from_iterable(g["params"] for g in groups)
+        ):
+            id_map[_normalize_index(saved_id)] = param
+
+        state = _ParamState()
+        for k, v in state_dict["state"].items():
+            k = _normalize_index(k)
+            if k in id_map:
+                param = id_map[k]
+                state[param] = _cast_state(param, v, k, shaped=self._param_shaped_state)
+            else:
+                state[k] = v
+
+        new_groups = []
+        for group, new_group in zip(groups, saved_groups):
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            for key, value in list(new_group.items()):
+                if isinstance(group.get(key), tuple) and isinstance(value, list):
+                    new_group[key] = tuple(value)
+            for key, default in self.defaults.items():  # groups saved by an older version
+                if default is not required:
+                    new_group.setdefault(key, default)
+            new_groups.append(new_group)
+
+        self.state = state
+        self.param_groups = new_groups
+        self._after_load_state_dict()
+
+    def _after_load_state_dict(self) -> None:
+        """Subclass hook run at the end of :meth:`load_state_dict` (as torch's ``__setstate__``)."""
+
+
+def _normalize_index(key: Any) -> Any:
+    """Saved parameter indices may come back as strings (JSON) or numpy integers."""
+    if isinstance(key, str) and key.lstrip("-").isdigit():
+        return int(key)
+    if isinstance(key, np.integer):
+        return int(key)
+    return key
+
+
+def _copy_state(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, Tensor):
+        return np.array(value.data, copy=True)
+    if isinstance(value, dict):
+        return {k: _copy_state(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_state(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copy_state(v) for v in value)
+    return value
+
+
+def _cast_state(param: Any, value: Any, index: Any, key: Any = None, shaped: frozenset = frozenset()) -> Any:
+    """Deep-copy a loaded per-parameter state value, casting floating arrays to the parameter's dtype.
+
+    Arrays under a key in ``shaped`` must have the parameter's shape.
+    """
+    value = _to_numpy(value)
+    if key == "step" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if key in shaped and isinstance(value, (list, tuple, int, float)):  # an array that went through JSON
+        value = np.asarray(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        if key == "step":
+            # torch keeps the step count as a 0-d float tensor; gradlab keeps a Python int.
+            if arr.size != 1:
+                raise ValueError(f"state 'step' of parameter {index} must be a scalar, got shape {arr.shape}")
+            scalar = arr.reshape(()).item()
+            return int(scalar) if float(scalar).is_integer() else scalar
+        pdata = param.data
+        if key in shaped and arr.shape != pdata.shape:
+            raise ValueError(
+                f"loaded state {key!r} of parameter {index} has shape {arr.shape}, "
+                f"but the parameter has shape {pdata.shape}"
+            )
+        if arr.dtype.kind == "f" and pdata.dtype.kind == "f":
+            return np.array(arr, dtype=pdata.dtype, copy=True)
+        return np.array(arr, copy=True)
+    if isinstance(value, dict):
+        return {k: _cast_state(param, v, index, key=k, shaped=shaped) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(param, v, index, shaped=shaped) for v in value)
+    return value
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, work: np.ndarray) -> None:
+    """``start += weight * (end - start)`` in place, rounded as torch's ``lerp_`` (``work`` is scratch space)."""
+    np.subtract(end, start, out=work)
+    if abs(weight) < 0.5:
+        work *= weight
+        start += work
+    else:
+        work *= 1 - weight
+        np.subtract(end, work, out=start)

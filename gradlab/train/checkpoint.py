@@ -1,0 +1,114 @@
+"""Saving and restoring weights and full training state, through :mod:`gradlab.io` (safetensors + JSON, atomic).
+
+A training checkpoint (a folder, ``checkpoint/`` in a run) holds the model's and optimizer's state, the scheduler's,
+the epoch just finished, the random state (``gradlab.backend.default_generator``, which drives initialisation,
+dropout and, without an own generator, shuffling; and the training loader's shuffle generator), the History so
+far and the callbacks' counters. Restoring all of it makes a resumed run bit-identical to an uninterrupted one.
+
+>>> import tempfile, os, gradlab
+>>> from gradlab import nn
+>>> m = nn.Linear(3, 2)
+>>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+>>> save_weights(m, path)
+>>> m2 = nn.Linear(3, 2)
+>>> load_weights(m2, path)
+>>> bool((m2.weight.data == m.weight.data).all())
+True
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import gradlab
+from gradlab import backend
+from gradlab import io as gio
+
+__all__ = [
+    "CHECKPOINT_DIRNAME", "save_weights", "load_weights", "load_weights_into", "has_checkpoint",
+    "save_training_checkpoint", "load_training_checkpoint", "loader_generator",
+]
+
+CHECKPOINT_DIRNAME = "checkpoint"
+
+
+def save_weights(model: Any, path: str | os.PathLike) -> None:
+    """``model.state_dict()`` to a safetensors file (written atomically; parent folders created)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    gio.save(model.state_dict(), path)
+
+
+def load_weights(model: Any, path: str | os.PathLike, strict: bool = True) -> None:
+    """Load a safetensors file written by :func:`save_weights` into ``model``."""
+    model.load_state_dict(gio.load(path), strict=strict)
+
+
+def load_weights_into(model: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Load a dict of numpy arrays (e.g. a snapshot of ``state_dict``) into ``model``."""
+    model.load_state_dict({k: gradlab.from_numpy(np.array(v, copy=True)) for k, v in arrays.items()})
+
+
+def has_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a training checkpoint (a folder with ``checkpoint.json``, or that file)."""
+    p = Path(path)
+    return (p / "checkpoint.json").is_file() if p.suffix != ".json" else p.is_file()
+
+
+def loader_generator(loader: Any) -> Any:
+    """The ``gradlab.Generator`` a loader shuffles with (its own, or its sampler's), or ``None`` (default one)."""
+    gen = getattr(loader, "generator", None)
+    if gen is None:
+        gen = getattr(getattr(loader, "sampler", None), "generator", None)
+    return gen if hasattr(gen, "get_state") else None
+
+
+def save_training_checkpoint(path: str | os.PathLike, state: Any, epoch: int) -> Path:
+    """Write the full training state of a running :func:`~gradlab.train.fit` (``state``: its FitState)."""
+    gen = loader_generator(state.train_loader)
+    rng = {"default": backend.default_generator.get_state(), "loader": gen.get_state() if gen is not None else None}
+    extra = {
+        "history": state.history.state_dict(),
+        "callbacks": state.callbacks.state_dict() if state.callbacks is not None else {},
+        "stop_training": bool(state.stop_training),
+        "epochs": int(state.epochs),
+    }
+    return gio.save_checkpoint(
+        path,
+        model_state=state.model.state_dict(),
+        optimizer_state=state.optimizer.state_dict(),
+        scheduler_state=state.scheduler.state_dict() if state.scheduler is not None else None,
+        epoch=int(epoch),
+        rng_state=rng,
+        extra=extra,
+    )
+
+
+def load_training_checkpoint(path: str | os.PathLike, state: Any) -> int:
+    """Restore everything :func:`save_training_checkpoint` wrote into ``state``'s objects; returns its epoch."""
+    ck = gio.load_checkpoint(path)
+    state.model.load_state_dict(ck["model_state"])
+    state.optimizer.load_state_dict(ck["optimizer_state"])
+    if ck["scheduler_state"] is not None:
+        if state.scheduler is None:
+            warnings.warn(f"{path}: the checkpoint holds a scheduler state but this run has no scheduler")
+        else:
+            state.scheduler.load_state_dict(ck["scheduler_state"])
+    elif state.scheduler is not None:
+        warnings.warn(f"{path}: this run has a scheduler but the checkpoint holds no scheduler state")
+    rng = ck["rng_state"] or {}
+    if rng.get("default") is not None:
+        backend.default_generator.set_state(rng["default"])
+    gen = loader_generator(state.train_loader)
+    if gen is not None and rng.get("loader") is not None:
+        gen.set_state(rng["loader"])
+    extra = ck["extra"] or {}
+    if "history" in extra:
+        state.history.load_state_dict(extra["history"])
+    if state.callbacks is not None and extra.get("callbacks"):
+        state.callbacks.load_state_dict(extra["callbacks"])
+    state.stop_training = bool(extra.get("stop_training", False))
+    return int(ck["epoch"])

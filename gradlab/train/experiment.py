@@ -1,0 +1,230 @@
+"""Training runs from a plain config dict: the engine behind ``gradlab train`` / ``gradlab evaluate``, the demo and
+the accuracy benchmark. Datasets and optimizers are looked up by name in registries that later work extends.
+
+A run folder holds ``config.json`` (enough to rebuild the model), ``weights.safetensors`` (final weights),
+``checkpoint/`` (full training state after the last epoch, for ``resume``), ``history.json``, ``curves.png`` and
+``results.json`` (test loss/accuracy).
+
+>>> cfg = make_config(dataset="mnist", hidden=(64,), epochs=1)
+>>> cfg["model"], cfg["model_kwargs"]["hidden"], cfg["optimizer"]
+('mlp', [64], 'adam')
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import gradlab
+from gradlab import nn, optim
+from gradlab.data import DataLoader, TensorDataset, random_split
+from gradlab.models import build_model
+from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint, load_weights, save_weights
+from gradlab.train.loop import evaluate, fit
+
+__all__ = [
+    "DATASETS", "OPTIMIZERS", "SCHEDULERS", "register_dataset", "load_dataset", "build_optimizer",
+    "build_scheduler", "make_config", "build_from_config", "run_training", "evaluate_run", "load_run_model",
+]
+
+
+# ---------------------------------------------------------------- datasets
+def _mnist_like(cls_name: str) -> Callable[..., tuple[np.ndarray, np.ndarray, dict[str, Any]]]:
+    def load(train: bool = True, root: str | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        from gradlab.data import datasets
+
+        ds = getattr(datasets, cls_name)(root=root, train=train)
+        x = np.divide(ds.data, np.float32(255), dtype=np.float32)
+        x -= np.float32(ds.mean)
+        x /= np.float32(ds.std)
+        info = {"input_shape": [1, 28, 28], "num_classes": len(ds.classes), "classes": list(ds.classes)}
+        return x.reshape(len(x), 1, 28, 28), np.asarray(ds.targets, dtype=np.int64), info
+
+    return load
+
+
+# name -> load(train, root) -> (inputs float32 array, int64 targets, info with input_shape and num_classes)
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray, dict[str, Any]]]] = {
+    "mnist": _mnist_like("MNIST"),
+    "fashion-mnist": _mnist_like("FashionMNIST"),
+}
+
+
+def register_dataset(name: str, loader: Callable[..., tuple[np.ndarray, np.ndarray, dict[str, Any]]]) -> None:
+    """Make ``name`` usable in configs and ``gradlab train --dataset`` (see :data:`DATASETS` for the contract)."""
+    DATASETS[name] = loader
+
+
+def load_dataset(name: str, train: bool = True, root: str | None = None, limit: int | None = None):
+    """``(X, y, info)`` numpy arrays of a named dataset split; ``limit`` keeps the first ``limit`` samples."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
+    x, y, info = DATASETS[name](train=train, root=root)
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return x, y, info
+
+
+# ---------------------------------------------------------------- optimizers and schedulers
+OPTIMIZERS: dict[str, tuple[str, tuple[str, ...]]] = {  # name -> (class in gradlab.optim, extra options it takes)
+    "sgd": ("SGD", ("momentum", "nesterov")),
+    "adam": ("Adam", ()),
+    "adamw": ("AdamW", ()),
+    "rmsprop": ("RMSprop", ("momentum",)),
+    "adagrad": ("Adagrad", ()),
+}
+
+SCHEDULERS = ("none", "step", "cosine", "plateau", "onecycle")
+
+
+def build_optimizer(name: str, params: Any, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
+                    nesterov: bool = False) -> Any:
+    """A ``gradlab.optim`` optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; available: {', '.join(OPTIMIZERS)}")
+    cls_name, extra = OPTIMIZERS[name]
+    kw: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay}
+    if "momentum" in extra:
+        kw["momentum"] = momentum
+    if "nesterov" in extra and nesterov:
+        kw["nesterov"] = True
+    return getattr(optim, cls_name)(params, **kw)
+
+
+def build_scheduler(name: str | None, optimizer: Any, epochs: int, steps_per_epoch: int, lr: float) -> Any:
+    """A learning-rate scheduler by name (:data:`SCHEDULERS`), or ``None`` for ``'none'``."""
+    sched = optim.lr_scheduler
+    if name in (None, "none"):
+        return None
+    if name == "step":
+        return sched.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.1)
+    if name == "cosine":
+        return sched.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
+    if name == "plateau":
+        return sched.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+    if name == "onecycle":
+        return sched.OneCycleLR(optimizer, max_lr=lr, epochs=max(epochs, 1), steps_per_epoch=steps_per_epoch)
+    raise ValueError(f"unknown scheduler {name!r}; available: {', '.join(SCHEDULERS)}")
+
+
+# ---------------------------------------------------------------- configs
+def make_config(
+    dataset: str = "mnist", model: str = "mlp", hidden: Sequence[int] = (512, 512), activation: str = "relu",
+    dropout: float = 0.0, batch_norm: bool = False, optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.0,
+    weight_decay: float = 0.0, scheduler: str = "none", epochs: int = 10, batch_size: int = 128, seed: int = 0,
+    val_split: float = 0.1, limit: int | None = None, **model_kwargs: Any,
+) -> dict[str, Any]:
+    """A JSON-able run config (what ``config.json`` holds)."""
+    mk: dict[str, Any] = dict(model_kwargs)
+    if model == "mlp":
+        mk.update(hidden=[int(h) for h in hidden], activation=activation, dropout=float(dropout),
+                  batch_norm=bool(batch_norm))
+    return {
+        "dataset": dataset, "model": model, "model_kwargs": mk, "optimizer": optimizer, "lr": float(lr),
+        "momentum": float(momentum), "weight_decay": float(weight_decay), "scheduler": scheduler,
+        "epochs": int(epochs), "batch_size": int(batch_size), "seed": int(seed), "val_split": float(val_split),
+        "limit": None if limit is None else int(limit), "gradlab_version": gradlab.__version__,
+    }
+
+
+def build_from_config(config: dict[str, Any], info: dict[str, Any]) -> Any:
+    """The model a config describes, sized for a dataset's ``info`` (input shape, number of classes)."""
+    kw = dict(config.get("model_kwargs", {}))
+    if config["model"] == "mlp":
+        kw.setdefault("in_features", int(np.prod(info["input_shape"])))
+        kw.setdefault("out_features", int(info["num_classes"]))
+    else:
+        kw.setdefault("num_classes", int(info["num_classes"]))
+    return build_model(config["model"], **kw)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def run_training(
+    config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
+    progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """Train as ``config`` says, writing the run folder ``out``; returns the results (test loss/accuracy, timing).
+
+    With ``resume`` and a ``checkpoint/`` in ``out``, training continues from it (up to ``config['epochs']``).
+    """
+    say = log or (lambda s: None)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "config.json", config)
+    gradlab.manual_seed(config["seed"])
+    x, y, info = load_dataset(config["dataset"], train=True, root=data_dir, limit=config.get("limit"))
+    full = TensorDataset(gradlab.from_numpy(x), gradlab.from_numpy(y))
+    val_split = float(config.get("val_split") or 0.0)
+    n_val = int(round(len(full) * val_split))
+    train_ds: Any
+    val_ds: Any
+    if n_val > 0:
+        train_ds, val_ds = random_split(full, [len(full) - n_val, n_val], generator=gradlab.Generator(config["seed"]))
+    else:
+        train_ds, val_ds = full, None
+    bs = int(config["batch_size"])
+    shuffle_gen = gradlab.Generator(config["seed"] + 1)
+    train_loader = DataLoader(train_ds, batch_size=bs, shuffle=True, generator=shuffle_gen)
+    val_loader = DataLoader(val_ds, batch_size=1000) if val_ds is not None else None
+    model = build_from_config(config, info)
+    optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"], config.get("momentum", 0.0),
+                                config.get("weight_decay", 0.0))
+    scheduler = build_scheduler(config.get("scheduler"), optimizer, config["epochs"], len(train_loader), config["lr"])
+    loss_fn = nn.CrossEntropyLoss()
+    ckpt = out / CHECKPOINT_DIRNAME
+    resume_from = ckpt if resume and has_checkpoint(ckpt) else None
+    if resume and resume_from is None:
+        say(f"no checkpoint in {ckpt}: starting from scratch")
+    say(f"training {config['model']} on {config['dataset']}: {len(train_ds)} train / "
+        f"{0 if val_ds is None else len(val_ds)} validation samples, {config['epochs']} epochs"
+        + (f", resuming from {resume_from}" if resume_from else ""))
+    t0 = time.perf_counter()
+    history = fit(model, loss_fn, optimizer, train_loader, val_loader, epochs=config["epochs"],
+                  callbacks=list(callbacks), scheduler=scheduler, checkpoint_dir=ckpt, resume_from=resume_from,
+                  progress=progress)
+    train_time = time.perf_counter() - t0
+    save_weights(model, out / "weights.safetensors")
+    history.to_json(out / "history.json")
+    if len(history):
+        history.plot(out / "curves.png", title=f"{config['model']} on {config['dataset']}")
+    xt, yt, _ = load_dataset(config["dataset"], train=False, root=data_dir)
+    test = evaluate(model, loss_fn, DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)),
+                                               batch_size=1000))
+    results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"], "epochs": len(history),
+               "train_time_s": train_time, "history": history}
+    _write_json(out / "results.json", {k: v for k, v in results.items() if k != "history"})
+    return results
+
+
+def load_run_model(run_dir: str | os.PathLike, data_dir: str | None = None) -> tuple[Any, dict[str, Any]]:
+    """``(model, config)`` rebuilt from a run folder's ``config.json`` and ``weights.safetensors``."""
+    run = Path(run_dir)
+    for name in ("config.json", "weights.safetensors"):
+        if not (run / name).is_file():
+            raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train' run folder?)")
+    config = json.loads((run / "config.json").read_text())
+    _, _, info = load_dataset(config["dataset"], train=False, root=data_dir, limit=1)
+    model = build_from_config(config, info)
+    load_weights(model, run / "weights.safetensors")
+    return model, config
+
+
+def evaluate_run(run_dir: str | os.PathLike, data_dir: str | None = None, batch_size: int = 1000,
+                 limit: int | None = None) -> dict[str, Any]:
+    """Test loss and accuracy of a finished run (model rebuilt from ``config.json`` + ``weights.safetensors``)."""
+    model, config = load_run_model(run_dir, data_dir)
+    xt, yt, _ = load_dataset(config["dataset"], train=False, root=data_dir, limit=limit)
+    loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=batch_size)
+    res = evaluate(model, nn.CrossEntropyLoss(), loader)
+    return {"dataset": config["dataset"], "model": config["model"], "n": len(yt), "test_loss": res["loss"],
+            "test_accuracy": res["accuracy"]}

@@ -1,0 +1,161 @@
+"""``History``: the per-epoch record of a training run (``history.history`` is a dict of lists, as in Keras).
+
+>>> h = History()
+>>> h.append(0, {"loss": 0.9, "accuracy": 0.6, "val_loss": 1.0, "val_accuracy": 0.55})
+>>> h.append(1, {"loss": 0.5, "accuracy": 0.8, "val_loss": 0.7, "val_accuracy": 0.75})
+>>> h.history["loss"], h.epoch
+([0.9, 0.5], [0, 1])
+>>> h.best("val_loss")
+(1, 0.7)
+>>> History.from_json(h.to_json()).history == h.history
+True
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["History", "plot_history"]
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (bool, int, str)) or v is None:
+        return v
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return f if math.isfinite(f) else str(f)  # JSON has no NaN/inf: keep them readable ("nan", "inf")
+
+
+class History:
+    """Epoch-level logs of :func:`gradlab.train.fit`.
+
+    Attributes:
+        history: ``{key: [value per epoch]}`` for ``loss``, each metric, ``val_loss``/``val_<metric>`` when there
+            is validation data, ``lr`` and ``time`` (seconds per epoch).
+        epoch: the 0-based epoch index of each entry.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[Any]] = {}
+        self.epoch: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, Any]) -> None:
+        """Record the logs of ``epoch`` (keys missing from earlier epochs are padded with ``None``)."""
+        n = len(self.epoch)
+        self.epoch.append(int(epoch))
+        for key, value in logs.items():
+            self.history.setdefault(key, [None] * n).append(_jsonable(value))
+        for values in self.history.values():
+            if len(values) < n + 1:
+                values.append(None)
+
+    def __getitem__(self, key: str) -> list[Any]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def last(self) -> dict[str, Any]:
+        """The logs of the last recorded epoch (empty before the first)."""
+        return {k: v[-1] for k, v in self.history.items()} if self.epoch else {}
+
+    def best(self, monitor: str = "val_loss", mode: str = "auto") -> tuple[int, float]:
+        """``(epoch, value)`` of the best ``monitor`` value (``mode`` 'min', 'max' or 'auto': max for accuracies)."""
+        if monitor not in self.history:
+            raise KeyError(f"{monitor!r} is not in the history (keys: {', '.join(self.history)})")
+        if mode == "auto":
+            mode = "max" if ("acc" in monitor or monitor.startswith("fmeasure")) else "min"
+        pairs = [(e, v) for e, v in zip(self.epoch, self.history[monitor]) if isinstance(v, (int, float))]
+        if not pairs:
+            raise ValueError(f"no numeric values recorded for {monitor!r}")
+        return (max if mode == "max" else min)(pairs, key=lambda p: p[1])
+
+    # ------------------------------------------------------------------ persistence
+    def state_dict(self) -> dict[str, Any]:
+        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.epoch = [int(e) for e in state["epoch"]]
+        self.history = {k: list(v) for k, v in state["history"].items()}
+
+    def to_json(self, path: str | os.PathLike | None = None, indent: int | None = 1) -> str:
+        """The history as JSON text; with ``path`` also written there (atomically: temporary file + rename)."""
+        text = json.dumps(self.state_dict(), indent=indent)
+        if path is not None:
+            path = Path(path)
+            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+            tmp.write_text(text + "\n")
+            os.replace(tmp, path)
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: str | os.PathLike) -> History:
+        """A History from :meth:`to_json` text or a file holding it."""
+        text = str(text_or_path)
+        if not text.lstrip().startswith("{"):
+            text = Path(text_or_path).read_text()
+        h = cls()
+        h.load_state_dict(json.loads(text))
+        return h
+
+    def plot(self, path: str | os.PathLike, title: str | None = None) -> Path:
+        """Write the loss and accuracy curves (train vs validation) to ``path`` (PNG); see :func:`plot_history`."""
+        return plot_history(self, path, title=title)
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.last().items())
+        return f"History(epochs={len(self)}{', ' + last if last else ''})"
+
+
+def _numeric(values: list[Any]) -> list[float]:
+    return [float(v) if isinstance(v, (int, float)) else float("nan") for v in values]
+
+
+def plot_history(history: History | dict[str, list[Any]], path: str | os.PathLike, title: str | None = None) -> Path:
+    """Plot loss (and every metric with a validation twin, e.g. accuracy) per epoch, train vs validation.
+
+    One panel per quantity; the figure is written with matplotlib's Agg backend (no display needed), atomically.
+    Returns the path written.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    hist = history.history if isinstance(history, History) else history
+    epochs_list = history.epoch if isinstance(history, History) else list(range(len(next(iter(hist.values()), []))))
+    xs = [e + 1 for e in epochs_list]
+    skip = {"lr", "time", "epoch"}
+    keys = [k for k in hist if not k.startswith("val_") and k not in skip]
+    keys += [k[4:] for k in hist if k.startswith("val_") and k[4:] not in keys]
+    keys.sort(key=lambda k: (k != "loss", k))
+    fig = Figure(figsize=(5.0 * max(len(keys), 1), 4.0))
+    FigureCanvasAgg(fig)  # the Agg canvas: no display, no pyplot global state
+    axes = fig.subplots(1, max(len(keys), 1), squeeze=False)[0]
+    for ax, key in zip(axes, keys):
+        if key in hist:
+            ax.plot(xs, _numeric(hist[key]), "o-", label="train", markersize=3)
+        if f"val_{key}" in hist:
+            ax.plot(xs, _numeric(hist[f"val_{key}"]), "s-", label="validation", markersize=3)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(key)
+        ax.set_title(key)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix or '.png'}")
+    fig.savefig(tmp, dpi=100)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,269 @@
+"""The training loop: :func:`fit`, :func:`evaluate`, :func:`predict`.
+
+The loop is the plain torch one (forward, loss, ``zero_grad``, ``backward``, ``step``) with Keras-style bookkeeping:
+per-epoch logs in a :class:`~gradlab.train.history.History`, callbacks, validation under ``eval()`` +
+``no_grad()``, and full training checkpoints that make a resumed run bit-identical to an uninterrupted one.
+
+Per batch it reads the loss once as a Python float (a 0-d numpy array on the CPU: no device sync) to accumulate
+the epoch mean and to catch a NaN/inf loss, which stops training with a ``FloatingPointError``.
+
+>>> import numpy as np, gradlab
+>>> from gradlab import nn, optim
+>>> from gradlab.data import DataLoader, TensorDataset
+>>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+<...>
+>>> X = gradlab.randn(64, 2); y = (X[:, 0] > 0).long()
+>>> model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+>>> loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
+>>> hist = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), loader, epochs=20,
+...            progress=False)
+>>> len(hist.history["loss"]), hist.history["loss"][-1] < hist.history["loss"][0]
+(20, True)
+>>> evaluate(model, nn.CrossEntropyLoss(), loader)["accuracy"] > 0.9
+True
+>>> predict(model, X).shape
+(64, 2)
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+import gradlab
+from gradlab.train.callbacks import Callback, CallbackList, LRSchedulerCallback, ProgressBar
+from gradlab.train.history import History
+from gradlab.train.metrics import get_metric
+
+__all__ = ["FitState", "fit", "evaluate", "predict", "train_epoch"]
+
+
+class FitState:
+    """What callbacks see of a running :func:`fit` (``callback.state``).
+
+    >>> s = FitState(epochs=3)
+    >>> s.epochs, s.stop_training, len(s.history)
+    (3, False, 0)
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        self.model: Any = None
+        self.optimizer: Any = None
+        self.loss_fn: Any = None
+        self.scheduler: Any = None
+        self.train_loader: Any = None
+        self.val_loader: Any = None
+        self.epochs = 0
+        self.epoch = 0  # the current (0-based) epoch
+        self.history = History()
+        self.stop_training = False
+        self.resumed = False
+        self.callbacks: CallbackList | None = None
+        self.__dict__.update(kw)
+
+
+def _split(batch: Any) -> tuple[tuple, Any]:
+    """``(inputs, target)`` of a batch: ``(x, y)``, ``(x1, ..., y)``, or a lone input (target ``None``)."""
+    if isinstance(batch, (tuple, list)):
+        if len(batch) >= 2:
+            return tuple(batch[:-1]), batch[-1]
+        return tuple(batch), None
+    return (batch,), None
+
+
+def _arr(x: Any) -> Any:
+    return x.data if isinstance(x, gradlab.Tensor) else x
+
+
+def _loss_value(loss: Any) -> float:
+    data = getattr(loss, "data", loss)
+    return float(data) if isinstance(data, (np.ndarray, np.generic, float, int)) else float(loss.item())
+
+
+def train_epoch(
+    model: Any, loss_fn: Any, optimizer: Any, loader: Iterable, metrics: Sequence[Any] = ("accuracy",),
+    callbacks: CallbackList | None = None, epoch: int = 0, clip_grad_norm: float | None = None,
+) -> dict[str, float]:
+    """One pass over ``loader`` in train mode; returns the epoch's mean ``loss`` and metrics (sample-weighted)."""
+    named = [get_metric(m) for m in metrics]
+    cb = callbacks if callbacks is not None and callbacks.wants_batch_end else None
+    params = None
+    if clip_grad_norm is not None:
+        from gradlab.nn.utils import clip_grad_norm_
+
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+    model.train()
+    loss_sum, count = 0.0, 0
+    sums = [0.0] * len(named)
+    for i, batch in enumerate(loader):
+        inputs, target = _split(batch)
+        output = model(*inputs)
+        loss = loss_fn(output, target)
+        value = _loss_value(loss)
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"training loss is {value} at epoch {epoch + 1}, batch {i + 1}: training stopped (the weights "
+                "were not updated with it). Try a lower learning rate, gradient clipping or normalised inputs."
+            )
+        optimizer.zero_grad()
+        loss.backward()
+        if params is not None and clip_grad_norm is not None:
+            clip_grad_norm_(params, clip_grad_norm)
+        optimizer.step()
+        n = len(output)
+        loss_sum += value * n
+        count += n
+        if named:
+            out, tgt = _arr(output), _arr(target)
+            for j, (_, fn) in enumerate(named):
+                sums[j] += fn(out, tgt) * n
+        if cb is not None:
+            logs = {"loss": loss_sum / count}
+            for j, (name, _) in enumerate(named):
+                logs[name] = sums[j] / count
+            logs["batch_loss"] = value
+            logs["size"] = n
+            cb.on_batch_end(i, logs)
+    if count == 0:
+        raise ValueError("the training loader yielded no batches (is the dataset empty, or drop_last too strict?)")
+    logs = {"loss": loss_sum / count}
+    for j, (name, _) in enumerate(named):
+        logs[name] = sums[j] / count
+    return logs
+
+
+def evaluate(model: Any, loss_fn: Any, loader: Iterable, metrics: Sequence[Any] = ("accuracy",)) -> dict[str, float]:
+    """Mean loss (when ``loss_fn`` is given) and metrics of ``model`` over ``loader``, in ``eval()`` mode under
+    ``no_grad()`` (the model's train/eval mode is restored afterwards)."""
+    named = [get_metric(m) for m in metrics]
+    was_training = getattr(model, "training", False)
+    model.eval()
+    loss_sum, count = 0.0, 0
+    sums = [0.0] * len(named)
+    try:
+        with gradlab.no_grad():
+            for batch in loader:
+                inputs, target = _split(batch)
+                output = model(*inputs)
+                n = len(output)
+                if loss_fn is not None:
+                    loss_sum += _loss_value(loss_fn(output, target)) * n
+                out, tgt = _arr(output), _arr(target)
+                for j, (_, fn) in enumerate(named):
+                    sums[j] += fn(out, tgt) * n
+                count += n
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("the evaluation loader yielded no batches")
+    logs = {"loss": loss_sum / count} if loss_fn is not None else {}
+    for j, (name, _) in enumerate(named):
+        logs[name] = sums[j] / count
+    return logs
+
+
+def predict(model: Any, data: Any, batch_size: int = 1024) -> Any:
+    """The model's outputs for ``data`` (a Tensor/array of inputs, or a loader whose batches hold inputs first),
+    concatenated into one Tensor, computed in ``eval()`` mode under ``no_grad()``."""
+    was_training = getattr(model, "training", False)
+    model.eval()
+    outs: list[np.ndarray] = []
+    try:
+        with gradlab.no_grad():
+            if isinstance(data, (gradlab.Tensor, np.ndarray)):
+                x = data if isinstance(data, gradlab.Tensor) else gradlab.from_numpy(np.asarray(data))
+                for start in range(0, len(x), batch_size):
+                    outs.append(np.asarray(_arr(model(x[start:start + batch_size]))))
+            else:
+                for batch in data:
+                    inputs, _ = _split(batch)
+                    outs.append(np.asarray(_arr(model(*inputs))))
+    finally:
+        model.train(was_training)
+    if not outs:
+        raise ValueError("predict: no inputs")
+    return gradlab.from_numpy(np.concatenate(outs, axis=0))
+
+
+def fit(
+    model: Any, loss_fn: Any, optimizer: Any, train_loader: Iterable, val_loader: Iterable | None = None,
+    epochs: int = 1, callbacks: Sequence[Callback] | None = None, metrics: Sequence[Any] = ("accuracy",),
+    scheduler: Any = None, *, checkpoint_dir: str | os.PathLike | None = None,
+    resume_from: str | os.PathLike | None = None, progress: bool = True, clip_grad_norm: float | None = None,
+    scheduler_monitor: str = "val_loss",
+) -> History:
+    """Train ``model`` for ``epochs`` epochs (in total, counting those of a resumed run) and return its History.
+
+    Args:
+        model, loss_fn, optimizer: a ``gradlab.nn.Module``, a loss ``loss_fn(output, target)`` giving the batch
+            mean (epoch values are the sample-weighted means of the batch values), an optimizer.
+        train_loader / val_loader: iterables of ``(inputs, target)`` batches (``DataLoader`` s); after every epoch
+            the model is evaluated on ``val_loader`` (logs ``val_loss``, ``val_<metric>``).
+        callbacks: :class:`~gradlab.train.callbacks.Callback` s, called in order.
+        metrics: names from :data:`gradlab.train.metrics.METRICS` or callables ``f(output, target) -> float``.
+        scheduler: a learning-rate scheduler, stepped after every epoch (every batch for ``OneCycleLR``;
+            ``ReduceLROnPlateau`` with ``logs[scheduler_monitor]``); saved in checkpoints.
+        checkpoint_dir: after every epoch, the full training state goes there (model, optimizer, scheduler,
+            epoch, history, callback state, and the RNG states: the default generator and the loader's shuffle
+            generator), via :func:`gradlab.io.save_checkpoint`.
+        resume_from: a checkpoint folder written that way: training continues after its epoch, bit-identically.
+        progress: show a :class:`~gradlab.train.callbacks.ProgressBar` (unless one is among ``callbacks``).
+        clip_grad_norm: clip the gradients' global norm to this value before each step.
+
+    Raises ``FloatingPointError`` (naming epoch and batch) as soon as a training loss is NaN or infinite.
+    """
+    from gradlab.train.checkpoint import load_training_checkpoint, save_training_checkpoint
+
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    cbs = list(callbacks or [])
+    if scheduler is not None and not any(isinstance(c, LRSchedulerCallback) and c.scheduler is scheduler for c in cbs):
+        cbs.append(LRSchedulerCallback(scheduler, monitor=scheduler_monitor))
+    if progress and not any(isinstance(c, ProgressBar) for c in cbs):
+        cbs.insert(0, ProgressBar())
+    cb = CallbackList(cbs)
+    if scheduler is None:
+        scheduler = next((c.scheduler for c in cbs if isinstance(c, LRSchedulerCallback)), None)
+    state = FitState(model=model, optimizer=optimizer, loss_fn=loss_fn, scheduler=scheduler, epochs=epochs,
+                     train_loader=train_loader, val_loader=val_loader, callbacks=cb, metrics=tuple(metrics))
+    start = 0
+    if resume_from is not None:
+        start = load_training_checkpoint(resume_from, state) + 1
+        state.resumed = True
+    cb.set_state(state)
+    history = state.history
+    if state.stop_training or start >= epochs:
+        return history
+    was_training = getattr(model, "training", True)
+    cb.on_train_begin()
+    try:
+        for epoch in range(start, epochs):
+            state.epoch = epoch
+            cb.on_epoch_begin(epoch)
+            t0 = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"] if getattr(optimizer, "param_groups", None) else None
+            logs: dict[str, Any] = train_epoch(model, loss_fn, optimizer, train_loader, metrics, cb, epoch,
+                                               clip_grad_norm)
+            if val_loader is not None:
+                for k, v in evaluate(model, loss_fn, val_loader, metrics).items():
+                    logs[f"val_{k}"] = v
+            if lr is not None:
+                logs["lr"] = float(lr)
+            logs["time"] = time.perf_counter() - t0
+            cb.on_epoch_end(epoch, logs)
+            history.append(epoch, logs)
+            if checkpoint_dir is not None:
+                save_training_checkpoint(checkpoint_dir, state, epoch)
+            if state.stop_training:
+                break
+        cb.on_train_end(history.last())
+    except BaseException as exc:
+        cb.on_exception(exc)
+        raise
+    finally:
+        model.train(was_training)
+    return history
