@@ -19,7 +19,8 @@ from gradlab.functions import (
     minimum, permute, reshape, sigmoid, sin, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
     where,
 )
-from gradlab import nn
+from gradlab import nn, optim, data
+from gradlab.io import load, save
 
 float16 = backend.float16
 float32 = backend.float32
@@ -38,7 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "GradcheckError", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn",
+    "is_grad_enabled", "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn", "optim", "data", "save", "load",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",
