@@ -1,8 +1,10 @@
 """``Tensor``: an n-dimensional array that records the operations applied to it, for reverse-mode autograd."""
 from __future__ import annotations
 
+import builtins
 import weakref
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +87,7 @@ class Tensor(TensorMath):
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool = False) -> "Tensor":
+    def _make(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an array without checks or copies (internal fast path)."""
         t = object.__new__(cls)
         t.data = data
@@ -135,7 +137,7 @@ class Tensor(TensorMath):
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
-    def __iter__(self) -> Iterator["Tensor"]:
+    def __iter__(self) -> Iterator[Tensor]:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
@@ -185,7 +187,7 @@ class Tensor(TensorMath):
         return f"tensor({body}{extra})"
 
     # ---- autograd API ------------------------------------------------------------------------------------
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (this one is {self.data.dtype})"
@@ -201,17 +203,17 @@ class Tensor(TensorMath):
 
         backward(self, gradient, retain_graph)
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         t = Tensor._make(self.data, False)
         t._vc = self._vc
         return t
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self.grad_fn = None
         self.requires_grad = False
         return self
 
-    def register_hook(self, hook: Callable[["Tensor"], Any]) -> RemovableHandle:
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when the gradient of this tensor is computed; a returned tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -232,7 +234,7 @@ class Tensor(TensorMath):
             return
         ref = weakref.ref(self)
 
-        def keep(g: "Tensor") -> None:
+        def keep(g: Tensor) -> None:
             t = ref()
             if t is not None:
                 if t.grad is None:
@@ -250,7 +252,7 @@ class Tensor(TensorMath):
                 "gradlab.no_grad() or use .data"
             )
 
-    def _set_inplace(self, result: "Tensor") -> "Tensor":
+    def _set_inplace(self, result: Tensor) -> Tensor:
         """Write ``result`` into this tensor's memory and take over its history."""
         self._check_inplace()
         if result.data.shape != self.data.shape:
@@ -264,41 +266,42 @@ class Tensor(TensorMath):
             self.requires_grad = True
         return self
 
-    def add_(self, other: Any, alpha: float = 1) -> "Tensor":
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
         return self._set_inplace(self + (other * alpha if alpha != 1 else other))
 
-    def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         return self._set_inplace(self - (other * alpha if alpha != 1 else other))
 
-    def mul_(self, other: Any) -> "Tensor":
+    def mul_(self, other: Any) -> Tensor:
         return self._set_inplace(self * other)
 
-    def div_(self, other: Any) -> "Tensor":
+    def div_(self, other: Any) -> Tensor:
         return self._set_inplace(self / other)
 
-    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         return self._set_inplace(self.clamp(min, max))
 
-    def copy_(self, src: Any) -> "Tensor":
+    def copy_(self, src: Any) -> Tensor:
         src_t = src if isinstance(src, Tensor) else Tensor(src)
-        return self._set_inplace(src_t.to(self.dtype).expand(*self.shape) if src_t.shape != self.shape else src_t.to(self.dtype))
+        src_t = src_t.to(self.dtype)
+        return self._set_inplace(src_t.expand(*self.shape) if src_t.shape != self.shape else src_t)
 
-    def zero_(self) -> "Tensor":
+    def zero_(self) -> Tensor:
         return self.fill_(0)
 
-    def fill_(self, value: Any) -> "Tensor":
+    def fill_(self, value: Any) -> Tensor:
         self._check_inplace()
         self.data[...] = value
         self._vc[0] += 1
         return self
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> "Tensor":
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
         self.data[...] = backend.rng(generator).normal(mean, std, self.data.shape)
         self._vc[0] += 1
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> "Tensor":
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
         self.data[...] = backend.rng(generator).uniform(a, b, self.data.shape)
         self._vc[0] += 1
@@ -317,20 +320,20 @@ class Tensor(TensorMath):
         self.data[idx] = value.data if isinstance(value, Tensor) else value
         self._vc[0] += 1
 
-    def __iadd__(self, other: Any) -> "Tensor":
+    def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
 
-    def __isub__(self, other: Any) -> "Tensor":
+    def __isub__(self, other: Any) -> Tensor:
         return self.sub_(other)
 
-    def __imul__(self, other: Any) -> "Tensor":
+    def __imul__(self, other: Any) -> Tensor:
         return self.mul_(other)
 
-    def __itruediv__(self, other: Any) -> "Tensor":
+    def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
 
     # ---- dtype conversion --------------------------------------------------------------------------------------
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Tensor":
+    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         """Convert to ``dtype`` (device arguments such as 'cpu' are accepted and ignored)."""
         dtype = kwargs.get("dtype", dtype)
         if dtype is None or isinstance(dtype, str) and dtype in ("cpu",):
@@ -344,28 +347,28 @@ class Tensor(TensorMath):
 
         return Cast.apply(self, dtype)
 
-    def type(self, dtype: Any) -> "Tensor":
+    def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.to(np.float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.to(np.float64)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.to(np.int64)
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.to(np.int32)
 
-    def bool(self) -> "Tensor":
+    def bool(self) -> Tensor:
         return self.to(np.bool_)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"
 
 

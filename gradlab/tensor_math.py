@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from numbers import Number
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,6 +59,10 @@ class TensorMath:
     """Operators and math methods mixed into ``Tensor``."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # the attributes come from Tensor
+
+        def __getattr__(self, name: str) -> Any: ...
 
     # ---- arithmetic -----------------------------------------------------------------------------------
     def __add__(self, other: Any) -> Any:
@@ -414,7 +418,7 @@ class TensorMath:
         return E.Clone.apply(self)
 
     def index_select(self, dim: int, index: Any) -> Any:
-        idx = [slice(None)] * self.data.ndim
+        idx: list[Any] = [slice(None)] * self.data.ndim
         idx[dim] = np.asarray(index.data if hasattr(index, "data") else index)
         return self[tuple(idx)]
 

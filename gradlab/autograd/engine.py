@@ -11,14 +11,14 @@ from gradlab.tensor import Tensor
 __all__ = ["backward", "topological_order"]
 
 
-def topological_order(root: Context) -> list[Context]:
+def topological_order(root: Any) -> list[Any]:
     """Nodes reachable from ``root``, each after every node that feeds it a gradient (root first).
 
     Iterative depth-first search, so a chain of any length never meets the recursion limit.
     """
-    order: list[Context] = []
+    order: list[Any] = []
     visited: set[int] = set()
-    stack: list[tuple[Context, bool]] = [(root, False)]
+    stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         if done:
@@ -85,7 +85,7 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool = False) -> N
         _accumulate_leaf(tensor, g, True)
         return
     if root.freed:
-        root.saved_tensors  # raises the "backward a second time" error
+        _ = root.saved_tensors  # raises the "backward a second time" error
     grads: dict[int, np.ndarray] = {id(root): g}
     leaves: dict[int, list] = {}
     for node in topological_order(root):
@@ -95,7 +95,7 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool = False) -> N
                 node.free()
             continue
         if node.freed:
-            node.saved_tensors
+            _ = node.saved_tensors  # raises the "backward a second time" error
         if node.hooks:
             g = _run_hooks(node.hooks, g)
         in_grads = node.fn.backward(node, g)

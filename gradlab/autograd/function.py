@@ -1,7 +1,7 @@
 """``Function`` (an op's forward and backward side by side) and ``Context`` (a node of the graph)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradlab.autograd.grad_mode import _enabled
 
@@ -20,9 +20,16 @@ class Context:
 
     __slots__ = ("fn", "next", "needs_input_grad", "_saved", "_checks", "hooks", "freed", "__dict__")
 
+    if TYPE_CHECKING:  # ops keep arbitrary attributes on their ctx (ctx.meta, ctx.shapes, ...)
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     def __init__(self) -> None:
-        self._saved: tuple = ()
-        self._checks: tuple = ()
+        self._saved: tuple[Any, ...] = ()
+        self._checks: tuple[Any, ...] = ()
+        self.next: tuple[Any, ...] = ()
         self.hooks: list | None = None
         self.freed = False
 

@@ -1,7 +1,8 @@
 """Numerical gradient checking: central differences in float64 against the analytic gradient."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

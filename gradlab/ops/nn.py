@@ -130,9 +130,7 @@ class BatchNorm(Function):
         training: bool, momentum: float, eps: float,
     ) -> Any:  # fmt: skip
         axes = (0, *range(2, x.ndim))
-        bshape = [1] * x.ndim
-        bshape[1] = x.shape[1]
-        bshape = tuple(bshape)
+        bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         ctx.axes, ctx.training = axes, training
         if training:
             n = x.size // x.shape[1]

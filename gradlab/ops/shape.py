@@ -308,7 +308,7 @@ class Pad(Function):
             if mode != "constant":
                 ctx.mode = mode
             np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
-            return xp.pad(x, widths, mode=np_mode)
+            return xp.pad(x, widths, mode=np_mode)  # type: ignore[call-overload]
         raise ValueError(f"pad: unknown mode {mode!r}")
 
     @staticmethod
@@ -320,7 +320,7 @@ class Pad(Function):
         # non-constant modes: route each output position back to its source with scatter-add
         src = xp.arange(int(xp.prod(shape))).reshape(shape)
         np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[ctx.mode]
-        where_from = xp.pad(src, widths, mode=np_mode)
+        where_from = xp.pad(src, widths, mode=np_mode)  # type: ignore[call-overload]
         out = xp.zeros(int(xp.prod(shape)), dtype=grad.dtype)
         xp.add.at(out, where_from.ravel(), grad.ravel())
         return out.reshape(shape), None, None, None

@@ -418,9 +418,10 @@ def test_pool_errors():
 @pytest.mark.parametrize("waste,gx_ratio", [(0.0, 0.0), (100.0, 0.0), (0.0, 100.0), (100.0, 100.0)])
 def test_every_layout_and_input_gradient_path(monkeypatch, waste, gx_ratio):
     """Standard vs padded-row ("wide") columns, col2im vs convolution for the stride-1 input gradient."""
+    from gradlab.ops import _im2col as I
     from gradlab.ops import conv as C
 
-    monkeypatch.setattr(C, "WIDE_MAX_WASTE", waste)
+    monkeypatch.setattr(I, "WIDE_MAX_WASTE", waste)
     monkeypatch.setattr(C, "GX_CONV_MAX_RATIO", gx_ratio)
     rng = np.random.default_rng(10)
     for k, kw in [((3, 3), dict(padding=1)), ((2, 3), dict(padding=(0, 2), dilation=(2, 1), groups=2)),
@@ -463,11 +464,11 @@ def test_workspace_reuse_keeps_results_apart():
 
 
 def test_workspace_bounds_and_recency(monkeypatch):
-    from gradlab.ops import conv as C
+    from gradlab.ops import _im2col as I
 
-    pool = C._Workspace()
-    monkeypatch.setattr(C, "WORKSPACE_BYTES", 3 * 800)
-    monkeypatch.setattr(C, "WORKSPACE_MAX_ARRAY", 1000)
+    pool = I._Workspace()
+    monkeypatch.setattr(I, "WORKSPACE_BYTES", 3 * 800)
+    monkeypatch.setattr(I, "WORKSPACE_MAX_ARRAY", 1000)
     a, b, c, d = (pool.get((200,), np.float32) for _ in range(4))
     pool.put(a.reshape(10, 20))  # a view: its base goes back
     pool.put(b)
