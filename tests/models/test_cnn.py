@@ -2,7 +2,6 @@
 weights; registry names and kwargs; LeNet5 learns MNIST digits from a small subset."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
