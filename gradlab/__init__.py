@@ -8,7 +8,9 @@
 """
 from gradlab.tensor import Tensor  # noqa: I001  (must come first: the autograd modules need it)
 from gradlab import backend
-from gradlab.autograd import Function, GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from gradlab.autograd import (
+    Function, GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled,
+)
 from gradlab.backend import Generator, get_default_dtype, manual_seed, set_default_dtype
 from gradlab.creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
@@ -39,7 +41,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "GradcheckError", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn", "optim", "data", "save", "load",
+    "is_grad_enabled", "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn", "optim",
+    "data", "save", "load",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",

@@ -73,7 +73,7 @@ class Generator:
         self._seed = seed
         self.numpy_rng = np.random.default_rng(seed)
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
         self.numpy_rng = np.random.default_rng(self._seed)
         return self

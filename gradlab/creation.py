@@ -91,14 +91,18 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
     return _out(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad)
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def randn(
+    *size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Standard normal samples from ``generator`` (or the default generator, see ``manual_seed``)."""
     d = _float_dtype(dtype)
     return _out(backend.rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
                 .astype(d, copy=False), requires_grad)
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def rand(
+    *size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Uniform samples in [0, 1)."""
     d = _float_dtype(dtype)
     return _out(backend.rng(generator).random(_size(size), dtype=d if d != np.float16 else np.float32)

@@ -55,7 +55,7 @@ def gradcheck(
         # analytic Jacobian, one row per output element
         analytic = {i: np.zeros((n_out, inputs[i].numel())) for i in diff}
         row = 0
-        for k, o in enumerate(outs):
+        for k in range(len(outs)):
             for j in range(sizes[k]):
                 for i in diff:
                     inputs[i].grad = None
@@ -92,8 +92,9 @@ def gradcheck(
             err = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))
             if not np.all(err <= 0) or not np.all(np.isfinite(a)):
                 r, c = np.unravel_index(np.nanargmax(np.where(np.isfinite(err), err, np.inf)), err.shape)
+                where = tuple(int(j) for j in np.unravel_index(c, x.shape))
                 msg = (
-                    f"Jacobian mismatch for output {r} with respect to input {i}, element {tuple(int(i) for i in np.unravel_index(c, x.shape))}:"
+                    f"Jacobian mismatch for output {r} with respect to input {i}, element {where}:"
                     f" numerical {numeric[r, c]:.6g}, analytical {a[r, c]:.6g} (atol={atol}, rtol={rtol}; max abs "
                     f"difference {np.nanmax(np.abs(a - numeric)):.3g})"
                 )

@@ -56,7 +56,7 @@ from ._stochastic import _batch_rows, _StochasticSolverMixin  # noqa: F401  (_ba
 __all__ = ["BaseMLP", "STOCHASTIC_SOLVERS", "SKLEARN_ACTIVATIONS", "EXTRA_ACTIVATIONS", "validate_data"]
 
 
-class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):
+class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  # type: ignore[misc]
     """Shared base of the gradlab MLP estimators. Do not use directly."""
 
     _parameter_constraints: dict = {

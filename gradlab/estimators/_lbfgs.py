@@ -1,7 +1,7 @@
 """The L-BFGS solver of :class:`BaseMLP` (split out of ``_base.py``)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.optimize
@@ -21,6 +21,12 @@ except ImportError:  # pragma: no cover - older sklearn
 
 class _LbfgsSolverMixin:
     """The L-BFGS half of :class:`BaseMLP` (mixed into it; not usable alone)."""
+
+    if TYPE_CHECKING:  # the estimator's parameters and fitted attributes come from BaseMLP
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     # -- lbfgs ----------------------------------------------------------------------------------------------
     def _fit_lbfgs(self, X: Any, Y: np.ndarray, sample_weight: Any, validation_data: Any) -> None:

@@ -3,7 +3,7 @@ stopping rules, validation split and the mini-batch loop (split out of ``_base.p
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +37,12 @@ def _batch_rows(X: Any, idx: Any, out: np.ndarray | None, dtype: np.dtype) -> np
 
 class _StochasticSolverMixin:
     """The stochastic-solver half of :class:`BaseMLP` (mixed into it; not usable alone)."""
+
+    if TYPE_CHECKING:  # the estimator's parameters and fitted attributes come from BaseMLP
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     # -- loss -----------------------------------------------------------------------------------------------
     def _penalty_value(self, denom: float) -> float:

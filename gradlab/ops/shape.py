@@ -21,7 +21,9 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise RuntimeError(f"shape {tuple(shape)} is invalid for input of shape {x.shape} ({x.size} elements)") from None
+            raise RuntimeError(
+                f"shape {tuple(shape)} is invalid for input of shape {x.shape} ({x.size} elements)"
+            ) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
