@@ -1,7 +1,7 @@
 """Saving and loading without pickle: safetensors files for arrays, JSON for everything else, atomic writes.
 
 * :func:`save` / :func:`load`: a flat ``state_dict`` (name -> Tensor or array) in one safetensors file, like
-  ``torch.save(model.state_dict(), path)`` / ``torch.load(path)``.
+  saving and loading a state_dict in PyTorch, but in safetensors format.
 * :func:`save_checkpoint` / :func:`load_checkpoint`: a whole training checkpoint (model, optimizer and scheduler
   state, epoch, RNG state, extras). Arrays go into a safetensors file, the nested structure into a JSON file that
   names the arrays by key and records the tensor file's SHA-256.
@@ -11,7 +11,7 @@
 
 Every file is written to a temporary name in the same directory, flushed and fsync'ed, then moved over the target
 with ``os.replace``, so an interrupted save leaves the previous file intact. Nothing is ever unpickled
-(``np.load(allow_pickle=True)`` is never used): loading a file cannot run code.
+(no pickle, no NumPy object arrays): loading a file cannot run code.
 """
 
 from __future__ import annotations
