@@ -50,9 +50,11 @@ from gradlab.ops._im2col import (  # noqa: F401  (re-exported: gradlab.ops.conv 
     _to_rows,
     _wide,
     _Workspace,
+    conv2d_tiled,
     conv_output_size,
     conv_transpose_output_size,
     pool_output_size,
+    tiled_ok,
     workspace,
 )
 from gradlab.ops.pooling import (  # noqa: F401  (re-exported: gradlab.ops.conv was one module)
@@ -96,6 +98,8 @@ def conv2d_forward(x: Any, weight: Any, bias: Any, stride: tuple, pad4: tuple, d
     wo = conv_output_size(x.shape[3], kw, stride[1], pad4[2] + pad4[3], dilation[1])
     if out_hw is not None:
         ho, wo = min(ho, out_hw[0]), min(wo, out_hw[1])
+    if not keep_cols and tiled_ok(x.shape, weight.shape, stride, groups, x.dtype.itemsize):
+        return conv2d_tiled(x, weight, bias, pad4, dilation, out_hw), None, wo
     cols, row_w = _im2col(x, kh, kw, stride, pad4, dilation, ho, wo)
     out = _gemm(weight.reshape(o, -1), cols, groups)
     if not keep_cols:
@@ -131,13 +135,18 @@ def conv2d_input_grad(g: Any, weight: Any, x_shape: tuple, stride: tuple, pad4: 
         if min(pad) >= 0 and o * h * w <= GX_CONV_MAX_RATIO * c * ho * wo:
             return conv2d_forward(g, _flipped_transposed(weight, groups), None, (1, 1), pad, dilation, groups,
                                   keep_cols=False)[0]
-    gcols = _gemm_tn(weight.reshape(o, -1), _to_rows(g, wo), groups)
+    g_rows = _to_rows(g, wo)
+    gcols = _gemm_tn(weight.reshape(o, -1), g_rows, groups)
+    workspace.put(g_rows)
     return _col2im(gcols, x_shape, kh, kw, stride, pad4, dilation, ho, wo)
 
 
 def conv2d_weight_grad(g: Any, cols: Any, row_w: int, w_shape: tuple, groups: int) -> Any:
     """Gradient of conv2d w.r.t. its weight, from the NCHW output gradient and the input's columns."""
-    return _gemm_nt(_to_rows(g, row_w), cols, groups).reshape(w_shape)
+    g_rows = _to_rows(g, row_w)
+    gw = _gemm_nt(g_rows, cols, groups).reshape(w_shape)
+    workspace.put(g_rows)
+    return gw
 
 
 def _check_conv(x: Any, weight: Any, bias: Any, pad4: tuple, dilation: tuple, stride: tuple, groups: int,
@@ -216,6 +225,8 @@ class Conv2d(Function):
             gx = conv2d_input_grad(grad, weight, x.shape, stride, pad4, dilation, groups)
         if nb and ctx.has_bias:  # the rows are contiguous (and zero in the junk columns): a fast sum
             gb = g_rows.sum(axis=1) if g_rows is not None else grad.sum(axis=(0, 2, 3))
+        if g_rows is not None:
+            workspace.put(g_rows)
         return gx, gw, gb, None, None, None, None
 
 

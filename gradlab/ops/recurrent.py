@@ -237,44 +237,62 @@ class LSTMLayer(Function):
     ``dA_o = dh * M_o`` with ``M_o = o (1 - o) tanh(c)``; ``dA_(i,f,g) = dc * M_(i,f,g)`` with
     ``M_i = i (1 - i) g``, ``M_f = f (1 - f) c_prev``, ``M_g = i (1 - g^2)``; ``dc_t = dh_t K_t + f_{t+1} dc_{t+1}``
     with ``K = o (1 - tanh(c)^2)``.
+
+    Layouts (measured on the benchmark shapes, batch 64, seq 50, hidden 128): the input path of all steps is one
+    GEMM into a (4H, T*N) array with the bias folded in as an extra input column (1.0 ms against 2.0 ms for a
+    stack of per-step products plus a bias pass); the hidden states go straight into the packed, batch-major
+    result, whose slots double as the (T*N, H) previous-state matrix of the weight gradient; backward writes the
+    pre-activation gradients straight into the (4H, T*N) matrix its GEMMs read.
     """
 
     @staticmethod
     def forward(ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
                 reverse: bool = False) -> Any:
         _check("LSTM", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 4)
-        T, N, _ = x.shape
+        T, N, I = x.shape
         H = w_hh.shape[1]
-        H2, H3 = 2 * H, 3 * H
+        H2, H3, H4 = 2 * H, 3 * H, 4 * H
         dt = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        perm = xp.r_[H3:4 * H, 0:H3]  # torch order i, f, g, o -> o, i, f, g
-        scale = xp.full((4 * H, 1), 0.5, dtype=dt)  # sigmoid rows halved: sigmoid(a) = 0.5 tanh(a / 2) + 0.5
+        perm = xp.r_[H3:H4, 0:H3]  # torch order i, f, g, o -> o, i, f, g
+        scale = xp.full((H4, 1), 0.5, dtype=dt)  # sigmoid rows halved: sigmoid(a) = 0.5 tanh(a / 2) + 0.5
         scale[H3:] = 1
         w_ih_p = w_ih[perm].astype(dt, copy=False)
         w_hh_p = w_hh[perm].astype(dt, copy=False)
-        bias = None
-        if b_ih is not None or b_hh is not None:
+        has_bias = b_ih is not None or b_hh is not None
+        # input path of every step at once: [w_ih | b] @ [x ; 1] -> (4H, T*N), columns in (t, n) order
+        wa = xp.empty((H4, I + 1), dtype=dt)
+        xp.multiply(w_ih_p, scale, out=wa[:, :I])
+        if has_bias:
             both = (b_ih if b_ih is not None else 0) + (b_hh if b_hh is not None else 0)
-            bias = xp.asarray(both)[perm].astype(dt, copy=False) * scale[:, 0]
-        G = _input_path(x, w_ih_p * scale, bias, dt)  # (T, 4H, N), activated in place step by step
+            wa[:, I] = xp.asarray(both)[perm] * scale[:, 0]
+        else:
+            wa[:, I] = 0
+        xa = _empty((T * N, I + 1), dt)
+        xa[:, :I] = x.reshape(T * N, I)
+        xa[:, I] = 1
+        Gin = _empty((H4, T * N), dt)
+        xp.matmul(wa, xa.T, out=Gin)
+        del xa
         wh = w_hh_p * scale
         off, poff, init, steps = _slots(T, reverse)
-        S = _empty((T + 1, H, N), dt)
-        S[init] = 0 if h0 is None else h0.T
+        out = xp.empty((T + 2, N, H), dtype=dt)  # the packed result; its h slots are the states S
+        out[init] = 0 if h0 is None else h0
         c_prev = xp.zeros((H, N), dtype=dt) if c0 is None else xp.array(c0.T, dtype=dt)
         c = xp.empty((H, N), dtype=dt)
         tc = xp.empty((H, N), dtype=dt)
-        tmp = xp.empty((4 * H, N), dtype=dt)
+        h = xp.empty((H, N), dtype=dt)
+        tmp = xp.empty((H4, N), dtype=dt)
         igfc = xp.empty((H2, N), dtype=dt)  # [i * g ; f * c_prev]
         ig, fc = igfc[:H], igfc[H:]
         grad = _wants_grad(ctx)
         if grad:
-            M = _empty((T, 4 * H, N), dt)
+            M = _empty((T, H4, N), dt)
             K = _empty((T, H, N), dt)
+            F = _empty((T, H, N), dt)
         for t in steps:
-            g = G[t]
-            xp.matmul(wh, S[t + poff], out=tmp)
-            g += tmp
+            g = tmp
+            xp.matmul(wh, out[t + poff].T, out=g)
+            g += Gin[:, t * N:(t + 1) * N]
             xp.tanh(g, out=g)
             s = g[:H3]
             s *= 0.5
@@ -284,8 +302,8 @@ class LSTMLayer(Function):
             xp.multiply(f, c_prev, out=fc)
             xp.add(ig, fc, out=c)
             xp.tanh(c, out=tc)
-            h = S[t + off]
             xp.multiply(o, tc, out=h)
+            xp.copyto(out[t + off].T, h)
             if grad:
                 m = M[t]
                 ms = m[:H3]
@@ -298,42 +316,42 @@ class LSTMLayer(Function):
                 k = K[t]
                 xp.multiply(h, tc, out=k)
                 xp.subtract(o, k, out=k)  # o (1 - tanh(c)^2)
+                F[t] = f
             c, c_prev = c_prev, c
-        out = _pack(S, 1)
+        del Gin
         out[T + 1] = c_prev.T
         if grad:
-            ctx.save_for_backward(x, w_ih_p, w_hh_p, S, G, M, K)
+            ctx.save_for_backward(x, w_ih_p, w_hh_p, out, F, M, K)
             ctx.meta = (reverse, dt, perm)
-            ctx.has_bias = bias is not None
+            ctx.has_bias = has_bias
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        x, w_ih_p, w_hh_p, S, G, M, K = ctx.saved_tensors
+        x, w_ih_p, w_hh_p, S, F, M, K = ctx.saved_tensors
         reverse, dt, perm = ctx.meta
-        T, H4, N = G.shape
+        T, H4, N = M.shape
         H = H4 // 4
-        H2, H3 = 2 * H, 3 * H
         off, poff, init, steps = _slots(T, reverse)
-        g = _grad_gm(grad, T, dt)
+        grad = grad.astype(dt, copy=False)
         dc = xp.array(grad[T + 1].T, dtype=dt, order="C")
         whT = w_hh_p.T
-        dA = _empty(G.shape, dt)
+        d2 = _empty((H4, T * N), dt)  # pre-activation gradients, columns in (t, n) order
         carry = xp.zeros((H, N), dtype=dt)
         dh = xp.empty((H, N), dtype=dt)
         tmp = xp.empty((H, N), dtype=dt)
         for t in reversed(steps):
-            xp.add(g[t + off], carry, out=dh)
+            xp.add(grad[t + off].T, carry, out=dh)
             xp.multiply(dh, K[t], out=tmp)
             dc += tmp
-            da, m = dA[t], M[t]
+            da, m = d2[:, t * N:(t + 1) * N], M[t]
             xp.multiply(dh, m[:H], out=da[:H])
             xp.multiply(m[H:].reshape(3, H, N), dc, out=da[H:].reshape(3, H, N))
-            dc *= G[t, H2:H3]  # f
+            dc *= F[t]
             xp.matmul(whT, da, out=carry)
         needs = ctx.needs_input_grad
-        d2 = _flat_gm(dA)
-        dx, dw_ih, dw_hh = _weight_grads(needs, d2, x, _prev_states(S, poff, T) if needs[4] else None, w_ih_p)
+        prev = S[poff:poff + T].reshape(T * N, H) if needs[4] else None
+        dx, dw_ih, dw_hh = _weight_grads(needs, d2, x, prev, w_ih_p)
         inv = xp.argsort(perm)
         dw_ih = None if dw_ih is None else dw_ih[inv]
         dw_hh = None if dw_hh is None else dw_hh[inv]

@@ -130,6 +130,30 @@ def test_conv2d_weight_cache_off_recomputes_columns(monkeypatch):
              [_rand(rng, 2, 3, 7, 7), _rand(rng, 4, 3, 3, 3)])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=conv2d_cases(), seed=st.integers(0, 2**16))
+def test_conv2d_tiled_path_matches_torch(case, seed, dtype, monkeypatch):
+    """Force the tiled path (stride 1, one group: the input gradient, and forward when no weight gradient is
+    needed) with tiles of a few columns, so that tiles straddle rows and samples."""
+    from gradlab.ops import _im2col as I
+
+    monkeypatch.setattr(I, "TILED_MIN_BYTES", 0)
+    monkeypatch.setattr(I, "TILE_BYTES", 1)  # T = 64 positions per tile
+    case = dict(case, stride=(1, 1), groups=1, c=case["cg"], o=case["o"] // case["groups"])
+    kw = dict(stride=1, padding=case["padding"], dilation=case["dilation"])
+    _compare(lambda x, w, b: F.conv2d(x, w, b, **kw), lambda x, w, b: TF.conv2d(x, w, b, **kw),
+             _conv2d_arrays(case, seed), dtype, seed)
+    x, w, b = _conv2d_arrays(case, seed)  # inference (no weight gradient): forward itself is tiled
+    with gradlab.no_grad():
+        out = F.conv2d(gradlab.tensor(x.astype(dtype)), gradlab.tensor(w.astype(dtype)),
+                       None if b is None else gradlab.tensor(b.astype(dtype)), **kw)
+    ref = TF.conv2d(to_torch(x.astype(dtype)), to_torch(w.astype(dtype)),
+                    None if b is None else to_torch(b.astype(dtype)), **kw)
+    assert_close(out, ref, **TOL[dtype])
+
+
 def test_conv2d_inplace_change_of_input_is_detected():
     x = gradlab.randn(1, 2, 5, 5, requires_grad=True)
     w = gradlab.randn(3, 2, 3, 3, requires_grad=True)
