@@ -154,6 +154,20 @@ def test_conv2d_tiled_path_matches_torch(case, seed, dtype, monkeypatch):
     assert_close(out, ref, **TOL[dtype])
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(padding=2), dict(padding=(1, 0), dilation=2), dict(groups=2)])
+def test_conv2d_input_grad_flat_col2im_matches_torch(kw, monkeypatch):
+    """Stride 1 with more output than input channels takes the flat-grid col2im for the input gradient."""
+    from gradlab.ops import conv as C
+
+    calls = []
+    real = C._col2im_flat
+    monkeypatch.setattr(C, "_col2im_flat", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(5)
+    x, w, b = _rand(rng, 3, 6, 9, 8), _rand(rng, 16, 6 // kw.get("groups", 1), 3, 3), _rand(rng, 16)
+    _compare(lambda x, w, b: F.conv2d(x, w, b, **kw), lambda x, w, b: TF.conv2d(x, w, b, **kw), [x, w, b])
+    assert calls, "the flat col2im path was not taken"
+
+
 def test_conv2d_inplace_change_of_input_is_detected():
     x = gradlab.randn(1, 2, 5, 5, requires_grad=True)
     w = gradlab.randn(3, 2, 3, 3, requires_grad=True)
