@@ -168,6 +168,20 @@ def test_conv2d_input_grad_flat_col2im_matches_torch(kw, monkeypatch):
     assert calls, "the flat col2im path was not taken"
 
 
+@pytest.mark.parametrize("k,dilation", [((2, 4), 1), ((4, 3), (1, 2))])
+def test_conv2d_same_padding_with_even_kernel_on_the_tiled_and_flat_paths(k, dilation, monkeypatch):
+    """'same' with an even kernel pads one more at the bottom/right: both stride-1 fast paths must follow."""
+    from gradlab.ops import _im2col as I
+
+    monkeypatch.setattr(I, "TILED_MIN_BYTES", 0)
+    monkeypatch.setattr(I, "TILE_BYTES", 1)
+    rng = np.random.default_rng(6)
+    kw = dict(padding="same", dilation=dilation)
+    for c, o in ((2, 7), (7, 2)):  # more outputs: flat col2im; more inputs: tiled convolution of the gradient
+        x, w, b = _rand(rng, 2, c, 9, 8), _rand(rng, o, c, *k), _rand(rng, o)
+        _compare(lambda x, w, b: F.conv2d(x, w, b, **kw), lambda x, w, b: TF.conv2d(x, w, b, **kw), [x, w, b])
+
+
 def test_conv2d_inplace_change_of_input_is_detected():
     x = gradlab.randn(1, 2, 5, 5, requires_grad=True)
     w = gradlab.randn(3, 2, 3, 3, requires_grad=True)
