@@ -150,6 +150,15 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         shape, dtype, index = ctx.meta
+        if isinstance(index, slice) and index.step in (None, 1) and shape:
+            # a block of the leading axis: zero only the rest (no full memset before the copy)
+            start, stop, _ = index.indices(shape[0])
+            stop = max(start, stop)
+            out = xp.empty(shape, dtype=grad.dtype)
+            out[:start] = 0
+            out[stop:] = 0
+            out[start:stop] = grad
+            return out, None
         out = xp.zeros(shape, dtype=grad.dtype)
         if _is_basic(index):
             out[index] = grad
