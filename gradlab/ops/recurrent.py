@@ -3,7 +3,9 @@
 Forward does the input path of every time step at once (one batched GEMM), then loops over time with one GEMM
 per step for the hidden path (all gates at once). Backward runs back-propagation through time in reverse with one
 GEMM per step for the hidden-state gradient; the weight, bias and input gradients come afterwards from one GEMM
-each over all time steps.
+each over all time steps. The LSTM goes one step further: its per-step GEMM takes the stacked input
+``[h_prev | x_t | 1]``, so the input path and the bias ride in the hidden-path product, and one GEMM over the
+stacked inputs gives all its weight and bias gradients (see ``LSTMLayer``).
 
 Weights use PyTorch's layout: ``w_ih`` (G*H, I), ``w_hh`` (G*H, H), ``b_ih``/``b_hh`` (G*H,), with the gates
 stacked i, f, g, o for the LSTM (G = 4), r, z, n for the GRU (G = 3), one block for the plain RNN (G = 1).
