@@ -146,6 +146,7 @@ CATALOGUE: list[OpCase] = [
     C("matmul_function", "matmul", lambda lib, x, y: lib.matmul(x, y), ((2, 3), (3, 2))),
     # ---- indexing ---------------------------------------------------------------------------------------------
     C("index_slice", "getitem", lambda lib, x: x[1:3], ((4, 5),)),
+    C("index_slice_past_end", "getitem", lambda lib, x: x[2:100], ((4, 5),)),
     C("index_slice_step", "getitem", lambda lib, x: x[:, ::2], ((4, 5),)),
     C("index_slice_negative_bounds", "getitem", lambda lib, x: x[-3:-1, 1:], ((4, 5),)),
     C("index_int", "getitem", lambda lib, x: x[-1], ((4, 5),)),
