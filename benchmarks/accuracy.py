@@ -67,6 +67,12 @@ register_row(AccuracyRow("fashion-cnn", "Fashion-MNIST, SimpleCNN (2 blocks of [
                          dict(model="cnn", dataset="fashion-mnist", optimizer="adam", lr=1e-3, batch_size=128,
                               epochs=10, scheduler="cosine", val_split=0.0, seed=0)))
 
+# recurrent networks (issue 6): sequential MNIST, each image read as 28 rows of 28 pixels
+register_row(AccuracyRow("mnist-lstm", "Sequential MNIST (28 steps of 28 pixels), LSTM hidden 128 + linear head, "
+                         "Adam 2e-3 + cosine, batch 128, gradient norm clipped at 5", 0.98,
+                         dict(model="lstm", dataset="mnist", optimizer="adam", lr=2e-3, batch_size=128, epochs=10,
+                              scheduler="cosine", val_split=0.0, seed=0, clip_grad_norm=5.0)))
+
 
 def run_row(row: AccuracyRow, runs: Path, quick: bool = False, epochs: int | None = None, progress: bool = False,
             data_dir: str | None = None) -> dict[str, Any]:

@@ -140,8 +140,6 @@ def add_text_arguments(p: Any) -> None:
     t.add_argument("--seq-len", type=int, default=100, metavar="N",
                    help="characters per training window (default 100)")
     t.add_argument("--embedding-dim", type=int, default=64, metavar="N", help="character embedding size (64)")
-    t.add_argument("--clip-grad-norm", type=float, default=5.0, metavar="X",
-                   help="clip the gradients' global norm (default 5; 0 for none)")
 
 
 def cmd_train_charlm(args: Any) -> int:
@@ -171,7 +169,8 @@ def cmd_train_charlm(args: Any) -> int:
         args.text, pick["out"], seq_len=args.seq_len, batch_size=pick["batch_size"],
         embedding_dim=args.embedding_dim, hidden_size=hidden[0], num_layers=len(hidden), dropout=args.dropout,
         optimizer=args.optimizer, lr=pick["lr"], weight_decay=args.weight_decay, epochs=args.epochs,
-        clip_grad_norm=args.clip_grad_norm or None, val_split=args.val_split, seed=args.seed, limit=args.limit,
+        clip_grad_norm=(5.0 if args.clip_grad_norm is None else args.clip_grad_norm) or None,
+        val_split=args.val_split, seed=args.seed, limit=args.limit,
         resume=args.resume, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)],
     )
     hist = res["history"].history

@@ -126,6 +126,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="L2 weight decay (default 0)")
     o.add_argument("--scheduler", default="none", choices=list(SCHEDULERS), help="learning-rate schedule (none)")
     o.add_argument("--epochs", type=_number(int, "--epochs", 1), default=10, help="epochs in total (default 10)")
+    o.add_argument("--clip-grad-norm", type=_number(float, "--clip-grad-norm", 0.0, None), default=None,
+                   metavar="X", help="clip the gradients' global norm before each step (default 5 for the "
+                   "recurrent models lstm, gru and charlstm, none for the others; 0 for none)")
     o.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     r = p.add_argument_group("run")
     r.add_argument("--out", default="runs/mnist-mlp", metavar="DIR",
@@ -136,6 +139,16 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     from gradlab.charlm import add_text_arguments
 
     add_text_arguments(p)
+
+
+RECURRENT_MODELS = ("lstm", "gru")
+
+
+def _clip_norm(args: argparse.Namespace) -> float | None:
+    """``--clip-grad-norm``: as given (0 for none); by default 5 for the recurrent models, none otherwise."""
+    if args.clip_grad_norm is None:
+        return 5.0 if args.model in RECURRENT_MODELS else None
+    return args.clip_grad_norm or None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -155,6 +168,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dropout=args.dropout, batch_norm=args.batch_norm, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay, scheduler=args.scheduler, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, val_split=args.val_split, limit=args.limit,
+        clip_grad_norm=_clip_norm(args),
     )
     out = Path(args.out)
     if args.resume and (out / "config.json").is_file():

@@ -117,9 +117,10 @@ def make_config(
     dataset: str = "mnist", model: str = "mlp", hidden: Sequence[int] = (512, 512), activation: str = "relu",
     dropout: float = 0.0, batch_norm: bool = False, optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.0,
     weight_decay: float = 0.0, scheduler: str = "none", epochs: int = 10, batch_size: int = 128, seed: int = 0,
-    val_split: float = 0.1, limit: int | None = None, **model_kwargs: Any,
+    val_split: float = 0.1, limit: int | None = None, clip_grad_norm: float | None = None, **model_kwargs: Any,
 ) -> dict[str, Any]:
-    """A JSON-able run config (what ``config.json`` holds)."""
+    """A JSON-able run config (what ``config.json`` holds); ``clip_grad_norm`` clips the gradients' global norm
+    before each optimizer step (None: no clipping)."""
     mk: dict[str, Any] = dict(model_kwargs)
     if model == "mlp":
         mk.update(hidden=[int(h) for h in hidden], activation=activation, dropout=float(dropout),
@@ -128,7 +129,9 @@ def make_config(
         "dataset": dataset, "model": model, "model_kwargs": mk, "optimizer": optimizer, "lr": float(lr),
         "momentum": float(momentum), "weight_decay": float(weight_decay), "scheduler": scheduler,
         "epochs": int(epochs), "batch_size": int(batch_size), "seed": int(seed), "val_split": float(val_split),
-        "limit": None if limit is None else int(limit), "gradlab_version": gradlab.__version__,
+        "limit": None if limit is None else int(limit),
+        "clip_grad_norm": None if clip_grad_norm is None else float(clip_grad_norm),
+        "gradlab_version": gradlab.__version__,
     }
 
 
@@ -191,7 +194,7 @@ def run_training(
     t0 = time.perf_counter()
     history = fit(model, loss_fn, optimizer, train_loader, val_loader, epochs=config["epochs"],
                   callbacks=list(callbacks), scheduler=scheduler, checkpoint_dir=ckpt, resume_from=resume_from,
-                  progress=progress)
+                  progress=progress, clip_grad_norm=config.get("clip_grad_norm"))
     train_time = time.perf_counter() - t0
     save_weights(model, out / "weights.safetensors")
     history.to_json(out / "history.json")

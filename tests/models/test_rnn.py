@@ -200,3 +200,30 @@ def test_cli_errors(text_file, tmp_path, capsys):
     capsys.readouterr()
     assert main(["sample", str(out), "--prompt", "Ω"]) == 2
     assert "never saw" in capsys.readouterr().err
+
+
+def _mnist_available() -> bool:
+    try:
+        from gradlab.data.datasets import MNIST
+
+        MNIST(train=False, download=False)
+        return True
+    except (FileNotFoundError, ImportError):
+        return False
+
+
+@pytest.mark.skipif(not _mnist_available(), reason="MNIST files not available")
+def test_cli_trains_sequential_mnist_lstm_with_clipping(tmp_path, capsys):
+    """``gradlab train --dataset mnist --model lstm``: rows of the image as time steps; clipping on by default."""
+    out = tmp_path / "lstm"
+    rc = main(["train", "--dataset", "mnist", "--model", "lstm", "--limit", "1000", "--epochs", "2",
+               "--batch-size", "50", "--lr", "5e-3", "--val-split", "0", "--out", str(out), "--no-progress"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "lstm" and config["clip_grad_norm"] == 5.0
+    assert float(printed.split("test accuracy:")[1].split()[0]) > 0.3  # chance is 0.1
+    assert main(["train", "--dataset", "mnist", "--model", "lstm", "--limit", "100", "--epochs", "1",
+                 "--clip-grad-norm", "0", "--val-split", "0", "--out", str(tmp_path / "noclip"),
+                 "--no-progress"]) == 0
+    assert json.loads((tmp_path / "noclip" / "config.json").read_text())["clip_grad_norm"] is None

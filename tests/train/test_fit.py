@@ -239,3 +239,13 @@ def test_history_nonfinite_values_and_padding():
     with pytest.raises(KeyError):
         h.best("accuracy")
     assert math.isnan(float(h.history["loss"][0]))
+
+
+def test_fit_clips_the_gradient_norm_before_each_step(problem):
+    """With plain SGD (lr 1) every step moves the parameters by exactly the clipped gradient: norm <= max_norm."""
+    model, loss_fn, _, train, _ = problem(dropout=0.0, batch_size=192)  # one batch per epoch: one step
+    params = list(model.parameters())
+    before = np.concatenate([p.detach().numpy().ravel() for p in params])
+    fit(model, loss_fn, optim.SGD(params, lr=1.0), train, epochs=1, progress=False, clip_grad_norm=1e-3)
+    step = np.concatenate([p.detach().numpy().ravel() for p in params]) - before
+    assert np.linalg.norm(step) == pytest.approx(1e-3, rel=1e-3)  # the raw gradient's norm is far above 1e-3
