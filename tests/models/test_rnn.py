@@ -202,19 +202,14 @@ def test_cli_errors(text_file, tmp_path, capsys):
     assert "never saw" in capsys.readouterr().err
 
 
-def _mnist_available() -> bool:
-    try:
-        from gradlab.data.datasets import MNIST
-
-        MNIST(train=False, download=False)
-        return True
-    except (FileNotFoundError, ImportError):
-        return False
-
-
-@pytest.mark.skipif(not _mnist_available(), reason="MNIST files not available")
 def test_cli_trains_sequential_mnist_lstm_with_clipping(tmp_path, capsys):
     """``gradlab train --dataset mnist --model lstm``: rows of the image as time steps; clipping on by default."""
+    from gradlab.data.datasets import MNIST
+
+    try:
+        MNIST(train=False, download=False)
+    except FileNotFoundError as e:  # pragma: no cover - the shared data is missing on this machine
+        pytest.skip(f"MNIST not available: {e}")
     out = tmp_path / "lstm"
     rc = main(["train", "--dataset", "mnist", "--model", "lstm", "--limit", "1000", "--epochs", "2",
                "--batch-size", "50", "--lr", "5e-3", "--val-split", "0", "--out", str(out), "--no-progress"])
