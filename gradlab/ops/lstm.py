@@ -1,0 +1,154 @@
+"""The fused LSTM layer: one ``Function`` runs one LSTM layer in one direction over a whole sequence (the layout
+and speed notes shared with the other recurrent layers are in ``recurrent.py``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.autograd.function import Context, Function
+from gradlab.backend import xp
+
+from ._rnn_support import check_layer_args as _check
+from ._rnn_support import empty as _empty
+from ._rnn_support import result_dtype as _dtype
+from ._rnn_support import slots as _slots
+from ._rnn_support import wants_grad as _wants_grad
+
+__all__ = ["LSTMLayer"]
+
+
+class LSTMLayer(Function):
+    """One LSTM layer, one direction, over a whole sequence (PyTorch's equations and gate order i, f, g, o).
+
+    Backward coefficients (internal order o, i, f, g; s(1 - s) is the sigmoid's derivative):
+    ``dA_o = dh * M_o`` with ``M_o = o (1 - o) tanh(c)``; ``dA_(i,f,g) = dc * M_(i,f,g)`` with
+    ``M_i = i (1 - i) g``, ``M_f = f (1 - f) c_prev``, ``M_g = i (1 - g^2)``; ``dc_t = dh_t K_t + f_{t+1} dc_{t+1}``
+    with ``K = o (1 - tanh(c)^2)``.
+
+    Layout (measured on the benchmark shapes, batch 64, seq 50, hidden 128): each step is one GEMM of
+    ``[W_hh | W_ih | b]`` (4H, H+I+1) with the stacked step input ``Z[t] = [h_prev | x_t | 1]`` (N, H+I+1), so the
+    input path, the bias and the hidden path cost one product and no extra pass; ``Z`` (T, N, H+I+1) is then also
+    the right-hand side of the weight gradient, whose single GEMM ``dA @ Z`` gives dW_hh, dW_ih and the bias
+    gradient together. The hidden states go straight into the packed, batch-major result; the activated gates of
+    every step are kept (their f rows are backward's carry factors); backward writes the pre-activation gradients
+    straight into the (4H, T*N) matrix its GEMM reads.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+                reverse: bool = False) -> Any:
+        _check("LSTM", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 4)
+        T, N, I = x.shape
+        H = w_hh.shape[1]
+        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        KZ = H + I + 1
+        dt = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        perm = xp.r_[H3:H4, 0:H3]  # torch order i, f, g, o -> o, i, f, g
+        scale = xp.full((H4, 1), 0.5, dtype=dt)  # sigmoid rows halved: sigmoid(a) = 0.5 tanh(a / 2) + 0.5
+        scale[H3:] = 1
+        w_ih_p = w_ih[perm].astype(dt, copy=False)
+        w_hh_p = w_hh[perm].astype(dt, copy=False)
+        wa = xp.empty((H4, KZ), dtype=dt)  # [W_hh | W_ih | b], permuted and scaled
+        xp.multiply(w_hh_p, scale, out=wa[:, :H])
+        xp.multiply(w_ih_p, scale, out=wa[:, H:H + I])
+        has_bias = b_ih is not None or b_hh is not None
+        if has_bias:
+            both = (b_ih if b_ih is not None else 0) + (b_hh if b_hh is not None else 0)
+            wa[:, H + I] = xp.asarray(both)[perm] * scale[:, 0]
+        else:
+            wa[:, H + I] = 0
+        Z = _empty((T, N, KZ), dt)  # Z[t] = [h_prev | x_t | 1] for step t
+        Z[:, :, H:H + I] = x
+        Z[:, :, H + I] = 1
+        off, poff, init, steps = _slots(T, reverse)
+        first, step_dir = (T - 1, -1) if reverse else (0, 1)
+        Z[first, :, :H] = 0 if h0 is None else h0
+        out = xp.empty((T + 2, N, H), dtype=dt)  # the packed result
+        out[init] = 0 if h0 is None else h0
+        c_prev = xp.zeros((H, N), dtype=dt) if c0 is None else xp.array(c0.T, dtype=dt)
+        c = xp.empty((H, N), dtype=dt)
+        tc = xp.empty((H, N), dtype=dt)
+        h = xp.empty((H, N), dtype=dt)
+        igfc = xp.empty((H2, N), dtype=dt)  # [i * g ; f * c_prev]
+        ig, fc = igfc[:H], igfc[H:]
+        grad = _wants_grad(ctx)
+        if grad:
+            G = _empty((T, H4, N), dt)  # activated gates of every step
+            M = _empty((T, H4, N), dt)
+            K = _empty((T, H, N), dt)
+        else:
+            g = xp.empty((H4, N), dtype=dt)
+        for t in steps:
+            if grad:
+                g = G[t]
+            xp.matmul(wa, Z[t].T, out=g)
+            xp.tanh(g, out=g)
+            s = g[:H3]
+            s *= 0.5
+            s += 0.5
+            o, i, f, gg = g[:H], g[H:H2], g[H2:H3], g[H3:]
+            xp.multiply(i, gg, out=ig)
+            xp.multiply(f, c_prev, out=fc)
+            xp.add(ig, fc, out=c)
+            xp.tanh(c, out=tc)
+            xp.multiply(o, tc, out=h)
+            xp.copyto(out[t + off].T, h)
+            nxt = t + step_dir
+            if 0 <= nxt < T:
+                xp.copyto(Z[nxt, :, :H].T, h)
+            if grad:
+                m = M[t]
+                ms = m[:H3]
+                xp.subtract(1, s, out=ms)  # 1 - (o, i, f)
+                m[:H] *= h  # o tanh(c) (1 - o)
+                m[H:H3] *= igfc  # i g (1 - i), f c_prev (1 - f)
+                mg = m[H3:]
+                xp.multiply(ig, gg, out=mg)
+                xp.subtract(i, mg, out=mg)  # i (1 - g^2)
+                k = K[t]
+                xp.multiply(h, tc, out=k)
+                xp.subtract(o, k, out=k)  # o (1 - tanh(c)^2)
+            c, c_prev = c_prev, c
+        out[T + 1] = c_prev.T
+        if grad:
+            ctx.save_for_backward(w_ih_p, w_hh_p, Z, G, M, K)
+            ctx.meta = (reverse, dt, perm, x.shape, x.dtype)
+            ctx.has_bias = has_bias
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        w_ih_p, w_hh_p, Z, G, M, K = ctx.saved_tensors
+        reverse, dt, perm, x_shape, x_dtype = ctx.meta
+        T, H4, N = M.shape
+        H = H4 // 4
+        H2, H3 = 2 * H, 3 * H
+        I = x_shape[2]
+        off, poff, init, steps = _slots(T, reverse)
+        grad = grad.astype(dt, copy=False)
+        dc = xp.array(grad[T + 1].T, dtype=dt, order="C")
+        inv = xp.argsort(perm)
+        d2 = _empty((H4, T * N), dt)  # pre-activation gradients, columns in (t, n) order
+        carry = xp.zeros((H, N), dtype=dt)
+        dh = xp.empty((H, N), dtype=dt)
+        tmp = xp.empty((H, N), dtype=dt)
+        w_hhT = w_hh_p.T
+        for t in reversed(steps):
+            xp.add(grad[t + off].T, carry, out=dh)
+            xp.multiply(dh, K[t], out=tmp)
+            dc += tmp
+            da, m = d2[:, t * N:(t + 1) * N], M[t]
+            xp.multiply(dh, m[:H], out=da[:H])
+            xp.multiply(m[H:].reshape(3, H, N), dc, out=da[H:].reshape(3, H, N))
+            dc *= G[t, H2:H3]  # f
+            xp.matmul(w_hhT, da, out=carry)
+        needs = ctx.needs_input_grad
+        dx = xp.matmul(d2.T, w_ih_p).reshape(x_shape).astype(x_dtype, copy=False) if needs[0] else None
+        dw_ih = dw_hh = db = None
+        if needs[3] or needs[4] or (ctx.has_bias and (needs[5] or needs[6])):
+            dW = xp.matmul(d2, Z.reshape(T * N, -1))[inv]  # [dW_hh | dW_ih | db] in torch's gate order
+            dw_hh = dW[:, :H] if needs[4] else None
+            dw_ih = dW[:, H:H + I] if needs[3] else None
+            db = dW[:, H + I] if ctx.has_bias else None
+        dh0 = carry.T.copy() if needs[1] else None
+        dc0 = dc.T.copy() if needs[2] else None
+        return dx, dh0, dc0, dw_ih, dw_hh, db if needs[5] else None, db if needs[6] else None, None
