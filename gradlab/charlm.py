@@ -169,7 +169,7 @@ def cmd_train_charlm(args: Any) -> int:
         args.text, pick["out"], seq_len=args.seq_len, batch_size=pick["batch_size"],
         embedding_dim=args.embedding_dim, hidden_size=hidden[0], num_layers=len(hidden), dropout=args.dropout,
         optimizer=args.optimizer, lr=pick["lr"], weight_decay=args.weight_decay, epochs=args.epochs,
-        clip_grad_norm=(5.0 if args.clip_grad_norm is None else args.clip_grad_norm) or None,
+        clip_grad_norm=args.clip_grad_norm,
         val_split=args.val_split, seed=args.seed, limit=args.limit,
         resume=args.resume, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)],
     )

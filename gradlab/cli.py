@@ -141,13 +141,14 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     add_text_arguments(p)
 
 
-RECURRENT_MODELS = ("lstm", "gru")
+RECURRENT_MODELS = ("lstm", "gru", "charlstm")
 
 
 def _clip_norm(args: argparse.Namespace) -> float | None:
-    """``--clip-grad-norm``: as given (0 for none); by default 5 for the recurrent models, none otherwise."""
+    """``--clip-grad-norm``: as given (0 for none); by default 5 for the recurrent models (a ``--text`` run is
+    the charlstm), none otherwise."""
     if args.clip_grad_norm is None:
-        return 5.0 if args.model in RECURRENT_MODELS else None
+        return 5.0 if args.model in RECURRENT_MODELS or args.text else None
     return args.clip_grad_norm or None
 
 
@@ -155,6 +156,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """``gradlab train``: train, write the run folder, print the test accuracy."""
     import json
 
+    args.clip_grad_norm = _clip_norm(args)  # resolved once: both training paths read it as given
     if args.model == "charlstm" or args.text:  # character-level language model on a text file
         from gradlab.charlm import cmd_train_charlm
 
@@ -168,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dropout=args.dropout, batch_norm=args.batch_norm, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay, scheduler=args.scheduler, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, val_split=args.val_split, limit=args.limit,
-        clip_grad_norm=_clip_norm(args),
+        clip_grad_norm=args.clip_grad_norm,
     )
     out = Path(args.out)
     if args.resume and (out / "config.json").is_file():

@@ -180,7 +180,8 @@ def test_cli_train_and_sample(text_file, tmp_path, capsys):
     assert rc == 0
     printed = capsys.readouterr().out
     assert "validation loss" in printed and "bits/char" in printed
-    assert json.loads((out / "config.json").read_text())["model_kwargs"]["num_layers"] == 1
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_kwargs"]["num_layers"] == 1 and config["clip_grad_norm"] == 5.0  # the recurrent default
     assert main(["sample", str(out), "--prompt", "And", "--length", "25", "--seed", "5"]) == 0
     first = capsys.readouterr().out
     assert main(["sample", str(out), "--prompt", "And", "--length", "25", "--seed", "5"]) == 0
