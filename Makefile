@@ -5,7 +5,7 @@ PIP = $(PY) -m pip install -q --disable-pip-version-check
 # The reference implementation for tests and benchmarks: exactly this version (a CPU build lies on disk here).
 TORCH = torch==2.13.0
 
-.PHONY: venv demo test bench lint clean
+.PHONY: venv demo test bench lint docs clean
 
 venv: $(VENV)/.stamp-base
 
@@ -29,6 +29,10 @@ $(VENV)/.stamp-lint: pyproject.toml | $(PY)
 	$(PIP) -e '.[lint]'
 	@touch $@
 
+$(VENV)/.stamp-docs: pyproject.toml | $(PY)
+	$(PIP) -e '.[docs]'
+	@touch $@
+
 demo: venv
 	$(PY) examples/demo.py
 
@@ -47,5 +51,9 @@ lint: $(VENV)/.stamp-lint
 	$(PY) -m ruff check gradlab tests benchmarks examples
 	$(PY) -m mypy gradlab
 
+# The documentation site (docs/, mkdocs.yml) into site/; warnings are errors, so a broken reference fails the build.
+docs: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf build *.egg-info .pytest_cache .mypy_cache .ruff_cache benchmarks/results
+	rm -rf build *.egg-info .pytest_cache .mypy_cache .ruff_cache benchmarks/results site
