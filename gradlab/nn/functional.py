@@ -27,56 +27,116 @@ __all__ = [
 
 
 def relu(input: Any, inplace: bool = False) -> Any:
-    """max(0, x)."""
+    """max(0, x).
+
+    >>> import gradlab
+    >>> relu(gradlab.tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
     return E.ReLU.apply(input)
 
 
 def relu_(input: Any) -> Any:
+    """max(0, x), in place: the input tensor itself is changed and returned.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([-1.0, 2.0])
+    >>> relu_(x) is x, x.tolist()
+    (True, [0.0, 2.0])
+    """
     return input._set_inplace(E.ReLU.apply(input))
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x.
+
+    >>> import gradlab
+    >>> leaky_relu(gradlab.tensor([-2.0, 3.0]), negative_slope=0.25).tolist()
+    [-0.5, 3.0]
+    """
     return E.LeakyReLU.apply(input, negative_slope)
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """x if x > 0 else alpha * (exp(x) - 1).
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in elu(gradlab.tensor([-1.0, 2.0])).tolist()]
+    [-0.6321, 2.0]
+    """
     return E.ELU.apply(input, alpha)
 
 
 def gelu(input: Any, approximate: str = "none") -> Any:
-    """x * Phi(x) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
+    """x * Phi(x) (``approximate='none'``) or its tanh approximation (``'tanh'``).
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in gelu(gradlab.tensor([-1.0, 0.0, 1.0])).tolist()]
+    [-0.1587, 0.0, 0.8413]
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return E.GELU.apply(input, approximate)
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
-    """log(1 + exp(beta * x)) / beta, linear above ``threshold`` (numerically stable)."""
+    """log(1 + exp(beta * x)) / beta, linear above ``threshold`` (numerically stable).
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in softplus(gradlab.tensor([0.0, 30.0])).tolist()]
+    [0.6931, 30.0]
+    """
     return E.Softplus.apply(input, beta, threshold)
 
 
 def silu(input: Any, inplace: bool = False) -> Any:
-    """x * sigmoid(x) (swish with beta = 1)."""
+    """x * sigmoid(x) (swish with beta = 1).
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in silu(gradlab.tensor([-1.0, 1.0])).tolist()]
+    [-0.2689, 0.7311]
+    """
     return E.SiLU.apply(input)
 
 
 def swish(input: Any, beta: float = 1.0) -> Any:
-    """x * sigmoid(beta * x)."""
+    """x * sigmoid(beta * x).
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in swish(gradlab.tensor([1.0]), beta=2.0).tolist()]
+    [0.8808]
+    """
     return input * E.Sigmoid.apply(input * beta) if beta != 1.0 else E.SiLU.apply(input)
 
 
 def sigmoid(input: Any) -> Any:
+    """1 / (1 + exp(-x)), computed stably for large |x|.
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in sigmoid(gradlab.tensor([0.0, 2.0, -100.0])).tolist()]
+    [0.5, 0.8808, 0.0]
+    """
     return E.Sigmoid.apply(input)
 
 
 def tanh(input: Any) -> Any:
+    """The hyperbolic tangent, elementwise.
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in tanh(gradlab.tensor([0.0, 1.0])).tolist()]
+    [0.0, 0.7616]
+    """
     return E.Tanh.apply(input)
 
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:
-    """exp(x) / sum(exp(x)) along ``dim`` (computed stably)."""
+    """exp(x) / sum(exp(x)) along ``dim`` (computed stably).
+
+    >>> import gradlab
+    >>> p = softmax(gradlab.tensor([[1.0, 2.0, 3.0]]), dim=1)
+    >>> [round(v, 4) for v in p[0].tolist()], round(p.sum().item(), 4)
+    ([0.09, 0.2447, 0.6652], 1.0)
+    """
     if dim is None:
         dim = 0 if input.ndim in (0, 1, 3) else 1
     x = input if dtype is None else input.to(dtype)
@@ -84,7 +144,12 @@ def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:
 
 
 def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:
-    """x - logsumexp(x) along ``dim`` (computed stably)."""
+    """x - logsumexp(x) along ``dim`` (computed stably).
+
+    >>> import gradlab
+    >>> [round(v, 4) for v in log_softmax(gradlab.tensor([[0.0, 0.0]]), dim=1)[0].tolist()]
+    [-0.6931, -0.6931]
+    """
     if dim is None:
         dim = 0 if input.ndim in (0, 1, 3) else 1
     x = input if dtype is None else input.to(dtype)
@@ -92,7 +157,13 @@ def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
-    """``input @ weight.T + bias`` as one fused op."""
+    """``input @ weight.T + bias`` as one fused op.
+
+    >>> import gradlab
+    >>> x, w, b = gradlab.ones(2, 3), gradlab.ones(4, 3), gradlab.zeros(4)
+    >>> linear(x, w, b).shape, linear(x, w, b)[0, 0].item()
+    ((2, 4), 3.0)
+    """
     return N.Linear.apply(input, weight, bias)
 
 
@@ -141,6 +212,12 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """2-D convolution (cross-correlation) of an (N, C, H, W) or (C, H, W) input, as ``torch.nn.functional.conv2d``.
 
     ``weight`` is (out_channels, in_channels / groups, kH, kW); ``padding`` an int, a pair, 'valid' or 'same'.
+
+    >>> import gradlab
+    >>> x = gradlab.ones(1, 1, 4, 4)
+    >>> w = gradlab.ones(2, 1, 3, 3)
+    >>> conv2d(x, w).shape, conv2d(x, w, padding="same").shape, conv2d(x, w)[0, 0, 0, 0].item()
+    ((1, 2, 2, 2), (1, 2, 4, 4), 9.0)
     """
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
@@ -155,6 +232,10 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """1-D convolution of an (N, C, L) or (C, L) input; ``weight`` is (out_channels, in_channels / groups, k).
 
     Runs as a 2-D convolution with a height of 1.
+
+    >>> import gradlab
+    >>> conv1d(gradlab.ones(1, 2, 10), gradlab.ones(3, 2, 5), stride=2).shape
+    (1, 3, 3)
     """
     if input.ndim == 2:
         return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
@@ -176,7 +257,12 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
     """Transposed 2-D convolution (the adjoint of conv2d); ``weight`` is (in_channels, out_channels / groups, kH,
-    kW)."""
+    kW).
+
+    >>> import gradlab
+    >>> conv_transpose2d(gradlab.ones(1, 2, 3, 3), gradlab.ones(2, 4, 2, 2), stride=2).shape
+    (1, 4, 6, 6)
+    """
     if input.ndim == 3:
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
@@ -198,7 +284,13 @@ def _pool_args(kernel_size: Any, stride: Any, padding: Any, dilation: Any, name:
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max pooling over (N, C, H, W) or (C, H, W); padding counts as -inf. ``return_indices`` also gives the flat
-    index (h * W + w) of each maximum, as torch."""
+    index (h * W + w) of each maximum, as torch.
+
+    >>> import gradlab
+    >>> x = gradlab.arange(16.0).reshape(1, 1, 4, 4)
+    >>> max_pool2d(x, 2).reshape(-1).tolist()
+    [5.0, 7.0, 13.0, 15.0]
+    """
     if input.ndim == 3:
         out = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices)
         return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
@@ -212,7 +304,13 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: Any = None) -> Any:
-    """Average pooling over (N, C, H, W) or (C, H, W), with torch's divisor rules."""
+    """Average pooling over (N, C, H, W) or (C, H, W), with torch's divisor rules.
+
+    >>> import gradlab
+    >>> x = gradlab.arange(16.0).reshape(1, 1, 4, 4)
+    >>> avg_pool2d(x, 2).reshape(-1).tolist()
+    [2.5, 4.5, 10.5, 12.5]
+    """
     if input.ndim == 3:
         return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override).squeeze(0)
@@ -221,7 +319,13 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
-    """Average pooling to ``output_size`` (an int, or a pair whose None entries keep the input size)."""
+    """Average pooling to ``output_size`` (an int, or a pair whose None entries keep the input size).
+
+    >>> import gradlab
+    >>> x = gradlab.ones(2, 3, 7, 5)
+    >>> adaptive_avg_pool2d(x, 1).shape, adaptive_avg_pool2d(x, (None, 2)).shape
+    ((2, 3, 1, 1), (2, 3, 7, 2))
+    """
     if input.ndim == 3:
         return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0)
     size = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
@@ -233,7 +337,13 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
 
 def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: Any = None, recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
-    """Resize (N, C, L) or (N, C, H, W) maps; ``mode='nearest'`` (torch's index rule: floor(dst * in / out))."""
+    """Resize (N, C, L) or (N, C, H, W) maps; ``mode='nearest'`` (torch's index rule: floor(dst * in / out)).
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> interpolate(x, scale_factor=2)[0, 0].tolist()
+    [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]
+    """
     if mode != "nearest" or antialias:
         raise NotImplementedError(f"interpolate: mode {mode!r} (antialias={antialias}) is not implemented (only "
                                   f"'nearest')")
@@ -264,7 +374,15 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero whole channels with probability ``p`` (scaling the kept ones by 1 / (1 - p)); (N, C, H, W) or (C, H, W)."""
+    """Zero whole channels with probability ``p`` (scaling the kept ones by 1 / (1 - p)); (N, C, H, W) or (C, H, W).
+
+    >>> import gradlab
+    >>> y = dropout2d(gradlab.ones(1, 8, 2, 2), p=0.5)
+    >>> sorted(set(y.reshape(-1).tolist())) in ([0.0, 2.0], [0.0], [2.0])
+    True
+    >>> dropout2d(gradlab.ones(1, 8, 2, 2), training=False).sum().item()
+    32.0
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -281,7 +399,15 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
 
 def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False, generator: Any = None) -> Any:
     """Inverted dropout: zero elements with probability ``p``, scale the others by ``1/(1-p)``; the input itself
-    when ``training`` is False or ``p == 0``. The mask comes from ``generator`` (default: gradlab's)."""
+    when ``training`` is False or ``p == 0``. The mask comes from ``generator`` (default: gradlab's).
+
+    >>> import gradlab
+    >>> y = dropout(gradlab.ones(1000), p=0.25, generator=gradlab.Generator(0))
+    >>> sorted(set(y.tolist())), 0.65 < (y > 0).float().mean().item() < 0.85
+    ([0.0, 1.3333333730697632], True)
+    >>> dropout(gradlab.ones(3), p=0.5, training=False).tolist()
+    [1.0, 1.0, 1.0]
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -294,14 +420,28 @@ def batch_norm(
     momentum: float = 0.1, eps: float = 1e-5,
 ) -> Any:  # fmt: skip
     """Normalise each channel (dim 1) over all other dims: batch statistics when ``training`` (updating the given
-    running statistics in place with ``momentum``), else the running statistics."""
+    running statistics in place with ``momentum``), else the running statistics.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([[1.0, 10.0], [3.0, 30.0]])
+    >>> mean, var = gradlab.zeros(2), gradlab.ones(2)
+    >>> [round(v, 3) for v in batch_norm(x, mean, var, training=True)[:, 0].tolist()]
+    [-1.0, 1.0]
+    >>> [round(v, 3) for v in mean.tolist()]
+    [0.2, 2.0]
+    """
     if input.ndim < 2:
         raise ValueError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
     return N.BatchNorm.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Any:
-    """Normalise over the trailing dims ``normalized_shape`` (biased variance), then ``* weight + bias``."""
+    """Normalise over the trailing dims ``normalized_shape`` (biased variance), then ``* weight + bias``.
+
+    >>> import gradlab
+    >>> [round(v, 3) for v in layer_norm(gradlab.tensor([[1.0, 3.0]]), 2)[0].tolist()]
+    [-1.0, 1.0]
+    """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape:
         raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing dims of the input of "
