@@ -42,30 +42,55 @@ def _pointwise(kind: str, input: Any, target: Any, reduction: str, param: float,
 
 def mse_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
              weight: Any = None) -> Any:
-    """Mean squared error (``weight``: per-element weights; the weighted mean divides by their sum, as torch)."""
+    """Mean squared error (``weight``: per-element weights; the weighted mean divides by their sum, as torch).
+
+    >>> import gradlab
+    >>> mse_loss(gradlab.tensor([1.0, 2.0]), gradlab.tensor([0.0, 0.0])).item()
+    2.5
+    """
     return _pointwise("mse", input, target, _reduction(reduction, size_average, reduce), 0.0, weight, True)
 
 
 def l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
             weight: Any = None) -> Any:
-    """Mean absolute error (gradient sign(input - target), 0 where equal)."""
+    """Mean absolute error (gradient sign(input - target), 0 where equal).
+
+    >>> import gradlab
+    >>> l1_loss(gradlab.tensor([1.0, -3.0]), gradlab.tensor([0.0, 0.0])).item()
+    2.0
+    """
     return _pointwise("l1", input, target, _reduction(reduction, size_average, reduce), 0.0, weight, True)
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None) -> Any:
-    """0.5 d^2 where |d| < delta, else delta * (|d| - 0.5 delta), with d = input - target."""
+    """0.5 d^2 where |d| < delta, else delta * (|d| - 0.5 delta), with d = input - target.
+
+    >>> import gradlab
+    >>> huber_loss(gradlab.tensor([0.5, 3.0]), gradlab.tensor([0.0, 0.0]), reduction="none").tolist()
+    [0.125, 2.5]
+    """
     return _pointwise("huber", input, target, _reduction(reduction), delta, weight, False)
 
 
 def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                    beta: float = 1.0) -> Any:
-    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0 is the L1 loss)."""
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0 is the L1 loss).
+
+    >>> import gradlab
+    >>> smooth_l1_loss(gradlab.tensor([0.5, 3.0]), gradlab.tensor([0.0, 0.0]), reduction="sum").item()
+    2.625
+    """
     return _pointwise("smooth_l1", input, target, _reduction(reduction, size_average, reduce), beta, None, False)
 
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Any:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities ``input``, each log clamped to >= -100 as torch."""
+    """-(y log p + (1 - y) log(1 - p)) for probabilities ``input``, each log clamped to >= -100 as torch.
+
+    >>> import gradlab
+    >>> round(binary_cross_entropy(gradlab.tensor([0.5, 0.5]), gradlab.tensor([1.0, 0.0])).item(), 4)
+    0.6931
+    """
     if tuple(np.shape(target)) != tuple(input.shape):
         raise ValueError(f"Using a target size ({tuple(np.shape(target))}) that is different to the input size "
                          f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size.")
@@ -77,7 +102,12 @@ def binary_cross_entropy_with_logits(
     input: Any, target: Any, weight: Any = None, size_average: Any = None, reduce: Any = None,
     reduction: str = "mean", pos_weight: Any = None,
 ) -> Any:  # fmt: skip
-    """Binary cross-entropy from logits in one stable op; ``pos_weight`` (per class) weighs the positive term."""
+    """Binary cross-entropy from logits in one stable op; ``pos_weight`` (per class) weighs the positive term.
+
+    >>> import gradlab
+    >>> round(binary_cross_entropy_with_logits(gradlab.tensor([0.0, 100.0]), gradlab.tensor([1.0, 1.0])).item(), 4)
+    0.3466
+    """
     if tuple(np.shape(target)) != tuple(input.shape):
         raise ValueError(f"Target size ({tuple(np.shape(target))}) must be the same as input size "
                          f"({tuple(input.shape)})")
@@ -118,7 +148,13 @@ def nll_loss(
     input: Any, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
     reduce: Any = None, reduction: str = "mean",
 ) -> Any:  # fmt: skip
-    """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``."""
+    """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``.
+
+    >>> import gradlab
+    >>> logp = gradlab.tensor([[-0.5, -1.0], [-2.0, -0.1]])
+    >>> nll_loss(logp, gradlab.tensor([0, 1])).item()
+    0.30000001192092896
+    """
     red = _reduction(reduction, size_average, reduce)
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target))
@@ -132,6 +168,12 @@ def nll_loss(
 def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
            log_target: bool = False) -> Any:
     """KL divergence with log-probabilities ``input``: sum of target * (log target - input); ``'batchmean'``
-    divides the sum by the batch size (the mathematically correct KL), ``'mean'`` by the number of elements."""
+    divides the sum by the batch size (the mathematically correct KL), ``'mean'`` by the number of elements.
+
+    >>> import gradlab
+    >>> p = gradlab.tensor([[0.5, 0.5]])
+    >>> kl_div(p.log(), p, reduction="batchmean").item()
+    0.0
+    """
     red = reduction if reduction == "batchmean" else _reduction(reduction, size_average, reduce)
     return L.KLDiv.apply(input, _like(target, input), red, log_target)
