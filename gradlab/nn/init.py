@@ -82,19 +82,37 @@ def _write(tensor: Any, values: Any) -> Any:
 
 
 def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
-    """Fill with U(a, b)."""
+    """Fill with U(a, b).
+
+    >>> import gradlab
+    >>> w = uniform_(gradlab.empty(1000), -0.1, 0.1, generator=gradlab.Generator(0))
+    >>> -0.1 <= w.min().item() and w.max().item() <= 0.1
+    True
+    """
     return _write(tensor, rng(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
-    """Fill with N(mean, std^2)."""
+    """Fill with N(mean, std^2).
+
+    >>> import gradlab
+    >>> w = normal_(gradlab.empty(10000), 0.0, 0.5, generator=gradlab.Generator(0))
+    >>> round(w.std().item(), 1)
+    0.5
+    """
     return _write(tensor, rng(generator).normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(
     tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator: Any = None
 ) -> Any:
-    """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as torch)."""
+    """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as torch).
+
+    >>> import gradlab
+    >>> w = trunc_normal_(gradlab.empty(1000), std=1.0, a=-1.0, b=1.0)
+    >>> -1.0 <= w.min().item() and w.max().item() <= 1.0
+    True
+    """
     from scipy.special import erfinv
 
     def norm_cdf(x: float) -> float:
@@ -109,20 +127,42 @@ def trunc_normal_(
 
 
 def constant_(tensor: Any, val: float) -> Any:
-    """Fill with ``val``."""
+    """Fill with ``val``.
+
+    >>> import gradlab
+    >>> constant_(gradlab.empty(3), 0.5).tolist()
+    [0.5, 0.5, 0.5]
+    """
     return _write(tensor, val)
 
 
 def ones_(tensor: Any) -> Any:
+    """Fill with ones.
+
+    >>> import gradlab
+    >>> ones_(gradlab.empty(2)).tolist()
+    [1.0, 1.0]
+    """
     return _write(tensor, 1)
 
 
 def zeros_(tensor: Any) -> Any:
+    """Fill with zeros.
+
+    >>> import gradlab
+    >>> zeros_(gradlab.empty(2)).tolist()
+    [0.0, 0.0]
+    """
     return _write(tensor, 0)
 
 
 def eye_(tensor: Any) -> Any:
-    """Fill a 2-D tensor with the identity matrix."""
+    """Fill a 2-D tensor with the identity matrix.
+
+    >>> import gradlab
+    >>> eye_(gradlab.empty(2, 3)).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _write(tensor, np.eye(*tensor.shape))
@@ -136,14 +176,26 @@ def _empty(tensor: Any) -> bool:
 
 
 def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
-    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    >>> import gradlab
+    >>> w = xavier_uniform_(gradlab.empty(30, 20))          # a = sqrt(6 / 50) ~ 0.346
+    >>> w.abs().max().item() <= (6 / 50) ** 0.5
+    True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
-    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    >>> import gradlab
+    >>> w = xavier_normal_(gradlab.empty(300, 200), generator=gradlab.Generator(0))   # std = sqrt(2 / 500)
+    >>> round(w.std().item(), 2)
+    0.06
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
@@ -151,7 +203,13 @@ def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any
 def kaiming_uniform_(
     tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator: Any = None
 ) -> Any:
-    """He uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan) (``a``: the leaky-relu slope for the gain)."""
+    """He uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan) (``a``: the leaky-relu slope for the gain).
+
+    >>> import gradlab
+    >>> w = kaiming_uniform_(gradlab.empty(64, 27), nonlinearity="relu")   # bound = sqrt(2) * sqrt(3 / 27)
+    >>> w.abs().max().item() <= (6 / 27) ** 0.5
+    True
+    """
     if _empty(tensor):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
@@ -162,7 +220,13 @@ def kaiming_uniform_(
 def kaiming_normal_(
     tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator: Any = None
 ) -> Any:
-    """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
+    """He normal: N(0, std^2) with std = gain / sqrt(fan).
+
+    >>> import gradlab
+    >>> w = kaiming_normal_(gradlab.empty(200, 800), nonlinearity="relu", generator=gradlab.Generator(0))
+    >>> round(w.std().item(), 2)                            # sqrt(2 / 800)
+    0.05
+    """
     if _empty(tensor):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))

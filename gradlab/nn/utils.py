@@ -55,7 +55,14 @@ def clip_grad_norm_(
     parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach: Any = None
 ) -> Tensor:
     """Scale all gradients in place so that their joint ``norm_type`` norm is at most ``max_norm``, as torch:
-    ``grad *= min(1, max_norm / (total_norm + 1e-6))``. Returns the total norm (before clipping) as a Tensor."""
+    ``grad *= min(1, max_norm / (total_norm + 1e-6))``. Returns the total norm (before clipping) as a Tensor.
+
+    >>> import gradlab
+    >>> w = gradlab.zeros(2, requires_grad=True)
+    >>> w.grad = gradlab.tensor([3.0, 4.0])
+    >>> clip_grad_norm_([w], max_norm=1.0).item(), [round(g, 3) for g in w.grad.tolist()]
+    (5.0, [0.6, 0.8])
+    """
     grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     dtype = grads[0].dtype if grads else np.dtype(np.float32)
@@ -84,7 +91,14 @@ def clip_grad_norm_(
 
 
 def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) -> None:
-    """Clamp every gradient element to [-clip_value, clip_value] in place."""
+    """Clamp every gradient element to [-clip_value, clip_value] in place.
+
+    >>> import gradlab
+    >>> w = gradlab.zeros(2, requires_grad=True)
+    >>> w.grad = gradlab.tensor([-3.0, 0.5])
+    >>> clip_grad_value_([w], 1.0); w.grad.tolist()
+    [-1.0, 0.5]
+    """
     v = float(clip_value)
     for p in _params(parameters):
         if p.grad is not None:
@@ -92,13 +106,27 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) ->
 
 
 def l1_penalty(parameters: Any) -> Tensor:
-    """Sum of |w| over all parameters (differentiable): add ``lam * l1_penalty(model.parameters())`` to a loss."""
+    """Sum of |w| over all parameters (differentiable): add ``lam * l1_penalty(model.parameters())`` to a loss.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> m = nn.Linear(2, 1)
+    >>> with gradlab.no_grad():
+    ...     _ = m.weight.fill_(-1.0), m.bias.fill_(0.5)
+    >>> l1_penalty(m.parameters()).item()
+    2.5
+    """
     terms = [p.abs().sum() for p in _params(parameters)]
     return _total(terms)
 
 
 def l2_penalty(parameters: Any) -> Tensor:
-    """Sum of w^2 over all parameters (differentiable); ``weight_decay`` in the optimizers is the usual alternative."""
+    """Sum of w^2 over all parameters (differentiable); ``weight_decay`` in the optimizers is the usual alternative.
+
+    >>> import gradlab
+    >>> l2_penalty([gradlab.tensor([1.0, 2.0]), gradlab.tensor([3.0])]).item()
+    14.0
+    """
     terms = [(p * p).sum() for p in _params(parameters)]
     return _total(terms)
 
@@ -113,14 +141,26 @@ def _total(terms: list) -> Tensor:
 
 
 def parameters_to_vector(parameters: Iterable) -> Tensor:
-    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable).
+
+    >>> import gradlab
+    >>> parameters_to_vector([gradlab.ones(2, 2), gradlab.zeros(1)]).tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.0]
+    """
     from gradlab.functions import cat
 
     return cat([p.reshape(-1) for p in _params(parameters)])
 
 
 def vector_to_parameters(vec: Any, parameters: Iterable) -> None:
-    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place (their identity is kept)."""
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place (their identity is kept).
+
+    >>> import gradlab
+    >>> a, b = gradlab.zeros(2), gradlab.zeros(1)
+    >>> vector_to_parameters(gradlab.tensor([1.0, 2.0, 3.0]), [a, b])
+    >>> a.tolist(), b.tolist()
+    ([1.0, 2.0], [3.0])
+    """
     arr = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
     if arr.ndim != 1:
         raise TypeError(f"expected a 1-D vector, got shape {arr.shape}")
