@@ -50,6 +50,11 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     """Look up rows of ``weight`` (num_embeddings, embedding_dim) at the integer ``input``: output
     ``input.shape + (embedding_dim,)``. Like ``torch.nn.functional.embedding``; ``sparse`` gradients are not
     supported.
+
+    >>> import gradlab
+    >>> w = gradlab.arange(6.0).reshape(3, 2)
+    >>> embedding(gradlab.tensor([[2, 0]]), w).tolist()
+    [[[4.0, 5.0], [0.0, 1.0]]]
     """
     if sparse:
         raise NotImplementedError("sparse embedding gradients are not supported by gradlab")
@@ -65,6 +70,11 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``; weight initialised N(0, 1), the
     ``padding_idx`` row zeroed and kept out of the gradient. ``max_norm`` renormalises looked-up rows in place.
+
+    >>> import gradlab
+    >>> emb = Embedding(10, 3, padding_idx=0)
+    >>> emb(gradlab.tensor([[1, 2, 0]])).shape, emb.weight[0].tolist()
+    ((1, 3, 3), [0.0, 0.0, 0.0])
     """
 
     def __init__(

@@ -48,6 +48,10 @@ class RNNBase(Module):
     """The shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (like ``torch.nn.RNNBase``).
 
     ``mode`` is ``'RNN_TANH'``, ``'RNN_RELU'``, ``'LSTM'`` or ``'GRU'``.
+
+    >>> from gradlab import nn
+    >>> isinstance(nn.LSTM(3, 4), nn.RNNBase), nn.GRU(3, 4, num_layers=2).mode
+    (True, 'GRU')
     """
 
     def __init__(
@@ -254,6 +258,12 @@ class LSTM(RNNBase):
     """Long short-term memory, like ``torch.nn.LSTM`` (gates i, f, g, o; no ``proj_size``).
 
     ``forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> out, (h_n, c_n) = nn.LSTM(4, 6, num_layers=2, batch_first=True)(gradlab.randn(2, 5, 4))
+    >>> out.shape, h_n.shape, c_n.shape
+    ((2, 5, 6), (2, 2, 6), (2, 2, 6))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -273,6 +283,12 @@ class GRU(RNNBase):
     """Gated recurrent unit, like ``torch.nn.GRU`` (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn))).
 
     ``forward(input, hx=None) -> (output, h_n)``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> out, h_n = nn.GRU(4, 6)(gradlab.randn(5, 2, 4))
+    >>> out.shape, h_n.shape
+    ((5, 2, 6), (1, 2, 6))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -288,7 +304,13 @@ class GRU(RNNBase):
 
 # ---- cells -----------------------------------------------------------------------------------------------------
 class RNNCellBase(Module):
-    """One time step: parameters ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh``."""
+    """One time step: parameters ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh``.
+
+    >>> from gradlab import nn
+    >>> cell = nn.GRUCell(3, 4)
+    >>> isinstance(cell, nn.RNNCellBase), cell.weight_ih.shape, cell.weight_hh.shape
+    (True, (12, 3), (12, 4))
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None,
                  dtype: Any = None) -> None:
@@ -367,7 +389,14 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One LSTM step, like ``torch.nn.LSTMCell``: ``forward(input, (h, c)=None) -> (h', c')``."""
+    """One LSTM step, like ``torch.nn.LSTMCell``: ``forward(input, (h, c)=None) -> (h', c')``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> h, c = nn.LSTMCell(3, 4)(gradlab.randn(2, 3))
+    >>> h.shape, c.shape
+    ((2, 4), (2, 4))
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
@@ -381,7 +410,13 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One GRU step, like ``torch.nn.GRUCell``: ``forward(input, hx=None) -> h'``."""
+    """One GRU step, like ``torch.nn.GRUCell``: ``forward(input, hx=None) -> h'``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.GRUCell(3, 4)(gradlab.randn(2, 3)).shape
+    (2, 4)
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:

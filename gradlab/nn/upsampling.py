@@ -40,7 +40,12 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """``Upsample(size, scale_factor, mode='nearest')`` for (N, C, H, W) maps."""
+    """``Upsample(size, scale_factor, mode='nearest')`` for (N, C, H, W) maps.
+
+    >>> import gradlab
+    >>> UpsamplingNearest2d(scale_factor=2)(gradlab.ones(1, 3, 4, 5)).shape
+    (1, 3, 8, 10)
+    """
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
