@@ -39,6 +39,12 @@ class LeNet5(nn.Module):
             1998 choice).
         pool: ``'max'`` (default) or ``'avg'`` (the original subsampling).
         input_size: height = width of the input images (28; 32 for the original padded digits).
+
+    >>> import gradlab
+    >>> from gradlab.models import LeNet5
+    >>> m = LeNet5()
+    >>> m(gradlab.randn(2, 1, 28, 28)).shape, LeNet5(**m.config()).config() == m.config()
+    ((2, 10), True)
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "relu", pool: str = "max",
@@ -84,6 +90,11 @@ class SimpleCNN(nn.Module):
         hidden: width of the hidden fully connected layer (256).
         dropout: dropout probability before each fully connected layer (default 0.3).
         input_size: height = width of the input images (28).
+
+    >>> import gradlab
+    >>> from gradlab.models import SimpleCNN
+    >>> SimpleCNN(channels=(4, 8), hidden=16)(gradlab.randn(2, 1, 28, 28)).shape
+    (2, 10)
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, channels: Any = (32, 64), hidden: int = 256,

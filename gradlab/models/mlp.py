@@ -37,7 +37,11 @@ ACTIVATIONS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def make_activation(name: str) -> Any:
-    """An activation module from its name (see :data:`ACTIVATIONS`; ``-`` and ``_`` are interchangeable)."""
+    """An activation module from its name (see :data:`ACTIVATIONS`; ``-`` and ``_`` are interchangeable).
+
+    >>> make_activation("leaky-relu")
+    LeakyReLU(negative_slope=0.01)
+    """
     key = name.strip().lower().replace("-", "_")
     if key not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose from {', '.join(sorted(ACTIVATIONS))}")
@@ -58,6 +62,12 @@ class MLP(nn.Sequential):
         activation: an activation name from :data:`ACTIVATIONS`.
         dropout: dropout probability after every hidden activation (0 disables).
         batch_norm: a ``BatchNorm1d`` after every hidden ``Linear`` (before the activation).
+
+    >>> import gradlab
+    >>> from gradlab.models import MLP
+    >>> m = MLP(in_features=4, hidden=(8, 8), out_features=3, dropout=0.1)
+    >>> m(gradlab.randn(5, 4)).shape, len(m)
+    ((5, 3), 8)
     """
 
     def __init__(

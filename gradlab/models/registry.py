@@ -24,7 +24,15 @@ def _key(name: str) -> str:
 
 
 def register_model(name: str, builder: Callable[..., Any] | None = None) -> Any:
-    """Register ``builder`` (a class or function taking keyword arguments) under ``name``; usable as a decorator."""
+    """Register ``builder`` (a class or function taking keyword arguments) under ``name``; usable as a decorator.
+
+    >>> @register_model("demo-pair")
+    ... def pair(n=1):
+    ...     return ("pair", n)
+    >>> build_model("demo-pair", n=2)
+    ('pair', 2)
+    >>> _ = unregister_model("demo-pair")
+    """
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         key = _key(name)
@@ -37,15 +45,30 @@ def register_model(name: str, builder: Callable[..., Any] | None = None) -> Any:
 
 
 def unregister_model(name: str) -> Callable[..., Any]:
+    """Remove the model registered as ``name`` and return its builder (KeyError if there is none).
+
+    >>> _ = register_model("demo-gone", lambda: None)
+    >>> callable(unregister_model("demo-gone")), "demo-gone" in list_models()
+    (True, False)
+    """
     return _REGISTRY.pop(_key(name))
 
 
 def list_models() -> list[str]:
-    """The registered model names, sorted."""
+    """The registered model names, sorted.
+
+    >>> {"mlp", "lenet5", "lstm"} <= set(list_models())
+    True
+    """
     return sorted(_REGISTRY)
 
 
 def get_model_builder(name: str) -> Callable[..., Any]:
+    """The builder registered as ``name`` (ValueError naming the available ones when unknown).
+
+    >>> get_model_builder("MLP").__name__
+    'MLP'
+    """
     key = _key(name)
     if key not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}")
@@ -53,5 +76,9 @@ def get_model_builder(name: str) -> Callable[..., Any]:
 
 
 def build_model(name: str, **kwargs: Any) -> Any:
-    """Build the model registered as ``name`` with ``kwargs`` (names are case-insensitive, ``_`` == ``-``)."""
+    """Build the model registered as ``name`` with ``kwargs`` (names are case-insensitive, ``_`` == ``-``).
+
+    >>> type(build_model("lenet5", num_classes=3)).__name__
+    'LeNet5'
+    """
     return get_model_builder(name)(**kwargs)

@@ -38,6 +38,11 @@ class SequenceClassifier(nn.Module):
         hidden_size: hidden units per layer (128).
         num_layers, dropout, bidirectional: as ``nn.LSTM``.
         cell: ``'lstm'`` (default), ``'gru'`` or ``'rnn'``.
+
+    >>> import gradlab
+    >>> from gradlab.models import SequenceClassifier
+    >>> SequenceClassifier(num_classes=10, input_size=28, hidden_size=16)(gradlab.randn(4, 28, 28)).shape
+    (4, 10)
     """
 
     def __init__(self, num_classes: int = 10, input_size: int = 28, hidden_size: int = 128, num_layers: int = 1,
@@ -93,6 +98,11 @@ class CharLSTM(nn.Module):
         hidden_size: LSTM hidden units per layer (256).
         num_layers: LSTM layers (2).
         dropout: dropout between LSTM layers and before the output layer, in training (0).
+
+    >>> import gradlab
+    >>> from gradlab.models import CharLSTM
+    >>> CharLSTM(vocab_size=30, hidden_size=32)(gradlab.tensor([[1, 2, 3]])).shape
+    (1, 3, 30)
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int = 64, hidden_size: int = 256, num_layers: int = 2,
@@ -121,6 +131,16 @@ def sample(model: CharLSTM, vocab: Any, prompt: str = "", length: int = 300, tem
     ``top_k``: only among the ``k`` most likely) with ``generator`` (a ``gradlab.Generator``; the default
     generator when None), so a seeded generator gives the same text every time. Returns the prompt followed by the
     generated characters. An empty prompt starts from a random character of the vocabulary.
+
+    >>> import numpy as np, gradlab
+    >>> from gradlab.models import CharLSTM, sample
+    >>> class AB:  # a two-letter vocabulary (gradlab's char-LM Vocab in practice)
+    ...     def __len__(self): return 2
+    ...     def encode(self, text): return np.array(["ab".index(c) for c in text])
+    ...     def decode(self, ids): return "".join("ab"[i] for i in ids)
+    >>> text = sample(CharLSTM(2, hidden_size=8), AB(), prompt="ab", length=5, generator=gradlab.Generator(0))
+    >>> len(text), text[:2], set(text) <= {"a", "b"}
+    (7, 'ab', True)
     """
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length}")
