@@ -30,7 +30,12 @@ def _array(x: Any) -> np.ndarray:
 
 
 def normalise(a: np.ndarray, axes: tuple) -> np.ndarray:
-    """Scale ``a`` to [0, 1] over ``axes`` (each slice on its own); a constant slice becomes 0.5."""
+    """Scale ``a`` to [0, 1] over ``axes`` (each slice on its own); a constant slice becomes 0.5.
+
+    >>> import numpy as np
+    >>> normalise(np.array([[0.0, 5.0, 10.0], [3.0, 3.0, 3.0]]), axes=(1,)).tolist()
+    [[0.0, 0.5, 1.0], [0.5, 0.5, 0.5]]
+    """
     lo, hi = a.min(axis=axes, keepdims=True), a.max(axis=axes, keepdims=True)
     span = hi - lo
     return np.where(span > 0, (a - lo) / np.where(span > 0, span, 1.0), 0.5)
@@ -38,7 +43,12 @@ def normalise(a: np.ndarray, axes: tuple) -> np.ndarray:
 
 def mosaic(tiles: np.ndarray, ncols: int, border: float = float("nan")) -> np.ndarray:
     """Tile ``tiles`` (n, h, w) or (n, h, w, 3) into one image, ``ncols`` per row, with a 1-pixel ``border``
-    (NaN: drawn in the axes' background colour)."""
+    (NaN: drawn in the axes' background colour).
+
+    >>> import numpy as np
+    >>> mosaic(np.ones((5, 2, 2)), ncols=3, border=0.0).shape   # 2 rows of 3 tiles, 1-pixel borders
+    (7, 10)
+    """
     n, h, w = tiles.shape[:3]
     rows = -(-n // ncols)
     out = np.full((rows * (h + 1) + 1, ncols * (w + 1) + 1) + tiles.shape[3:], border, dtype=np.float64)
@@ -69,6 +79,11 @@ def plot_filters(weight: Any, path: str | os.PathLike, ncols: int | None = None,
 
     Each filter is normalised to its own range (black = its minimum, white = its maximum). Filters with 3 input
     channels are drawn in colour (RGB); others show the mean over their input channels in grey.
+
+    >>> import os, tempfile, gradlab
+    >>> path = plot_filters(gradlab.randn(6, 1, 5, 5), os.path.join(tempfile.mkdtemp(), "filters.png"))
+    >>> os.path.basename(path), os.path.getsize(path) > 0
+    ('filters.png', True)
     """
     w = _array(weight)
     if w.ndim == 3:  # a Conv1d weight: each filter as a 1-row image
@@ -97,7 +112,12 @@ def plot_filters(weight: Any, path: str | os.PathLike, ncols: int | None = None,
 
 
 def conv_layers(model: Any) -> list[tuple[str, Any]]:
-    """The (name, module) pairs of the model's 1-D/2-D convolution layers, in registration order."""
+    """The (name, module) pairs of the model's 1-D/2-D convolution layers, in registration order.
+
+    >>> from gradlab.models import LeNet5
+    >>> [name for name, _ in conv_layers(LeNet5())]
+    ['features.0', 'features.3']
+    """
     from gradlab import nn
 
     kinds = tuple(getattr(nn, k) for k in ("Conv1d", "Conv2d", "ConvTranspose2d") if hasattr(nn, k))
@@ -105,7 +125,12 @@ def conv_layers(model: Any) -> list[tuple[str, Any]]:
 
 
 def first_conv_weight(model: Any) -> Any:
-    """The weight of the model's first convolution layer (ValueError when it has none)."""
+    """The weight of the model's first convolution layer (ValueError when it has none).
+
+    >>> from gradlab.models import LeNet5
+    >>> first_conv_weight(LeNet5()).shape
+    (6, 1, 5, 5)
+    """
     layers = conv_layers(model)
     if not layers:
         raise ValueError(f"{type(model).__name__} has no convolution layer")
@@ -118,6 +143,12 @@ def plot_activations(model: Any, image: Any, path: str | os.PathLike, layers: in
     ((C, H, W) or (1, C, H, W)); one row per layer (at most ``max_maps`` maps, each normalised), after the input.
 
     The model runs in eval mode without recording gradients; its mode is restored afterwards.
+
+    >>> import os, tempfile, gradlab
+    >>> from gradlab.models import LeNet5
+    >>> path = plot_activations(LeNet5(), gradlab.randn(1, 28, 28), os.path.join(tempfile.mkdtemp(), "a.png"))
+    >>> os.path.getsize(path) > 0
+    True
     """
     import gradlab
 

@@ -24,13 +24,26 @@ def _tensor_cls() -> type:
 
 
 def is_tensor(obj: Any) -> bool:
-    """True when ``obj`` is a gradlab Tensor."""
+    """True when ``obj`` is a gradlab Tensor.
+
+    >>> import gradlab, numpy as np
+    >>> is_tensor(gradlab.zeros(2)), is_tensor(np.zeros(2))
+    (True, False)
+    """
     return isinstance(obj, _tensor_cls())
 
 
 def wrap(arr: np.ndarray) -> Any:
     """Wrap a numpy array as a gradlab Tensor sharing its memory (``gradlab.from_numpy``; TypeError for dtypes
-    gradlab does not hold)."""
+    gradlab does not hold).
+
+    >>> import numpy as np
+    >>> a = np.arange(3.0, dtype=np.float32)
+    >>> t = wrap(a)
+    >>> a[0] = 7.0
+    >>> type(t).__name__, t.tolist()
+    ('Tensor', [7.0, 1.0, 2.0])
+    """
     if not _FROM_NUMPY:
         from ..creation import from_numpy
 
@@ -39,7 +52,12 @@ def wrap(arr: np.ndarray) -> Any:
 
 
 def unwrap(obj: Any) -> np.ndarray:
-    """The numpy array behind a Tensor (or ``np.asarray(obj)`` for anything else)."""
+    """The numpy array behind a Tensor (or ``np.asarray(obj)`` for anything else).
+
+    >>> import gradlab
+    >>> unwrap(gradlab.tensor([1.0, 2.0])), unwrap([3, 4])
+    (array([1., 2.], dtype=float32), array([3, 4]))
+    """
     if is_tensor(obj):
         return obj.data
     return np.asarray(obj)
@@ -49,6 +67,10 @@ def numpy_rng(generator: Any = None) -> np.random.Generator:
     """The numpy ``Generator`` behind a gradlab ``Generator`` (``None``: the default generator).
 
     A plain ``numpy.random.Generator`` is accepted too.
+
+    >>> import gradlab
+    >>> int(numpy_rng(gradlab.Generator(0)).integers(100)) == int(numpy_rng(gradlab.Generator(0)).integers(100))
+    True
     """
     if generator is None:
         return backend.default_generator.numpy_rng

@@ -27,6 +27,16 @@ class Sampler:
     """Base class: an iterable over dataset indices.
 
     Subclasses implement ``__iter__`` (and usually ``__len__``); overriding ``index_array`` is optional.
+
+    >>> class EvenIndices(Sampler):
+    ...     def __init__(self, n):
+    ...         self.n = n
+    ...     def __iter__(self):
+    ...         return iter(range(0, self.n, 2))
+    ...     def __len__(self):
+    ...         return (self.n + 1) // 2
+    >>> list(EvenIndices(5)), EvenIndices(5).index_array().tolist()
+    ([0, 2, 4], [0, 2, 4])
     """
 
     def __iter__(self) -> Iterator[Any]:

@@ -38,6 +38,11 @@ class History:
         history: ``{key: [value per epoch]}`` for ``loss``, each metric, ``val_loss``/``val_<metric>`` when there
             is validation data, ``lr`` and ``time`` (seconds per epoch).
         epoch: the 0-based epoch index of each entry.
+
+    >>> h = History()
+    >>> h.append(0, {"loss": 1.0, "val_loss": 1.2}); h.append(1, {"loss": 0.6, "val_loss": 0.9})
+    >>> h["loss"], h.best("val_loss"), h.last()
+    ([1.0, 0.6], (1, 0.9), {'loss': 0.6, 'val_loss': 0.9})
     """
 
     def __init__(self) -> None:
@@ -124,6 +129,11 @@ def plot_history(history: History | dict[str, list[Any]], path: str | os.PathLik
 
     One panel per quantity; the figure is written with matplotlib's Agg backend (no display needed), atomically.
     Returns the path written.
+
+    >>> import os, tempfile
+    >>> path = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, os.path.join(tempfile.mkdtemp(), "c.png"))
+    >>> path.name, path.stat().st_size > 0
+    ('c.png', True)
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

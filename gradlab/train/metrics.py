@@ -31,6 +31,10 @@ def accuracy(output: Any, target: Any) -> float:
     ``output`` ``(N, C)`` with ``C > 1``: class scores, the prediction is the arg-max (``target`` holds class
     indices ``(N,)``, or one-hot / probabilities ``(N, C)``). ``output`` ``(N,)`` or ``(N, 1)``: one logit per
     sample, the prediction is ``logit > 0`` (use :func:`binary_accuracy` for probabilities).
+
+    >>> import numpy as np
+    >>> accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 0, 0]))
+    0.6666666666666666
     """
     out, tgt = _arr(output), _arr(target)
     if out.ndim >= 2 and out.shape[-1] > 1:
@@ -42,7 +46,12 @@ def accuracy(output: Any, target: Any) -> float:
 
 
 def binary_accuracy(output: Any, target: Any, threshold: float = 0.5) -> float:
-    """Fraction of samples where ``output > threshold`` matches ``target > 0.5`` (default: probabilities)."""
+    """Fraction of samples where ``output > threshold`` matches ``target > 0.5`` (default: probabilities).
+
+    >>> import numpy as np
+    >>> binary_accuracy(np.array([0.9, 0.2, 0.6, 0.4]), np.array([1, 0, 0, 0]))
+    0.75
+    """
     out, tgt = _arr(output).reshape(-1), _arr(target).reshape(-1)
     if out.size != tgt.size:
         raise ValueError(f"binary_accuracy: output has {out.size} values but target has {tgt.size}")
@@ -67,7 +76,12 @@ def top_k_accuracy(k: int = 5) -> Callable[[Any, Any], float]:
 
 
 def mean_absolute_error(output: Any, target: Any) -> float:
-    """Mean of ``|output - target|`` (for regression)."""
+    """Mean of ``|output - target|`` (for regression).
+
+    >>> import numpy as np
+    >>> mean_absolute_error(np.array([1.0, 2.0]), np.array([1.5, 0.0]))
+    1.25
+    """
     out, tgt = _arr(output), _arr(target)
     if out.size == tgt.size:
         out = out.reshape(tgt.shape)
