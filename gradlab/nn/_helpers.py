@@ -7,9 +7,21 @@ from typing import Any
 __all__ = ["IncompatibleKeys", "RemovableHandle", "addindent", "check_name"]
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+IncompatibleKeys.__doc__ = """What ``Module.load_state_dict`` returns: lists ``missing_keys`` and ``unexpected_keys``.
+
+>>> import gradlab
+>>> from gradlab import nn
+>>> nn.Linear(2, 1).load_state_dict({"weight": gradlab.zeros(1, 2)}, strict=False)
+IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
+"""
 
 
 def addindent(s: str, num_spaces: int) -> str:
+    """Indent every line of ``s`` but the first by ``num_spaces`` (nested module reprs).
+
+    >>> addindent(chr(10).join(["Sequential(", "(0): Linear()", ")"]), 2).splitlines()
+    ['Sequential(', '  (0): Linear()', '  )']
+    """
     lines = s.split("\n")
     if len(lines) == 1:
         return s
@@ -45,6 +57,15 @@ class RemovableHandle:
 
 
 def check_name(kind: str, name: Any) -> None:
+    """Refuse a bad parameter/buffer/module name: TypeError if not a string, KeyError if empty or dotted.
+
+    >>> check_name("parameter", "weight")
+    >>> try:
+    ...     check_name("module", "a.b")
+    ... except KeyError as e:
+    ...     print(e.args[0])
+    module name can't contain ".", got: a.b
+    """
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if name == "":
