@@ -7,6 +7,9 @@ flavoured), the site renders Markdown. Before parsing, each docstring is rewritt
   ``~``, the whole target otherwise (plain code: a role naming a private helper must not break the build);
 * a paragraph ending in ``::`` (a reST literal block follows) ends in ``:``; the indented block after it already is a
   Markdown code block.
+
+Classes also lose two kinds of noise: undocumented instance attributes (``self.alpha = alpha``: the constructor's
+signature already shows them) and ``extra_repr`` (the ``repr`` helper of modules).
 """
 from __future__ import annotations
 
@@ -54,8 +57,17 @@ def rewrite(text: str) -> str:
 
 
 class DoctestFences(griffe.Extension):
-    """Rewrite every docstring with :func:`rewrite` as objects are loaded."""
+    """Rewrite every docstring with :func:`rewrite` as objects are loaded; drop the classes' noise."""
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
             obj.docstring.value = rewrite(obj.docstring.value)
+
+    def on_class_members(self, *, cls: griffe.Class, **kwargs: Any) -> None:
+        for name, member in list(cls.members.items()):
+            if member.is_alias:
+                continue
+            undocumented_attribute = (member.is_attribute and member.docstring is None
+                                      and "instance-attribute" in member.labels)
+            if undocumented_attribute or name == "extra_repr":
+                del cls.members[name]
