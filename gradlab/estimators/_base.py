@@ -52,12 +52,17 @@ from . import _network as N
 from ._lbfgs import _LbfgsSolverMixin
 from ._params import EXTRA_ACTIVATIONS, SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, validate_data
 from ._stochastic import _batch_rows, _StochasticSolverMixin  # noqa: F401  (_batch_rows: re-exported)
+from .serialization import load_estimator, register_estimator, save_estimator
 
 __all__ = ["BaseMLP", "STOCHASTIC_SOLVERS", "SKLEARN_ACTIVATIONS", "EXTRA_ACTIVATIONS", "validate_data"]
 
 
 class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  # type: ignore[misc]
     """Shared base of the gradlab MLP estimators. Do not use directly."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_estimator(cls)  # savable and loadable by name (gradlab.estimators.save / load)
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -149,7 +154,13 @@ class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  #
         if not hasattr(h, "__iter__"):
             h = [h]
         h = list(h)
-        if np.any(np.array(h) <= 0):
+        for v in h:  # sklearn raises TypeError for non-integers (2.5, True, "3") and ValueError for sizes <= 0
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral):
+                raise TypeError(
+                    f"hidden_layer_sizes must hold integers, got {v!r} ({type(v).__name__}) "
+                    f"in {self.hidden_layer_sizes!r}"
+                )
+        if any(v <= 0 for v in h):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {h}.")
         return [int(v) for v in h]
 
@@ -306,15 +317,11 @@ class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  #
         """Save the fitted estimator to ``path``: one safetensors file (atomic write, no pickle) holding the
         arrays, with the parameters and the other fitted attributes as JSON in its header.
         Load it back with ``type(self).load(path)`` or :func:`gradlab.estimators.load`."""
-        from .serialization import save_estimator
-
         save_estimator(self, path)
 
     @classmethod
     def load(cls, path: Any) -> Any:
         """Load an estimator saved by :meth:`save` (it must be an instance of ``cls``)."""
-        from .serialization import load_estimator
-
         est = load_estimator(path)
         if not isinstance(est, cls):
             raise TypeError(f"{path} holds a {type(est).__name__}, not a {cls.__name__}")
