@@ -277,7 +277,7 @@ def _check_fitted_arrays(est: Any) -> None:
         lb = getattr(est, "_label_binarizer", None)
         if not isinstance(classes, np.ndarray) or classes.ndim != 1 or lb is None:
             raise ValueError("a classifier needs classes_ (a 1-D array) and its label binarizer")
-        n_out = 1 if lb.y_type_ == "binary" else len(classes)
+        n_out = 1 if lb.y_type_ == "binary" and len(classes) == 2 else len(classes)
         if lb.y_type_ not in ("binary", "multiclass", "multilabel-indicator") or n_out != coefs[-1].shape[1]:
             raise ValueError(f"classes_ ({len(classes)}, {lb.y_type_!r}) do not fit {coefs[-1].shape[1]} outputs")
 
