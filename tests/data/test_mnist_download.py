@@ -4,12 +4,11 @@ MD5 mismatch / truncation / no network raise clear errors and leave nothing behi
 
 from __future__ import annotations
 
-import os
-
 import functools
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from pathlib import Path
