@@ -17,7 +17,9 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 
-__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+__all__ = [
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "check_gradients",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +61,17 @@ def is_anomaly_check_nan_enabled() -> bool:
 
 
 def check_gradients(node: Context, grads: tuple) -> None:
-    """Raise ``RuntimeError`` if a gradient ``node``'s backward returned holds NaN or inf (anomaly mode)."""
+    """Raise ``RuntimeError`` if a gradient ``node``'s backward returned holds NaN or inf (the engine calls it in
+    anomaly mode, with the gradients of one node).
+
+    >>> import gradlab
+    >>> y = gradlab.tensor([1.0], requires_grad=True).exp()
+    >>> check_gradients(y.grad_fn, (np.array([1.0]),))
+    >>> check_gradients(y.grad_fn, (np.array([np.inf]),))
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Function 'ExpBackward' (...) returned inf values in its 0th output.
+    """
     for i, g in enumerate(grads):
         if g is None:
             continue

@@ -21,6 +21,7 @@ import copy
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from gradlab import io as gio
 
-__all__ = ["save_estimator", "load_estimator", "register_estimator", "registered_estimators"]
+__all__ = ["save_estimator", "load_estimator"]
 
 _META_KEY = "gradlab.estimator"
 _FORMAT = "gradlab-estimator"
@@ -39,33 +40,6 @@ _VERSION = 1
 _PRIVATE = ("_no_improvement_count", "_learning_rate", "_best_coefs", "_best_intercepts", "_best_bn", "_stopped")
 _DOC_KEYS = {"class", "params", "attributes", "private", "optimizer_state"}
 _LB_KEYS = {"y_type_", "sparse_input_", "neg_label", "pos_label", "sparse_output"}
-
-# The estimator classes that can be saved and loaded, by class name. Filled by the classes themselves (BaseMLP
-# registers every subclass), so that this module needs no import of them (no import circle).
-_REGISTRY: dict[str, type] = {}
-
-
-def register_estimator(cls: type) -> type:
-    """Make ``cls`` (an estimator class) savable and loadable under its class name; returns ``cls``.
-
-    :class:`~gradlab.estimators.MLPClassifier` and :class:`~gradlab.estimators.MLPRegressor` (every subclass of
-    their base) are registered when they are defined.
-
-    >>> sorted(registered_estimators())
-    ['MLPClassifier', 'MLPRegressor']
-    """
-    _REGISTRY[cls.__name__] = cls
-    return cls
-
-
-def registered_estimators() -> dict[str, type]:
-    """The registered estimator classes, by name (a copy).
-
-    >>> registered_estimators()["MLPRegressor"].__name__
-    'MLPRegressor'
-    """
-    return dict(_REGISTRY)
-
 
 def _encode_labels(a: np.ndarray) -> dict:
     """Label arrays (``classes_``, ``feature_names_in_``) whose dtype safetensors cannot hold (str, object)."""
@@ -109,12 +83,25 @@ def _restore(value: Any) -> Any:
 
 
 def save_estimator(est: Any, path: str | os.PathLike) -> None:
-    """Write a fitted MLP estimator to ``path`` (a safetensors file with JSON metadata), atomically."""
+    """Write a fitted MLP estimator to ``path`` (a safetensors file with JSON metadata), atomically.
+
+    The estimator's class must be in its ``registry`` (a class attribute mapping class names to the classes
+    that :func:`load_estimator` may rebuild; gradlab's ``BaseMLP`` fills it with every subclass).
+
+    >>> import os, tempfile, warnings, numpy as np
+    >>> from gradlab.estimators import MLPRegressor, load, save
+    >>> warnings.simplefilter("ignore")  # two epochs do not converge
+    >>> reg = MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(np.eye(4), np.arange(4.0))
+    >>> path = os.path.join(tempfile.mkdtemp(), "reg.safetensors"); save(reg, path)
+    >>> type(load(path)).__name__
+    'MLPRegressor'
+    """
     check_is_fitted(est)
     name = type(est).__name__
     params = est.get_params(deep=False)
-    if _REGISTRY.get(name) is not est.__class__:
-        raise TypeError(f"save_estimator handles {sorted(_REGISTRY)}, not {name}")
+    registry = getattr(type(est), "registry", {})
+    if registry.get(name) is not est.__class__:
+        raise TypeError(f"save_estimator handles gradlab's MLP estimators {sorted(registry)}, not {name}")
     if isinstance(params.get("random_state"), np.random.RandomState):
         params["random_state"] = None  # a RandomState instance cannot be stored without pickle
     if isinstance(params.get("hidden_layer_sizes"), np.ndarray):
@@ -146,12 +133,20 @@ def save_estimator(est: Any, path: str | os.PathLike) -> None:
     gio.save(arrays, path, metadata=meta)
 
 
-def load_estimator(path: str | os.PathLike) -> Any:
-    """Read an estimator written by :func:`save_estimator`.
+def load_estimator(path: str | os.PathLike, classes: Mapping[str, type]) -> Any:
+    """Read an estimator written by :func:`save_estimator`; ``classes`` maps the class names it may hold to the
+    classes (``BaseMLP.registry``; :func:`gradlab.estimators.load` passes it).
 
     Everything is checked at load time: a damaged or foreign file (bad JSON, a field of the wrong type, arrays
     whose shapes do not fit together or do not fit the parameters) raises ``ValueError`` naming the file, never
     a ``KeyError``/``TypeError`` now or an ``AttributeError`` later at ``predict``.
+
+    >>> import os, tempfile, gradlab
+    >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors"); gradlab.save({"w": gradlab.ones(2)}, path)
+    >>> load_estimator(path, {})
+    Traceback (most recent call last):
+    ...
+    ValueError: ...weights.safetensors is not a saved gradlab estimator (no 'gradlab.estimator' metadata)
     """
     arrays, metadata = gio.load_arrays(path)
     where = os.fspath(path)
@@ -174,7 +169,7 @@ def load_estimator(path: str | os.PathLike) -> Any:
     except ValueError as e:
         raise ValueError(f"{where} is not a valid saved estimator: field 'content' {e}") from None
     try:
-        est = _build(doc)
+        est = _build(doc, classes)
         _check_fitted_arrays(est)
         _probe(est)
     except Exception as e:  # whatever a damaged file provokes, reported as one ValueError naming it
@@ -182,13 +177,13 @@ def load_estimator(path: str | os.PathLike) -> Any:
     return est
 
 
-def _build(doc: Any) -> Any:
+def _build(doc: Any, classes: Mapping[str, type]) -> Any:
     if not isinstance(doc, dict) or set(doc) != _DOC_KEYS:
         raise ValueError(f"its content must hold exactly the fields {sorted(_DOC_KEYS)}")
     name = doc["class"]
-    if not isinstance(name, str) or name not in _REGISTRY:
+    if not isinstance(name, str) or name not in classes:
         raise ValueError(f"field 'class': unknown estimator class {str(name)[:40]!r}")
-    cls = _REGISTRY[name]
+    cls = classes[name]
     for field in ("params", "attributes", "private"):
         if not isinstance(doc[field], dict) or not all(isinstance(k, str) for k in doc[field]):
             raise ValueError(f"field {field!r} must be a map of names")
