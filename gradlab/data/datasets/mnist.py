@@ -81,7 +81,8 @@ class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28 pixels, labels 0-9.
 
     Args:
-        root: a folder to look in first (and to download into, as ``root/<folder>/``).
+        root: an existing folder, the only place looked in (``root/<folder>/`` and ``root``) and downloaded into
+            (``root/<folder>/``); a missing one raises ``FileNotFoundError`` naming it. Unset: the default places.
         train: the training split (else the test split).
         transform: applied to each image, which it receives as the raw ``uint8`` numpy array ``(28, 28)``.
             Without it, ``ds[i]`` gives a float32 Tensor ``(1, 28, 28)`` scaled to [0, 1].
