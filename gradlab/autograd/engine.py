@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlab.autograd.anomaly_mode import _anomaly, check_gradients
 from gradlab.autograd.function import Context
 from gradlab.tensor import Tensor
 
@@ -88,6 +89,7 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool = False) -> N
         _ = root.saved_tensors  # raises the "backward a second time" error
     grads: dict[int, np.ndarray] = {id(root): g}
     leaves: dict[int, list] = {}
+    anomaly = _anomaly[0] and _anomaly[1]  # read once: nothing else of anomaly mode runs when it is off
     for node in topological_order(root):
         g = grads.pop(id(node), None)
         if g is None:
@@ -101,6 +103,8 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool = False) -> N
         in_grads = node.fn.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
+        if anomaly:
+            check_gradients(node, in_grads)
         for nxt, gi in zip(node.next, in_grads):
             if nxt is None or gi is None:
                 continue

@@ -12,9 +12,8 @@ fitted attributes and behaviour), trained with gradlab's modules, autograd and o
 >>> mlp.fit(X_train, Y_train).predict([[1., 1.]]).shape
 (1,)
 """
+from ._base import load, save
 from .classifier import MLPClassifier
 from .regressor import MLPRegressor
-from .serialization import load_estimator as load
-from .serialization import save_estimator as save
 
 __all__ = ["MLPClassifier", "MLPRegressor", "load", "save"]

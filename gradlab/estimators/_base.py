@@ -52,12 +52,20 @@ from . import _network as N
 from ._lbfgs import _LbfgsSolverMixin
 from ._params import EXTRA_ACTIVATIONS, SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, validate_data
 from ._stochastic import _batch_rows, _StochasticSolverMixin  # noqa: F401  (_batch_rows: re-exported)
+from .serialization import load_estimator, save_estimator
 
-__all__ = ["BaseMLP", "STOCHASTIC_SOLVERS", "SKLEARN_ACTIVATIONS", "EXTRA_ACTIVATIONS", "validate_data"]
+__all__ = ["BaseMLP", "STOCHASTIC_SOLVERS", "SKLEARN_ACTIVATIONS", "EXTRA_ACTIVATIONS", "validate_data", "load", "save"]
 
 
 class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  # type: ignore[misc]
     """Shared base of the gradlab MLP estimators. Do not use directly."""
+
+    #: Every subclass by class name: the classes :func:`load` may rebuild from a file (filled as they are defined).
+    registry: dict[str, type] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        BaseMLP.registry[cls.__name__] = cls
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -149,7 +157,13 @@ class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  #
         if not hasattr(h, "__iter__"):
             h = [h]
         h = list(h)
-        if np.any(np.array(h) <= 0):
+        for v in h:  # sklearn raises TypeError for non-integers (2.5, True, "3") and ValueError for sizes <= 0
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral):
+                raise TypeError(
+                    f"hidden_layer_sizes must hold integers, got {v!r} ({type(v).__name__}) "
+                    f"in {self.hidden_layer_sizes!r}"
+                )
+        if any(v <= 0 for v in h):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {h}.")
         return [int(v) for v in h]
 
@@ -306,16 +320,12 @@ class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  #
         """Save the fitted estimator to ``path``: one safetensors file (atomic write, no pickle) holding the
         arrays, with the parameters and the other fitted attributes as JSON in its header.
         Load it back with ``type(self).load(path)`` or :func:`gradlab.estimators.load`."""
-        from .serialization import save_estimator
-
         save_estimator(self, path)
 
     @classmethod
     def load(cls, path: Any) -> Any:
         """Load an estimator saved by :meth:`save` (it must be an instance of ``cls``)."""
-        from .serialization import load_estimator
-
-        est = load_estimator(path)
+        est = load_estimator(path, BaseMLP.registry)
         if not isinstance(est, cls):
             raise TypeError(f"{path} holds a {type(est).__name__}, not a {cls.__name__}")
         return est
@@ -324,3 +334,31 @@ class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  #
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def load(path: Any) -> Any:
+    """Load any gradlab estimator saved by :meth:`BaseMLP.save` (or :func:`save`), whatever its class.
+
+    A damaged or foreign file raises ``ValueError`` naming it.
+
+    >>> import os, tempfile, warnings, numpy as np
+    >>> from gradlab.estimators import MLPClassifier
+    >>> warnings.simplefilter("ignore")  # two epochs do not converge
+    >>> clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(np.eye(4), [0, 1, 0, 1])
+    >>> path = os.path.join(tempfile.mkdtemp(), "clf.safetensors"); save(clf, path)
+    >>> type(load(path)).__name__, sorted(BaseMLP.registry)
+    ('MLPClassifier', ['MLPClassifier', 'MLPRegressor'])
+    """
+    return load_estimator(path, BaseMLP.registry)
+
+
+def save(estimator: Any, path: Any) -> None:
+    """Save a fitted gradlab estimator to ``path`` (one safetensors file, atomic, no pickle); see :func:`load`.
+
+    >>> from gradlab.estimators import MLPRegressor
+    >>> save(MLPRegressor(), "never-written.safetensors")
+    Traceback (most recent call last):
+    ...
+    sklearn.exceptions.NotFittedError: This MLPRegressor instance is not fitted yet...
+    """
+    save_estimator(estimator, path)

@@ -149,3 +149,48 @@ def test_image_shape_check_and_missing_file(tmp_path):
 def test_write_idx_rejects_unsupported(tmp_path):
     with pytest.raises(TypeError, match="unsupported dtype"):
         write_idx(tmp_path / "x", np.zeros(3, dtype=np.int64))
+
+
+# ------------------------------------------------------------------------------------------ hostile files (issue 13)
+def test_gzip_bomb_is_refused_without_a_big_allocation(tmp_path):
+    import tracemalloc
+
+    header = struct.pack(">III", IDX_LABELS_MAGIC, 10, 0)[:8]  # declares 10 labels ...
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(header + bytes(200_000_000), compresslevel=9))  # ... then 200 MB of zeros
+    assert path.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="more than the 18 bytes its IDX header declares"):
+            read_idx_labels(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+def test_fifo_is_refused_without_hanging(tmp_path):
+    import os
+    import threading
+
+    os.mkfifo(tmp_path / "pipe")
+    errors: list = []
+
+    def run():
+        try:
+            read_idx(tmp_path / "pipe")
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive() and isinstance(errors[0], ValueError) and "not a regular file" in str(errors[0])
+    with pytest.raises(ValueError, match="not a regular file"):
+        read_idx(tmp_path)
+
+
+def test_huge_declared_dimensions_are_a_value_error():
+    buf = bytes([0, 0, 0x0E, 255]) + b"\xff" * (4 * 255) + b"\0" * 8  # 255 dims of 2**32-1 float64 values
+    with pytest.raises(ValueError, match="truncated data"):
+        parse_idx(buf)

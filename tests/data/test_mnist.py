@@ -140,19 +140,48 @@ def test_gradlab_data_env_and_root_take_precedence(monkeypatch, tmp_path):
     assert MNIST(root=root, train=False, download=False).folder_path == root / "mnist"
 
 
-def test_corrupt_copy_in_root_is_skipped_for_an_intact_one(tmp_path):
+def test_corrupt_copy_in_root_is_an_error_not_replaced_by_another_copy(tmp_path):
     root = tmp_path / "root"
     (root / "mnist").mkdir(parents=True)
     (root / "mnist" / "t10k-images-idx3-ubyte.gz").write_bytes(b"not the file")
     (root / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not the file")
-    ds = MNIST(root=root, train=False, download=False)
+    with pytest.raises(ValueError, match=r"(?s)corrupt or wrong dataset files in root.*t10k-images.*MD5 mismatch"):
+        MNIST(root=root, train=False, download=False)
+    ds = MNIST(train=False, download=False)  # without root the other places are searched
     assert ds.folder_path.resolve() == (SHARED / "mnist").resolve()
+
+
+@pytest.mark.parametrize("cls", [MNIST, FashionMNIST])
+@pytest.mark.parametrize("download", [True, False])
+def test_nonexistent_root_fails_naming_it(tmp_path, cls, download):
+    missing = tmp_path / "no-such-folder"
+    with pytest.raises(FileNotFoundError, match=f"root {missing} does not exist"):
+        cls(root=missing, train=False, download=download)
+    assert not missing.exists()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        cls(root=afile, train=False, download=download)
+
+
+def test_empty_root_does_not_fall_back(tmp_path):
+    with pytest.raises(FileNotFoundError) as err:
+        MNIST(root=tmp_path, train=False, download=False)
+    assert str(tmp_path / "mnist") in str(err.value) and str(SHARED) not in str(err.value)
+
+
+def test_data_dir_of_the_training_commands_fails_naming_the_folder(tmp_path):
+    from gradlab.train.experiment import load_dataset
+
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / "typo")):
+        load_dataset("mnist", train=False, root=str(tmp_path / "typo"))
 
 
 def test_search_dirs_order(monkeypatch, tmp_path):
     monkeypatch.setenv("GRADLAB_DATA", str(tmp_path / "env"))
     dirs = [str(d) for d in FashionMNIST.search_dirs(tmp_path / "r")]
-    assert dirs[0] == str(tmp_path / "r" / "fashion-mnist") and dirs[1] == str(tmp_path / "r")
-    assert dirs[2] == str(tmp_path / "env" / "fashion-mnist") and dirs[3] == str(tmp_path / "env")
-    assert str(SHARED.resolve() / "fashion-mnist") in [str(Path(d).resolve()) for d in dirs[4:-1]]
+    assert dirs == [str(tmp_path / "r" / "fashion-mnist"), str(tmp_path / "r")]  # root: nowhere else
+    dirs = [str(d) for d in FashionMNIST.search_dirs()]
+    assert dirs[0] == str(tmp_path / "env" / "fashion-mnist") and dirs[1] == str(tmp_path / "env")
+    assert str(SHARED.resolve() / "fashion-mnist") in [str(Path(d).resolve()) for d in dirs[2:-1]]
     assert dirs[-1] == str(tmp_path / "home" / ".cache" / "gradlab" / "fashion-mnist")

@@ -8,6 +8,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from pathlib import Path
@@ -100,6 +101,7 @@ def test_download_lands_in_cache_and_loads(served):
 
 
 def test_download_into_root(served, tmp_path):
+    (tmp_path / "myroot").mkdir()
     ds = served["cls"](root=tmp_path / "myroot")
     assert ds.folder_path == tmp_path / "myroot" / FOLDER
     assert sorted(p.name for p in ds.folder_path.iterdir()) == sorted(FILES)
@@ -147,14 +149,24 @@ def test_offline_error_lists_searched_paths(served, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     Tiny.mirrors = [f"http://127.0.0.1:{port}/"]
+    (tmp_path / "r").mkdir()
     with pytest.raises(RuntimeError) as err:
         Tiny(root=tmp_path / "r")
     msg = str(err.value)
     assert "GRADLAB_DATA" in msg
     assert str(tmp_path / "r" / FOLDER) in msg
-    assert str(served["home"] / ".cache" / "gradlab" / FOLDER) in msg
+    assert str(served["home"] / ".cache" / "gradlab" / FOLDER) not in msg  # with root, nowhere else is searched
     assert f"127.0.0.1:{port}" in msg
-    assert not (tmp_path / "r").exists()
+    assert os.listdir(tmp_path / "r") == []
+    with pytest.raises(RuntimeError) as err:
+        Tiny()
+    assert str(served["home"] / ".cache" / "gradlab" / FOLDER) in str(err.value)
+
+
+def test_missing_root_fails_at_once_naming_it(served, tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"root {tmp_path / 'nope'} does not exist"):
+        served["cls"](root=tmp_path / "nope")  # download=True: still no request, no folder created
+    assert _Handler.requests == [] and not (tmp_path / "nope").exists()
 
 
 def test_not_found_without_download(served):

@@ -112,7 +112,7 @@ def test_errors_and_atomic_overwrite(tmp_path, binary, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(gio, "_serialize", broken)
+    monkeypatch.setattr(gio.safetensors, "serialize_arrays", broken)
     with pytest.raises(OSError, match="disk full"):
         MLPClassifier(hidden_layer_sizes=(3,), max_iter=2).fit(X, y).save(path)
     monkeypatch.undo()

@@ -15,7 +15,9 @@ file holds, a damaged gzip stream) raises ``ValueError`` naming the file and the
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -49,21 +51,84 @@ _IDX_DTYPES: dict[int, np.dtype] = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_file_bytes(path: str | os.PathLike) -> bytes:
-    """The content of ``path``, gunzipped when it is a gzip file (detected from its first bytes, not its name)."""
-    path = Path(path)
+def _read_regular(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file (opened non-blocking: a FIFO can neither hang nor be read)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file not found: {path}") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot be read: {e.strerror or e}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"{path}: not a regular file (a directory, FIFO or device)")
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def _gunzip(raw: bytes, path: Path, max_size: int | None) -> bytes:
+    """Decompress (possibly several concatenated) gzip members, never producing more than ``max_size + 1`` bytes."""
+    out: list[bytes] = []
+    total = 0
+    data = raw
+    limit = None if max_size is None else max_size + 1
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        while True:
+            room = 0 if limit is None else limit - total
+            chunk = d.decompress(data, room) if limit is not None else d.decompress(data)
+            out.append(chunk)
+            total += len(chunk)
+            if limit is not None and total >= limit:
+                raise ValueError(f"{path}: decompresses to more than the {max_size} bytes its IDX header declares")
+            data = d.unconsumed_tail
+            if d.eof or not data:
+                break
+        if not d.eof:
+            raise EOFError
+        data = d.unused_data
+        if data and data[:2] != _GZIP_MAGIC:
+            if data.strip(b"\0"):
+                raise ValueError(f"{path}: corrupt gzip data: trailing garbage after the compressed stream")
+            break
+    return b"".join(out)
+
+
+def read_file_bytes(path: str | os.PathLike, max_size: int | None = None) -> bytes:
+    """The content of ``path``, gunzipped when it is a gzip file (detected from its first bytes, not its name).
+
+    ``path`` must be a regular file (``ValueError`` otherwise, and a FIFO never blocks). With ``max_size``, a
+    gzip stream that decompresses to more than that many bytes raises ``ValueError`` as soon as it does (so a
+    small damaged or hostile file cannot make the reader allocate much more than the data it declares).
+
+    >>> import gzip, os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.gz"); open(p, "wb").write(gzip.compress(b"abc")) > 0
+    True
+    >>> read_file_bytes(p)
+    b'abc'
+    """
+    path = Path(path)
+    raw = _read_regular(path)
     if raw[:2] != _GZIP_MAGIC:
         return raw
     try:
-        return gzip.decompress(raw)
+        return _gunzip(raw, path, max_size)
     except EOFError:
         raise ValueError(f"{path}: corrupt gzip data: the compressed stream is truncated") from None
-    except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+    except zlib.error as e:
         raise ValueError(f"{path}: corrupt gzip data: {e}") from None
+
+
+def _declared_size(head: bytes) -> int | None:
+    """The total size (header + data) an IDX header declares, from its first bytes; None if not decidable."""
+    if len(head) < 4 or head[2] not in _IDX_DTYPES:
+        return None
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        return None
+    dims = struct.unpack_from(f">{ndim}I", head, 4)
+    return 4 + 4 * ndim + math.prod(dims) * _IDX_DTYPES[head[2]].itemsize
 
 
 def parse_idx(
@@ -103,7 +168,7 @@ def parse_idx(
         )
     dims = struct.unpack_from(f">{ndim}I", buf, 4)
     dtype = _IDX_DTYPES[code]
-    count = int(np.prod(dims, dtype=np.int64))
+    count = math.prod(dims)  # exact (a numpy product could overflow and wrap)
     expected = count * dtype.itemsize
     actual = n - header
     if actual < expected:
@@ -123,8 +188,36 @@ def parse_idx(
 
 
 def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.ndarray:
-    """Read an IDX file (raw or gzip-compressed) into a numpy array; see :func:`parse_idx`."""
-    return parse_idx(read_file_bytes(path), source=str(path), expected_magic=expected_magic)
+    """Read an IDX file (raw or gzip-compressed) into a numpy array; see :func:`parse_idx`.
+
+    A gzip file is decompressed only as far as its IDX header declares (a longer stream raises ``ValueError``
+    at once), so no file can make the reader allocate far more than the data it declares.
+
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "l.gz"); write_idx(p, np.array([1, 2], dtype=np.uint8))
+    >>> read_idx(p).tolist()
+    [1, 2]
+    """
+    path = Path(path)
+    raw = _read_regular(path)
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            head = _gunzip_prefix(raw, 4 + 4 * 255)
+        except (EOFError, zlib.error):
+            head = b""
+        declared = _declared_size(head)
+        try:
+            raw = _gunzip(raw, path, declared)
+        except EOFError:
+            raise ValueError(f"{path}: corrupt gzip data: the compressed stream is truncated") from None
+        except zlib.error as e:
+            raise ValueError(f"{path}: corrupt gzip data: {e}") from None
+    return parse_idx(raw, source=str(path), expected_magic=expected_magic)
+
+
+def _gunzip_prefix(raw: bytes, n: int) -> bytes:
+    """At most the first ``n`` decompressed bytes of a gzip stream."""
+    return zlib.decompressobj(wbits=31).decompress(raw, n)
 
 
 def read_idx_images(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:

@@ -1,13 +1,15 @@
 """MNIST and Fashion-MNIST, read from their original gzip IDX files (found locally or downloaded, MD5-checked).
 
-Where the files are looked for, in this order (in each place the subfolder ``mnist/`` or ``fashion-mnist/``;
-for ``root`` and ``$GRADLAB_DATA`` the files may also lie directly in the folder):
+With ``root`` given, the files are looked for in ``root/mnist/`` (or ``root/fashion-mnist/``) and directly in
+``root``, and nowhere else: a ``root`` that does not exist raises ``FileNotFoundError`` naming it, and missing or
+corrupt files there are never replaced by another copy found elsewhere. Without ``root``, in this order (in each
+place the subfolder ``mnist/`` or ``fashion-mnist/``; for ``$GRADLAB_DATA`` the files may also lie directly in
+the folder):
 
-1. the ``root`` argument,
-2. ``$GRADLAB_DATA`` (several folders may be joined with ``os.pathsep``),
-3. ``shared/datasets`` beside the repository (``<repo>/../shared/datasets``, then ``<repo>/shared/datasets``),
-4. ``../shared/datasets`` and ``shared/datasets`` relative to the current directory,
-5. the download cache ``~/.cache/gradlab``.
+1. ``$GRADLAB_DATA`` (several folders may be joined with ``os.pathsep``),
+2. ``shared/datasets`` beside the repository (``<repo>/../shared/datasets``, then ``<repo>/shared/datasets``),
+3. ``../shared/datasets`` and ``shared/datasets`` relative to the current directory,
+4. the download cache ``~/.cache/gradlab``.
 
 When the files are nowhere and ``download=True`` they are fetched from the class's ``mirrors`` into
 ``<root>/<folder>/`` (with ``root``) or ``~/.cache/gradlab/<folder>/``; each file is streamed into a temporary file
@@ -79,7 +81,8 @@ class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28 pixels, labels 0-9.
 
     Args:
-        root: a folder to look in first (and to download into, as ``root/<folder>/``).
+        root: an existing folder, the only place looked in (``root/<folder>/`` and ``root``) and downloaded into
+            (``root/<folder>/``); a missing one raises ``FileNotFoundError`` naming it. Unset: the default places.
         train: the training split (else the test split).
         transform: applied to each image, which it receives as the raw ``uint8`` numpy array ``(28, 28)``.
             Without it, ``ds[i]`` gives a float32 Tensor ``(1, 28, 28)`` scaled to [0, 1].
@@ -150,11 +153,17 @@ class MNIST(Dataset):
     # ------------------------------------------------------------------ locating and loading
     @classmethod
     def search_dirs(cls, root: str | os.PathLike | None = None) -> list[Path]:
-        """The folders searched for the files, in order (see the module docstring)."""
+        """The folders searched for the files, in order (see the module docstring): only ``root/<folder>`` and
+        ``root`` when ``root`` is given.
+
+        >>> [p.as_posix() for p in MNIST.search_dirs("/data")]
+        ['/data/mnist', '/data']
+        """
+        if root is not None:
+            base = Path(os.path.normpath(os.path.abspath(Path(root).expanduser())))
+            return [base / cls.folder, base]
         dirs: list[Path] = []
         direct: list[Path] = []
-        if root is not None:
-            direct.append(Path(root).expanduser())
         for part in os.environ.get("GRADLAB_DATA", "").split(os.pathsep):
             if part.strip():
                 direct.append(Path(part.strip()).expanduser())
@@ -187,6 +196,12 @@ class MNIST(Dataset):
     def _locate(self, files: list[tuple[str, str]], download: bool) -> Path:
         """The first searched folder holding all ``files`` with the right MD5s (downloading them if allowed)."""
         bad: list[str] = []
+        if self.root is not None and not self.root.is_dir():
+            what = "is not a folder" if self.root.exists() else "does not exist"
+            raise FileNotFoundError(
+                f"{type(self).__name__}: root {self.root} {what} (create it to download the files there, "
+                "or leave root unset to search the default places)"
+            )
         dirs = self.search_dirs(self.root)
         for d in dirs:
             paths = [d / name for name, _ in files]
@@ -202,7 +217,8 @@ class MNIST(Dataset):
             bad += problems
         if bad:
             raise ValueError(
-                f"{type(self).__name__}: corrupt or wrong dataset files (and no intact copy elsewhere):\n  "
+                f"{type(self).__name__}: corrupt or wrong dataset files"
+                + (" in root" if self.root is not None else " (and no intact copy elsewhere)") + ":\n  "
                 + "\n  ".join(bad)
                 + "\nDelete or replace these files (they may be partial downloads or another dataset's files)."
             )
