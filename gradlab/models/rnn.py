@@ -116,7 +116,7 @@ def sample(model: CharLSTM, vocab: Any, prompt: str = "", length: int = 300, tem
            generator: Any = None, top_k: int | None = None) -> str:
     """Generate ``length`` characters after ``prompt`` from a trained ``CharLSTM``.
 
-    ``vocab`` maps characters to ids (``encode``/``decode``, see :class:`gradlab.textdata.Vocab`). Each next
+    ``vocab`` maps characters to ids (``encode``/``decode``, see :class:`gradlab.data.text.Vocab`). Each next
     character is drawn from ``softmax(logits / temperature)`` (``temperature = 0``: always the most likely one;
     ``top_k``: only among the ``k`` most likely) with ``generator`` (a ``gradlab.Generator``; the default
     generator when None), so a seeded generator gives the same text every time. Returns the prompt followed by the

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab.data import Dataset
+from gradlab.data.dataset import Dataset
 
 __all__ = ["Vocab", "CharDataset", "load_text", "split_text", "char_datasets"]
 

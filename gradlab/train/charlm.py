@@ -1,6 +1,7 @@
 """Character-level language modelling end to end: train a ``CharLSTM`` on a UTF-8 text file and sample from it.
 
-The engine behind ``gradlab train --model charlstm --text FILE`` and ``gradlab sample RUN_DIR``. A run folder holds
+The engine behind ``gradlab train --model charlstm --text FILE`` and ``gradlab sample RUN_DIR`` (their command-line
+side is :mod:`gradlab.cli._charlm` and :mod:`gradlab.cli.sample`; this module never imports the CLI). A run folder holds
 ``config.json`` (model settings), ``vocab.json`` (the characters, so sampling rebuilds the same ids),
 ``weights.safetensors``, ``checkpoint/`` (for ``--resume``), ``history.json``, ``curves.png`` (training and
 validation loss per epoch) and ``results.json`` (final validation loss, in nats and bits per character).
@@ -17,14 +18,11 @@ from typing import Any
 
 import gradlab
 from gradlab.data import DataLoader
+from gradlab.data.text import Vocab, char_datasets
 from gradlab.models.rnn import CharLSTM, sample
 from gradlab.nn import functional as F
-from gradlab.textdata import Vocab, char_datasets
 
-__all__ = [
-    "CharLMLoss", "train_charlm", "load_charlm", "sample_run", "add_text_arguments", "cmd_train_charlm",
-    "add_sample_arguments", "cmd_sample",
-]
+__all__ = ["CharLMLoss", "train_charlm", "load_charlm", "sample_run"]
 
 class CharLMLoss:
     """Mean cross-entropy of next-character logits ``(N, T, V)`` against targets ``(N, T)``."""
@@ -124,91 +122,3 @@ def sample_run(run_dir: str | os.PathLike, prompt: str = "", length: int = 300, 
     model, vocab, _ = load_charlm(run_dir)
     gen = gradlab.Generator(seed) if seed is not None else None
     return sample(model, vocab, prompt, length, temperature, generator=gen, top_k=top_k)
-
-
-# ---------------------------------------------------------------- command line (wired in gradlab/cli.py)
-CHARLM_TRAIN_DEFAULTS: dict[str, Any] = {"hidden": (256, 256), "lr": 2e-3, "batch_size": 64, "out": "runs/charlstm"}
-_IGNORED_TRAIN_OPTIONS = ("dataset", "data_dir", "activation", "batch_norm", "scheduler", "momentum")
-
-
-def add_text_arguments(p: Any) -> None:
-    """The ``gradlab train`` options of the character-level model (``--model charlstm``)."""
-    t = p.add_argument_group("text (--model charlstm)")
-    t.add_argument("--text", metavar="FILE", help="UTF-8 text file to train a character-level model on "
-                   "(with --model charlstm; --hidden gives the LSTM layers, e.g. 256,256; --limit N keeps the "
-                   "first N characters; defaults then: --lr 2e-3 --batch-size 64 --out runs/charlstm)")
-    t.add_argument("--seq-len", type=int, default=100, metavar="N",
-                   help="characters per training window (default 100)")
-    t.add_argument("--embedding-dim", type=int, default=64, metavar="N", help="character embedding size (64)")
-
-
-def cmd_train_charlm(args: Any) -> int:
-    """``gradlab train --model charlstm --text FILE``: train, write the run folder, print the validation loss."""
-    import sys
-
-    from gradlab.cli import UsageError, _explicit_options
-    from gradlab.train.callbacks import ProgressBar
-
-    if args.model != "charlstm":
-        raise UsageError(f"--text trains a character-level model: use it with --model charlstm, not {args.model}")
-    if not args.text:
-        raise UsageError("--model charlstm needs --text FILE (a UTF-8 text to learn from)")
-    if not Path(args.text).is_file():
-        raise UsageError(f"--text {args.text!r}: no such file")
-    given = set(_explicit_options("train", getattr(args, "_argv", [])))
-    pick: dict[str, Any] = {k: (getattr(args, k) if k in given else v) for k, v in CHARLM_TRAIN_DEFAULTS.items()}
-    hidden = tuple(pick["hidden"])
-    if not hidden or len(set(hidden)) != 1:
-        raise UsageError(f"--hidden for charlstm lists equal LSTM layer sizes like 256,256, got {hidden}")
-    if args.seq_len < 1 or args.embedding_dim < 1:
-        raise UsageError("--seq-len and --embedding-dim must be positive")
-    ignored = [f"--{k.replace('_', '-')}" for k in _IGNORED_TRAIN_OPTIONS if k in given]
-    if ignored:
-        print(f"gradlab train: {', '.join(ignored)} do not apply to charlstm; ignored", file=sys.stderr)
-    res = train_charlm(
-        args.text, pick["out"], seq_len=args.seq_len, batch_size=pick["batch_size"],
-        embedding_dim=args.embedding_dim, hidden_size=hidden[0], num_layers=len(hidden), dropout=args.dropout,
-        optimizer=args.optimizer, lr=pick["lr"], weight_decay=args.weight_decay, epochs=args.epochs,
-        clip_grad_norm=args.clip_grad_norm,
-        val_split=args.val_split, seed=args.seed, limit=args.limit,
-        resume=args.resume, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)],
-    )
-    hist = res["history"].history
-    if hist.get("val_loss"):
-        print("validation losses: " + ", ".join(f"{v:.4f}" for v in hist["val_loss"]))
-        print(f"validation loss: {res['val_loss']:.4f} nats/char ({res['val_bpc']:.3f} bits/char), "
-              f"{res['epochs']} epochs, {res['train_time_s']:.1f}s")
-    gen = gradlab.Generator(args.seed)
-    print("sample: " + repr(sample(res["model"], res["vocab"], "", 120, 0.8, generator=gen)))
-    print(f"wrote {pick['out']}/: weights.safetensors, vocab.json, config.json, checkpoint/, history.json, "
-          f"curves.png, results.json")
-    return 0
-
-
-def add_sample_arguments(p: Any) -> None:
-    """The options of ``gradlab sample``."""
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by 'gradlab train --model charlstm'")
-    p.add_argument("--prompt", default="", help="text to start from (default: a random character)")
-    p.add_argument("--length", type=int, default=300, metavar="N", help="characters to generate (default 300)")
-    p.add_argument("--temperature", type=float, default=0.8, metavar="T",
-                   help="sampling temperature: lower is safer, higher more surprising; 0 = most likely (0.8)")
-    p.add_argument("--top-k", type=int, default=None, metavar="K", help="sample among the K most likely only")
-    p.add_argument("--seed", type=int, default=None, help="random seed, for reproducible text (default: fresh)")
-
-
-def cmd_sample(args: Any) -> int:
-    """``gradlab sample RUN_DIR``: print text generated by a trained character-level model."""
-    from gradlab.cli import UsageError
-
-    run = Path(args.run_dir)
-    if not run.is_dir():
-        raise UsageError(f"run folder {str(run)!r} does not exist")
-    if args.length < 0 or args.temperature < 0 or (args.top_k is not None and args.top_k < 1):
-        raise UsageError("--length and --temperature must be >= 0 and --top-k >= 1")
-    model, vocab, _ = load_charlm(run)
-    missing = sorted({c for c in args.prompt if c not in vocab})
-    if missing:
-        raise UsageError(f"--prompt has characters the model never saw: {''.join(missing)!r}")
-    gen = gradlab.Generator(args.seed) if args.seed is not None else None
-    print(sample(model, vocab, args.prompt, args.length, args.temperature, generator=gen, top_k=args.top_k))
-    return 0
