@@ -65,8 +65,10 @@ def run_charlm(args: argparse.Namespace) -> int:
         optimizer=args.optimizer, lr=pick["lr"], weight_decay=args.weight_decay, epochs=args.epochs,
         clip_grad_norm=args.clip_grad_norm,
         val_split=args.val_split, seed=args.seed, limit=args.limit,
-        resume=args.resume, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)],
+        resume=args.resume, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
     )
+    if res.get("stopped"):
+        print(f"gradlab train: {res['stopped']}", file=sys.stderr)
     hist = res["history"].history
     if hist.get("val_loss"):
         print("validation losses: " + ", ".join(f"{v:.4f}" for v in hist["val_loss"]))

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "UsageError", "Parser", "number", "parse_hidden", "Command", "COMMANDS", "register_command",
     "explicit_options", "build_parser", "main", "run_dir_argument",
@@ -196,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        return int(cmd.run(args) or 0)
+        # numpy's floating-point RuntimeWarnings ("overflow encountered in exp") are noise to a command-line user:
+        # the results they concern are checked (NaN/inf losses and weights stop training; see gradlab.train.finite)
+        with np.errstate(all="ignore"):
+            return int(cmd.run(args) or 0)
     except UsageError as e:
         print(f"gradlab {cmd.name}: error: {e}", file=sys.stderr)
         return 2

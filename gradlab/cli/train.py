@@ -62,6 +62,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    metavar="X", help="clip the gradients' global norm before each step (default 5 for the "
                    "recurrent models lstm, gru and charlstm, none for the others; 0 for none)")
     o.add_argument("--seed", type=number(int, "--seed", 0, None), default=0, help="random seed (default 0)")
+    o.add_argument("--on-nan", choices=("raise", "stop", "skip-batch"), default="raise",
+                   help="when the loss or the weights become NaN/inf: raise (default: stop with an error, exit 1, "
+                   "nothing non-finite saved), stop (keep the last good epoch's checkpoint and finish), skip-batch "
+                   "(skip batches with a NaN/inf loss or gradient)")
     r = p.add_argument_group("run")
     r.add_argument("--out", default="runs/mnist-mlp", metavar="DIR",
                    help="run folder for weights, checkpoint, history, curves, config (default runs/mnist-mlp)")
@@ -116,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
                   f"{', '.join(ignored)}", file=sys.stderr)
         config = dict(saved, epochs=config["epochs"])
     results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
-                           callbacks=[ProgressBar(bar=not args.no_progress)])
+                           callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan)
+    if results.get("stopped"):
+        print(f"gradlab train: {results['stopped']}", file=sys.stderr)
     hist = results["history"].history
     if "loss" in hist:
         print("epoch losses: " + ", ".join(f"{v:.4f}" for v in hist["loss"]))

@@ -8,7 +8,6 @@ validation loss per epoch) and ``results.json`` (final validation loss, in nats 
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -21,6 +20,7 @@ from gradlab.data import DataLoader
 from gradlab.data.text import Vocab, char_datasets
 from gradlab.models.rnn import CharLSTM, sample
 from gradlab.nn import functional as F
+from gradlab.train.jsonfile import read_json, write_json
 
 __all__ = ["CharLMLoss", "train_charlm", "load_charlm", "sample_run"]
 
@@ -32,23 +32,17 @@ class CharLMLoss:
         return F.cross_entropy(logits.reshape(-1, v), target.reshape(-1))
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def train_charlm(
     text: str | os.PathLike, out: str | os.PathLike, *, seq_len: int = 100, batch_size: int = 64,
     embedding_dim: int = 64, hidden_size: int = 256, num_layers: int = 2, dropout: float = 0.0,
     optimizer: str = "adam", lr: float = 2e-3, weight_decay: float = 0.0, epochs: int = 10,
     clip_grad_norm: float | None = 5.0, val_split: float = 0.1, seed: int = 0, limit: int | None = None,
     resume: bool = False, progress: bool = True, callbacks: Sequence[Any] = (),
-    log: Callable[[str], None] | None = print,
+    log: Callable[[str], None] | None = print, on_nan: str = "raise",
 ) -> dict[str, Any]:
     """Train a ``CharLSTM`` on the UTF-8 file ``text`` (the last ``val_split`` of it held out) and write the run
     folder ``out``. ``limit`` keeps only the first ``limit`` characters (quick runs). Returns the results
-    (``val_loss``, ``val_bpc``, ``history``, ...).
+    (``val_loss``, ``val_bpc``, ``history``, ...). ``on_nan``: as :func:`gradlab.train.fit`'s.
     """
     from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint, save_weights
     from gradlab.train.experiment import build_optimizer
@@ -69,7 +63,7 @@ def train_charlm(
     config["model_kwargs"] = {"vocab_size": len(vocab), "embedding_dim": int(embedding_dim),
                               "hidden_size": int(hidden_size), "num_layers": int(num_layers),
                               "dropout": float(dropout)}
-    _write_json(out / "config.json", config)
+    write_json(out / "config.json", config)
     vocab.save(out / "vocab.json")
     model = CharLSTM(**config["model_kwargs"])
     opt = build_optimizer(optimizer, model.parameters(), lr, weight_decay=weight_decay)
@@ -83,7 +77,7 @@ def train_charlm(
     t0 = time.perf_counter()
     history = fit(model, CharLMLoss(), opt, train_loader, val_loader, epochs=epochs, callbacks=list(callbacks),
                   metrics=("accuracy",), checkpoint_dir=ckpt, resume_from=resume_from, progress=progress,
-                  clip_grad_norm=clip_grad_norm)
+                  clip_grad_norm=clip_grad_norm, on_nan=on_nan)
     train_time = time.perf_counter() - t0
     save_weights(model, out / "weights.safetensors")
     history.to_json(out / "history.json")
@@ -93,8 +87,8 @@ def train_charlm(
     val_loss = hist["val_loss"][-1] if hist.get("val_loss") else None
     results = {"val_loss": val_loss, "val_bpc": None if val_loss is None else val_loss / math.log(2),
                "train_loss": hist["loss"][-1] if hist.get("loss") else None, "epochs": len(history),
-               "train_time_s": train_time}
-    _write_json(out / "results.json", results)
+               "train_time_s": train_time, "stopped": history.stop_reason}
+    write_json(out / "results.json", results)
     return {**results, "history": history, "model": model, "vocab": vocab}
 
 
@@ -106,7 +100,7 @@ def load_charlm(run_dir: str | os.PathLike) -> tuple[CharLSTM, Vocab, dict[str, 
     for name in ("config.json", "vocab.json", "weights.safetensors"):
         if not (run / name).is_file():
             raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train --model charlstm' run?)")
-    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    config = read_json(run / "config.json")
     if config.get("model") != "charlstm":
         raise ValueError(f"{run} holds a {config.get('model')!r} model, not a charlstm")
     vocab = Vocab.load(run / "vocab.json")

@@ -11,7 +11,6 @@ A run folder holds ``config.json`` (enough to rebuild the model), ``weights.safe
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from gradlab import nn, optim
 from gradlab.data import DataLoader, TensorDataset, random_split
 from gradlab.models import build_model
 from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint, load_weights, save_weights
+from gradlab.train.jsonfile import read_json, write_json
 from gradlab.train.loop import evaluate, fit
 
 __all__ = [
@@ -146,24 +146,21 @@ def build_from_config(config: dict[str, Any], info: dict[str, Any]) -> Any:
     return build_model(config["model"], **kw)
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
-
-
 def run_training(
     config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
     progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
+    on_nan: str = "raise",
 ) -> dict[str, Any]:
     """Train as ``config`` says, writing the run folder ``out``; returns the results (test loss/accuracy, timing).
 
     With ``resume`` and a ``checkpoint/`` in ``out``, training continues from it (up to ``config['epochs']``).
+    ``on_nan`` is :func:`~gradlab.train.fit`'s: ``"raise"`` (default), ``"stop"`` or ``"skip-batch"``; weights
+    holding NaN or infinity are never saved (FloatingPointError naming the parameter).
     """
     say = log or (lambda s: None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "config.json", config)
+    write_json(out / "config.json", config)
     gradlab.manual_seed(config["seed"])
     x, y, info = load_dataset(config["dataset"], train=True, root=data_dir, limit=config.get("limit"))
     full = TensorDataset(gradlab.from_numpy(x), gradlab.from_numpy(y))
@@ -194,7 +191,7 @@ def run_training(
     t0 = time.perf_counter()
     history = fit(model, loss_fn, optimizer, train_loader, val_loader, epochs=config["epochs"],
                   callbacks=list(callbacks), scheduler=scheduler, checkpoint_dir=ckpt, resume_from=resume_from,
-                  progress=progress, clip_grad_norm=config.get("clip_grad_norm"))
+                  progress=progress, clip_grad_norm=config.get("clip_grad_norm"), on_nan=on_nan)
     train_time = time.perf_counter() - t0
     save_weights(model, out / "weights.safetensors")
     history.to_json(out / "history.json")
@@ -204,8 +201,8 @@ def run_training(
     test = evaluate(model, loss_fn, DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)),
                                                batch_size=1000))
     results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"], "epochs": len(history),
-               "train_time_s": train_time, "history": history}
-    _write_json(out / "results.json", {k: v for k, v in results.items() if k != "history"})
+               "train_time_s": train_time, "stopped": history.stop_reason, "history": history}
+    write_json(out / "results.json", {k: v for k, v in results.items() if k != "history"})
     return results
 
 
@@ -215,7 +212,7 @@ def load_run_model(run_dir: str | os.PathLike, data_dir: str | None = None) -> t
     for name in ("config.json", "weights.safetensors"):
         if not (run / name).is_file():
             raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train' run folder?)")
-    config = json.loads((run / "config.json").read_text())
+    config = read_json(run / "config.json")
     _, _, info = load_dataset(config["dataset"], train=False, root=data_dir, limit=1)
     model = build_from_config(config, info)
     load_weights(model, run / "weights.safetensors")
