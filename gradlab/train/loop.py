@@ -297,12 +297,12 @@ def fit(
         state.resumed = True
     cb.set_state(state)
     history = state.history
-    if state.stop_training or start >= epochs:
-        return history
     was_training = getattr(model, "training", True)
     cb.on_train_begin()
     try:
-        for epoch in range(start, epochs):
+        # a resumed run that had finished (or stopped early) trains no more, but its callbacks still end it
+        # (e.g. EarlyStopping(restore_best_weights=True) puts the best weights back, as the first run did)
+        for epoch in range(start, epochs if not state.stop_training else start):
             state.epoch = epoch
             cb.on_epoch_begin(epoch)
             t0 = time.perf_counter()
