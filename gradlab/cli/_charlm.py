@@ -56,6 +56,9 @@ def run_charlm(args: argparse.Namespace) -> int:
     hidden = tuple(pick["hidden"])
     if not hidden or len(set(hidden)) != 1:
         raise UsageError(f"--hidden for charlstm lists equal LSTM layer sizes like 256,256, got {hidden}")
+    from gradlab.cli.train import check_out
+
+    check_out(Path(pick["out"]), args)
     ignored = [f"--{k.replace('_', '-')}" for k in _IGNORED_TRAIN_OPTIONS if k in given]
     if ignored:
         print(f"gradlab train: {', '.join(ignored)} do not apply to charlstm; ignored", file=sys.stderr)
@@ -66,6 +69,7 @@ def run_charlm(args: argparse.Namespace) -> int:
         clip_grad_norm=args.clip_grad_norm,
         val_split=args.val_split, seed=args.seed, limit=args.limit,
         resume=args.resume, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
+        overwrite=args.overwrite,
     )
     if res.get("stopped"):
         print(f"gradlab train: {res['stopped']}", file=sys.stderr)

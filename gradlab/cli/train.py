@@ -9,13 +9,12 @@ The text options and the char-LM path live in :mod:`gradlab.cli._charlm`; the en
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from gradlab.cli._parser import Command, UsageError, explicit_options, number, parse_hidden
 
-__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm"]
+__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm", "check_out"]
 
 RECURRENT_MODELS = ("lstm", "gru", "charlstm")
 
@@ -71,6 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run folder for weights, checkpoint, history, curves, config (default runs/mnist-mlp)")
     r.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its checkpoint, with its saved config (--epochs may grow)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the earlier run in a non-empty --out (its run files; other files are kept). "
+                   "Without --resume or --overwrite, --out must be missing or empty")
     r.add_argument("--no-progress", action="store_true", help="no progress bar (epoch summaries only)")
     add_text_arguments(p)
 
@@ -85,6 +87,42 @@ def resolve_clip_norm(args: argparse.Namespace) -> float | None:
     if args.clip_grad_norm is None:
         return 5.0 if args.model in RECURRENT_MODELS or args.text else None
     return args.clip_grad_norm or None
+
+
+def check_out(out: Path, args: argparse.Namespace) -> str:
+    """How the run may use ``--out`` (``'new'``, ``'resume'``, ``'overwrite'``), or a :class:`UsageError` saying why
+    not, in terms of the flags. Nothing is written.
+
+    >>> import tempfile
+    >>> check_out(Path(tempfile.mkdtemp()), argparse.Namespace(resume=False, overwrite=False))
+    'new'
+    """
+    from gradlab.train.runfolder import RunFolderError, check_run_folder
+
+    try:
+        return check_run_folder(out, resume=args.resume, overwrite=args.overwrite)
+    except RunFolderError as e:
+        text = str(e).replace("resume it, overwrite it, or choose another folder",
+                              "continue it with --resume, replace it with --overwrite, or choose another --out")
+        raise UsageError(text.replace("resume and overwrite", "--resume and --overwrite")) from None
+
+
+def _saved_config(out: Path) -> dict:
+    """The ``config.json`` of the run folder ``out`` (for ``--resume``), checked enough to continue from."""
+    from gradlab.train.jsonfile import read_json
+
+    path = out / "config.json"
+    try:
+        saved = read_json(path)
+    except ValueError as e:
+        raise UsageError(f"--resume: {e}") from None
+    except OSError as e:
+        raise UsageError(f"--resume: cannot read {path}: {e.strerror or e}") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("model_kwargs", {}), dict) \
+            or not all(k in saved for k in ("dataset", "model", "optimizer", "lr", "epochs", "batch_size", "seed")):
+        raise UsageError(f"--resume: {path} is not a gradlab train config (a JSON object with dataset, model, "
+                         "optimizer, lr, epochs, batch_size, seed)")
+    return saved
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,11 +144,9 @@ def run(args: argparse.Namespace) -> int:
         clip_grad_norm=args.clip_grad_norm,
     )
     out = Path(args.out)
-    if args.resume and (out / "config.json").is_file():
-        try:
-            saved = json.loads((out / "config.json").read_text())
-        except (ValueError, UnicodeDecodeError) as e:
-            raise UsageError(f"--resume: {out / 'config.json'} is not valid JSON ({e})") from None
+    mode = check_out(out, args)
+    if mode == "resume" and (out / "config.json").is_file():
+        saved = _saved_config(out)
         flat_saved = {**saved, **saved.get("model_kwargs", {})}
         flat_new = {**config, **config["model_kwargs"]}
         ignored = [f"--{d.replace('_', '-')}" for d in explicit_options("train", getattr(args, "_argv", []))
@@ -120,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{', '.join(ignored)}", file=sys.stderr)
         config = dict(saved, epochs=config["epochs"])
     results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
-                           callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan)
+                           callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
+                           overwrite=args.overwrite)
     if results.get("stopped"):
         print(f"gradlab train: {results['stopped']}", file=sys.stderr)
     hist = results["history"].history

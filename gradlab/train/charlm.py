@@ -38,20 +38,25 @@ def train_charlm(
     optimizer: str = "adam", lr: float = 2e-3, weight_decay: float = 0.0, epochs: int = 10,
     clip_grad_norm: float | None = 5.0, val_split: float = 0.1, seed: int = 0, limit: int | None = None,
     resume: bool = False, progress: bool = True, callbacks: Sequence[Any] = (),
-    log: Callable[[str], None] | None = print, on_nan: str = "raise",
+    log: Callable[[str], None] | None = print, on_nan: str = "raise", overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train a ``CharLSTM`` on the UTF-8 file ``text`` (the last ``val_split`` of it held out) and write the run
     folder ``out``. ``limit`` keeps only the first ``limit`` characters (quick runs). Returns the results
-    (``val_loss``, ``val_bpc``, ``history``, ...). ``on_nan``: as :func:`gradlab.train.fit`'s.
+    (``val_loss``, ``val_bpc``, ``history``, ...). ``on_nan``: as :func:`gradlab.train.fit`'s. The text, the
+    model and the folder are checked before ``out`` is touched; ``out`` must be missing or empty unless ``resume``
+    or ``overwrite`` (:mod:`gradlab.train.runfolder`).
     """
     from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint, save_weights
     from gradlab.train.experiment import build_optimizer
+    from gradlab.train.finite import check_on_nan
     from gradlab.train.loop import fit
+    from gradlab.train.runfolder import check_run_folder, start_run_folder
 
     say = log or (lambda s: None)
     text_path = Path(text)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_on_nan(on_nan)
+    mode = check_run_folder(out, resume=resume, overwrite=overwrite)
     config: dict[str, Any] = {
         "task": "charlm", "model": "charlstm", "text": str(text_path), "seq_len": int(seq_len),
         "batch_size": int(batch_size), "optimizer": optimizer, "lr": float(lr), "weight_decay": float(weight_decay),
@@ -63,14 +68,15 @@ def train_charlm(
     config["model_kwargs"] = {"vocab_size": len(vocab), "embedding_dim": int(embedding_dim),
                               "hidden_size": int(hidden_size), "num_layers": int(num_layers),
                               "dropout": float(dropout)}
-    write_json(out / "config.json", config)
-    vocab.save(out / "vocab.json")
     model = CharLSTM(**config["model_kwargs"])
     opt = build_optimizer(optimizer, model.parameters(), lr, weight_decay=weight_decay)
     train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=gradlab.Generator(seed + 1))
     val_loader = DataLoader(val_ds, batch_size=batch_size) if val_ds is not None else None
     ckpt = out / CHECKPOINT_DIRNAME
-    resume_from = ckpt if resume and has_checkpoint(ckpt) else None
+    resume_from = ckpt if mode == "resume" and has_checkpoint(ckpt) else None
+    start_run_folder(out, mode)  # everything checked: training starts, the folder is written from here on
+    write_json(out / "config.json", config)
+    vocab.save(out / "vocab.json")
     say(f"training charlstm on {text_path.name}: {len(vocab)} characters in the vocabulary, "
         f"{len(train_ds)} train / {0 if val_ds is None else len(val_ds)} validation windows of {seq_len}, "
         f"{epochs} epochs" + (f", resuming from {resume_from}" if resume_from else ""))
