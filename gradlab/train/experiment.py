@@ -270,6 +270,10 @@ def load_run_model(run_dir: str | os.PathLike, data_dir: str | None = None) -> t
         if not (run / name).is_file():
             raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train' run folder?)")
     config = read_json(run / "config.json")
+    if not isinstance(config, dict) or not isinstance(config.get("dataset"), str) \
+            or not isinstance(config.get("model"), str) or not isinstance(config.get("model_kwargs", {}), dict):
+        raise ValueError(f"{run / 'config.json'} is not a gradlab train config (a JSON object with dataset, model "
+                         "and model_kwargs)")
     _, _, info = load_dataset(config["dataset"], train=False, root=data_dir, limit=1)
     model = build_from_config(config, info)
     load_weights(model, run / "weights.safetensors")
