@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradlab.cli._parser import UsageError, explicit_options, number
+from gradlab.cli._parser import UsageError, check_out, explicit_options, number
 
 __all__ = ["CHARLM_TRAIN_DEFAULTS", "add_text_arguments", "run_charlm"]
 
@@ -56,8 +56,6 @@ def run_charlm(args: argparse.Namespace) -> int:
     hidden = tuple(pick["hidden"])
     if not hidden or len(set(hidden)) != 1:
         raise UsageError(f"--hidden for charlstm lists equal LSTM layer sizes like 256,256, got {hidden}")
-    from gradlab.cli.train import check_out
-
     check_out(Path(pick["out"]), args)
     ignored = [f"--{k.replace('_', '-')}" for k in _IGNORED_TRAIN_OPTIONS if k in given]
     if ignored:

@@ -17,13 +17,14 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "UsageError", "Parser", "number", "parse_hidden", "Command", "COMMANDS", "register_command",
-    "explicit_options", "build_parser", "main", "run_dir_argument",
+    "explicit_options", "build_parser", "main", "run_dir_argument", "check_out",
 ]
 
 
@@ -104,6 +105,24 @@ def run_dir_argument(p: argparse.ArgumentParser, help: str) -> None:
     'runs/a'
     """
     p.add_argument("run_dir", metavar="RUN_DIR", help=help)
+
+
+def check_out(out: Path, args: argparse.Namespace) -> str:
+    """How the run may use ``--out`` (``'new'``, ``'resume'``, ``'overwrite'``), or a :class:`UsageError` saying why
+    not, in terms of the flags. Nothing is written.
+
+    >>> import tempfile
+    >>> check_out(Path(tempfile.mkdtemp()), argparse.Namespace(resume=False, overwrite=False))
+    'new'
+    """
+    from gradlab.train.runfolder import RunFolderError, check_run_folder
+
+    try:
+        return check_run_folder(out, resume=args.resume, overwrite=args.overwrite)
+    except RunFolderError as e:
+        text = str(e).replace("resume it, overwrite it, or choose another folder",
+                              "continue it with --resume, replace it with --overwrite, or choose another --out")
+        raise UsageError(text.replace("resume and overwrite", "--resume and --overwrite")) from None
 
 
 # ---------------------------------------------------------------- subcommands

@@ -12,9 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from gradlab.cli._parser import Command, UsageError, explicit_options, number, parse_hidden
+from gradlab.cli._parser import Command, UsageError, check_out, explicit_options, number, parse_hidden
 
-__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm", "check_out"]
+__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm"]
 
 RECURRENT_MODELS = ("lstm", "gru", "charlstm")
 
@@ -87,24 +87,6 @@ def resolve_clip_norm(args: argparse.Namespace) -> float | None:
     if args.clip_grad_norm is None:
         return 5.0 if args.model in RECURRENT_MODELS or args.text else None
     return args.clip_grad_norm or None
-
-
-def check_out(out: Path, args: argparse.Namespace) -> str:
-    """How the run may use ``--out`` (``'new'``, ``'resume'``, ``'overwrite'``), or a :class:`UsageError` saying why
-    not, in terms of the flags. Nothing is written.
-
-    >>> import tempfile
-    >>> check_out(Path(tempfile.mkdtemp()), argparse.Namespace(resume=False, overwrite=False))
-    'new'
-    """
-    from gradlab.train.runfolder import RunFolderError, check_run_folder
-
-    try:
-        return check_run_folder(out, resume=args.resume, overwrite=args.overwrite)
-    except RunFolderError as e:
-        text = str(e).replace("resume it, overwrite it, or choose another folder",
-                              "continue it with --resume, replace it with --overwrite, or choose another --out")
-        raise UsageError(text.replace("resume and overwrite", "--resume and --overwrite")) from None
 
 
 def _saved_config(out: Path) -> dict:
