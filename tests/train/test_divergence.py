@@ -17,6 +17,9 @@ from gradlab.train.finite import first_nonfinite
 
 from .conftest import blobs
 
+# diverging on purpose: numpy's overflow warnings are expected here (the CLI silences them; see tests/cli)
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
 
 def _loader(batch_size=64, nan_rows=()):
     x, y = blobs(n=64)
