@@ -84,7 +84,7 @@ def run_row(row: AccuracyRow, runs: Path, quick: bool = False, epochs: int | Non
         kw["epochs"] = epochs
     config = make_config(**kw)
     t0 = time.perf_counter()
-    res = run_training(config, runs / row.name, data_dir=data_dir, progress=progress,
+    res = run_training(config, runs / row.name, data_dir=data_dir, progress=progress, overwrite=True,
                        log=lambda s: print(f"[{row.name}] {s}", file=sys.stderr))
     return {"name": row.name, "description": row.description, "target": row.target,
             "accuracy": res["test_accuracy"], "loss": res["test_loss"], "epochs": res["epochs"],

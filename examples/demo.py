@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     from gradlab.train import ProgressBar
 
-    results = run_training(config, args.out, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)])
+    results = run_training(config, args.out, progress=False, callbacks=[ProgressBar(bar=not args.no_progress)],
+                           overwrite=True)  # the demo replaces its earlier run
     hist = results["history"].history
     print()
     for epoch, (loss, val_loss, val_acc) in enumerate(zip(hist["loss"], hist["val_loss"], hist["val_accuracy"])):

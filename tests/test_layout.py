@@ -19,14 +19,11 @@ MAX_LINES = 500
 CORE = ("gradlab", "gradlab.tensor", "gradlab.tensor_math", "gradlab.autograd", "gradlab.ops")
 FRONT_DOORS = ("gradlab.cli", "gradlab.estimators", "gradlab.playground")
 
-# Circles that exist today and that work in progress removes (issue 15): cli <-> charlm (charlm takes UsageError and
-# _explicit_options from the CLI), io <-> io_checkpoint (private names both ways), and the estimators' serialization
-# <-> classifier/regressor/_base. Remove each entry once its circle is gone; the test then keeps it from coming back.
-ALLOWED_CIRCLES: list[frozenset[str]] = [
-    frozenset({"gradlab.cli", "gradlab.charlm"}),
-]
-# (importer, front door) pairs below the front doors, allowed for the same reason (the cli <-> charlm circle).
-ALLOWED_FRONT_DOOR_IMPORTS = {("gradlab.charlm", "gradlab.cli")}
+# Circles allowed besides the core one: none (issue 15 removed cli <-> charlm, io <-> io_checkpoint and the
+# estimators' serialization circle). Add an entry only with a reason.
+ALLOWED_CIRCLES: list[frozenset[str]] = []
+# (importer, front door) pairs allowed below the front doors: none.
+ALLOWED_FRONT_DOOR_IMPORTS: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,7 @@ import gradlab
 from gradlab import nn
 from gradlab.models.registry import register_model
 
-__all__ = ["SequenceClassifier", "CharLSTM", "sample"]
+__all__ = ["SequenceClassifier", "CharLSTM", "sample", "sample_stream"]
 
 _RNNS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -126,48 +128,70 @@ def sample(model: CharLSTM, vocab: Any, prompt: str = "", length: int = 300, tem
            generator: Any = None, top_k: int | None = None) -> str:
     """Generate ``length`` characters after ``prompt`` from a trained ``CharLSTM``.
 
-    ``vocab`` maps characters to ids (``encode``/``decode``, see :class:`gradlab.textdata.Vocab`). Each next
+    ``vocab`` maps characters to ids (``encode``/``decode``, see :class:`gradlab.data.text.Vocab`). Each next
     character is drawn from ``softmax(logits / temperature)`` (``temperature = 0``: always the most likely one;
     ``top_k``: only among the ``k`` most likely) with ``generator`` (a ``gradlab.Generator``; the default
     generator when None), so a seeded generator gives the same text every time. Returns the prompt followed by the
     generated characters. An empty prompt starts from a random character of the vocabulary.
+    :func:`sample_stream` gives the same text piece by piece, as it is generated.
 
-    >>> import numpy as np, gradlab
-    >>> from gradlab.models import CharLSTM, sample
-    >>> class AB:  # a two-letter vocabulary (gradlab's char-LM Vocab in practice)
-    ...     def __len__(self): return 2
-    ...     def encode(self, text): return np.array(["ab".index(c) for c in text])
-    ...     def decode(self, ids): return "".join("ab"[i] for i in ids)
-    >>> text = sample(CharLSTM(2, hidden_size=8), AB(), prompt="ab", length=5, generator=gradlab.Generator(0))
-    >>> len(text), text[:2], set(text) <= {"a", "b"}
-    (7, 'ab', True)
+    >>> from gradlab.data.text import Vocab
+    >>> v = Vocab("ab"); m = CharLSTM(2, embedding_dim=4, hidden_size=4, num_layers=1)
+    >>> len(sample(m, v, "ab", 5, generator=gradlab.Generator(0)))
+    7
+    """
+    return "".join(sample_stream(model, vocab, prompt, length, temperature, generator, top_k))
+
+
+def sample_stream(model: CharLSTM, vocab: Any, prompt: str = "", length: int = 300, temperature: float = 1.0,
+                  generator: Any = None, top_k: int | None = None) -> Iterator[str]:
+    """:func:`sample`, yielding the prompt and then each character as soon as it is drawn (same text, same
+    random draws). The arguments are checked before the first piece.
+
+    >>> from gradlab.data.text import Vocab
+    >>> v = Vocab("ab"); m = CharLSTM(2, embedding_dim=4, hidden_size=4, num_layers=1)
+    >>> pieces = list(sample_stream(m, v, "ab", 3, generator=gradlab.Generator(0)))
+    >>> pieces[0], len(pieces)
+    ('ab', 4)
     """
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if not math.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    ids = vocab.encode(prompt) if prompt else None
+    return _stream(model, vocab, prompt, ids, length, temperature, generator, top_k)
+
+
+def _stream(model: CharLSTM, vocab: Any, prompt: str, ids: Any, length: int, temperature: float, generator: Any,
+            top_k: int | None) -> Iterator[str]:
     rng = gradlab.backend.rng(generator)
-    generated: list[int] = []
-    if prompt:
-        ids = vocab.encode(prompt)
-    else:
+    if ids is None:
         if length == 0:
-            return ""
-        generated.append(int(rng.integers(len(vocab))))
-        ids = np.array(generated, dtype=np.int64)
+            return
+        first = int(rng.integers(len(vocab)))
+        ids = np.array([first], dtype=np.int64)
+        yield vocab.decode([first])
+        done = 1
+    else:
+        yield prompt
+        done = 0
+    if done >= length:
+        return
     was_training = model.training
     model.eval()
     try:
         with gradlab.no_grad():
             logits, state = model.forward_with_state(gradlab.from_numpy(ids.reshape(1, -1)))
-            while len(generated) < length:
+            while done < length:
                 nxt = _draw(logits.data[0, -1].astype(np.float64), temperature, top_k, rng)
-                generated.append(nxt)
-                if len(generated) < length:
+                done += 1
+                yield vocab.decode([nxt])
+                if done < length:
                     logits, state = model.forward_with_state(gradlab.tensor([[nxt]]), state)
     finally:
         model.train(was_training)
-    return prompt + vocab.decode(generated)
 
 
 def _draw(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> int:

@@ -22,11 +22,11 @@ from gradlab.train.checkpoint import (
     save_weights,
 )
 from gradlab.train.history import History, plot_history
-from gradlab.train.loop import FitState, evaluate, fit, predict, train_epoch
+from gradlab.train.loop import FitState, NonFiniteLoss, evaluate, fit, predict, train_epoch
 from gradlab.train.metrics import METRICS, accuracy, binary_accuracy, get_metric, top_k_accuracy
 
 __all__ = [
-    "fit", "evaluate", "predict", "train_epoch", "FitState", "History", "plot_history",
+    "fit", "evaluate", "predict", "train_epoch", "FitState", "NonFiniteLoss", "History", "plot_history",
     "Callback", "CallbackList", "LambdaCallback", "ProgressBar", "EarlyStopping", "ModelCheckpoint",
     "LRSchedulerCallback", "CSVLogger",
     "save_weights", "load_weights", "save_training_checkpoint", "load_training_checkpoint", "has_checkpoint",

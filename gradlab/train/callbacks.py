@@ -7,7 +7,10 @@ and ``time``; ``on_train_end`` once. Epochs and batches are 0-based. A callback 
 ``self.state`` (:class:`gradlab.train.loop.FitState`: ``model``, ``optimizer``, ``history``, ``stop_training``...)
 and ``self.model``; setting ``self.state.stop_training = True`` ends training after the current epoch.
 
-Callbacks with progress to keep across a resumed run implement ``state_dict``/``load_state_dict`` (JSON-able).
+Callbacks with progress to keep across a resumed run implement ``state_dict``/``load_state_dict`` (what
+:func:`gradlab.io.save_checkpoint` stores: numbers, strings, lists, dicts and arrays). Every stateful callback here
+does (EarlyStopping with its best weights, ModelCheckpoint, LRSchedulerCallback with its scheduler, CSVLogger with
+its file position), so a resumed ``fit`` ends bit-identical to an uninterrupted one.
 
 >>> cb = EarlyStopping(monitor="val_loss", patience=1)
 >>> class _State: stop_training = False; model = None
@@ -140,12 +143,20 @@ class EarlyStopping(_Monitor):
             load_weights_into(self.model, self.best_weights)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
-                "stopped_epoch": self.stopped_epoch}
+        """The counters, the best value and epoch, and (``restore_best_weights``) the best weights."""
+        state: dict[str, Any] = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
+                                 "stopped_epoch": self.stopped_epoch}
+        if self.best_weights is not None:
+            state["best_weights"] = dict(self.best_weights)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
         self.wait, self.best = int(state["wait"]), float(state["best"])
         self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
+        weights = state.get("best_weights")
+        self.best_weights = None if weights is None else {
+            str(k): np.array(getattr(v, "data", v), copy=True) for k, v in weights.items()}
 
 
 class ModelCheckpoint(_Monitor):
@@ -195,11 +206,15 @@ class ModelCheckpoint(_Monitor):
             print(f"ModelCheckpoint: saved {path}")
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "best_model_path": str(self.best_model_path or "")}
+        """The best value so far and the paths written."""
+        return {"best": self.best, "best_model_path": str(self.best_model_path or ""),
+                "last_model_path": str(self.last_model_path or "")}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
         self.best = float(state["best"])
         self.best_model_path = Path(state["best_model_path"]) if state.get("best_model_path") else None
+        self.last_model_path = Path(state["last_model_path"]) if state.get("last_model_path") else None
 
 
 _PER_BATCH = ("OneCycleLR", "CyclicLR")
@@ -246,3 +261,12 @@ class LRSchedulerCallback(Callback):
             self.scheduler.step(float(value))
         else:
             self.scheduler.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's state (also when it is not the one ``fit`` checkpoints as its ``scheduler``)."""
+        return {"scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output into the scheduler."""
+        if state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])

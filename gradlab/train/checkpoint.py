@@ -27,6 +27,7 @@ import numpy as np
 import gradlab
 from gradlab import backend
 from gradlab import io as gio
+from gradlab.train.finite import check_finite
 
 __all__ = [
     "CHECKPOINT_DIRNAME", "save_weights", "load_weights", "load_weights_into", "has_checkpoint",
@@ -36,8 +37,13 @@ __all__ = [
 CHECKPOINT_DIRNAME = "checkpoint"
 
 
-def save_weights(model: Any, path: str | os.PathLike) -> None:
-    """``model.state_dict()`` to a safetensors file (written atomically; parent folders created)."""
+def save_weights(model: Any, path: str | os.PathLike, check: bool = True) -> None:
+    """``model.state_dict()`` to a safetensors file (written atomically; parent folders created).
+
+    ``check``: refuse (FloatingPointError naming the parameter) to save NaN or infinite weights.
+    """
+    if check:
+        check_finite(model, f"when saving {Path(path).name}")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     gio.save(model.state_dict(), path)
 
@@ -67,7 +73,11 @@ def loader_generator(loader: Any) -> Any:
 
 
 def save_training_checkpoint(path: str | os.PathLike, state: Any, epoch: int) -> Path:
-    """Write the full training state of a running :func:`~gradlab.train.fit` (``state``: its FitState)."""
+    """Write the full training state of a running :func:`~gradlab.train.fit` (``state``: its FitState).
+
+    Raises FloatingPointError (naming the parameter, the epoch and the step) instead of saving NaN/inf weights.
+    """
+    check_finite(state.model, f"after epoch {epoch + 1} (step {getattr(state, 'step', 0)})")
     gen = loader_generator(state.train_loader)
     rng = {"default": backend.default_generator.get_state(), "loader": gen.get_state() if gen is not None else None}
     extra = {
@@ -75,6 +85,7 @@ def save_training_checkpoint(path: str | os.PathLike, state: Any, epoch: int) ->
         "callbacks": state.callbacks.state_dict() if state.callbacks is not None else {},
         "stop_training": bool(state.stop_training),
         "epochs": int(state.epochs),
+        "step": int(getattr(state, "step", 0)),
     }
     return gio.save_checkpoint(
         path,
@@ -111,4 +122,5 @@ def load_training_checkpoint(path: str | os.PathLike, state: Any) -> int:
     if state.callbacks is not None and extra.get("callbacks"):
         state.callbacks.load_state_dict(extra["callbacks"])
     state.stop_training = bool(extra.get("stop_training", False))
+    state.step = int(extra.get("step", 0))
     return int(ck["epoch"])

@@ -11,7 +11,6 @@ A run folder holds ``config.json`` (enough to rebuild the model), ``weights.safe
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -25,11 +24,13 @@ from gradlab import nn, optim
 from gradlab.data import DataLoader, TensorDataset, random_split
 from gradlab.models import build_model
 from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint, load_weights, save_weights
+from gradlab.train.jsonfile import read_json, write_json
 from gradlab.train.loop import evaluate, fit
 
 __all__ = [
     "DATASETS", "OPTIMIZERS", "SCHEDULERS", "register_dataset", "load_dataset", "build_optimizer",
     "build_scheduler", "make_config", "build_from_config", "run_training", "evaluate_run", "load_run_model",
+    "split_sizes",
 ]
 
 
@@ -146,66 +147,119 @@ def build_from_config(config: dict[str, Any], info: dict[str, Any]) -> Any:
     return build_model(config["model"], **kw)
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
+def split_sizes(n: int, val_split: float, what: str = "training samples") -> tuple[int, int]:
+    """``(n_train, n_val)`` for holding out ``val_split`` of ``n`` samples; ValueError when none are left to train on.
+
+    >>> split_sizes(100, 0.1)
+    (90, 10)
+    >>> split_sizes(3, 0.9)
+    Traceback (most recent call last):
+    ValueError: val_split 0.9 holds out 3 of the 3 training samples for validation, leaving none to train on \
+(use a smaller val_split or more data)
+    """
+    if n <= 0:
+        raise ValueError(f"there are no {what} (is the dataset empty?)")
+    if not 0.0 <= val_split < 1.0:
+        raise ValueError(f"val_split must be >= 0 and < 1, got {val_split}")
+    n_val = int(round(n * val_split))
+    if n_val >= n:
+        raise ValueError(f"val_split {val_split:g} holds out {n_val} of the {n} {what} for validation, leaving none "
+                         "to train on (use a smaller val_split or more data)")
+    return n - n_val, n_val
+
+
+def _prepare(config: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
+    """Everything a run needs, built and checked without touching its folder: data, loaders, model, optimizer."""
+    for key in ("dataset", "model", "optimizer", "lr", "epochs", "batch_size", "seed"):
+        if key not in config:
+            raise ValueError(f"the run config has no {key!r}")
+    gradlab.manual_seed(config["seed"])
+    x, y, info = load_dataset(config["dataset"], train=True, root=data_dir)
+    limit = config.get("limit")
+    if limit is not None:
+        if int(limit) > len(x):
+            raise ValueError(f"limit {limit} is more than the {len(x)} training samples of {config['dataset']}")
+        x, y = x[:limit], y[:limit]
+    xt, yt, _ = load_dataset(config["dataset"], train=False, root=data_dir)
+    if len(xt) == 0:
+        raise ValueError(f"the test split of {config['dataset']} is empty")
+    full = TensorDataset(gradlab.from_numpy(x), gradlab.from_numpy(y))
+    n_train, n_val = split_sizes(len(full), float(config.get("val_split") or 0.0))
+    train_ds: Any
+    val_ds: Any
+    if n_val > 0:
+        train_ds, val_ds = random_split(full, [n_train, n_val], generator=gradlab.Generator(config["seed"]))
+    else:
+        train_ds, val_ds = full, None
+    train_loader = DataLoader(train_ds, batch_size=int(config["batch_size"]), shuffle=True,
+                              generator=gradlab.Generator(config["seed"] + 1))
+    val_loader = DataLoader(val_ds, batch_size=1000) if val_ds is not None else None
+    try:
+        model = build_from_config(config, info)
+    except TypeError as e:  # an option the model does not take
+        raise ValueError(f"cannot build the model {config['model']!r} from the config: {e}") from None
+    model.eval()  # one forward pass on two samples: does the model fit the data? (eval: no random draws)
+    try:
+        with gradlab.no_grad():
+            model(gradlab.from_numpy(x[:2]))
+    except (ValueError, TypeError, IndexError, RuntimeError) as e:
+        raise ValueError(f"the model {config['model']!r} does not fit the inputs of {config['dataset']} (shape "
+                         f"{list(x.shape[1:])}): {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    model.train()
+    optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"], config.get("momentum", 0.0),
+                                config.get("weight_decay", 0.0))
+    scheduler = build_scheduler(config.get("scheduler"), optimizer, config["epochs"], len(train_loader), config["lr"])
+    test_loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=1000)
+    return {"model": model, "optimizer": optimizer, "scheduler": scheduler, "train_loader": train_loader,
+            "val_loader": val_loader, "test_loader": test_loader, "n_train": n_train, "n_val": n_val}
 
 
 def run_training(
     config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
     progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
+    on_nan: str = "raise", overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train as ``config`` says, writing the run folder ``out``; returns the results (test loss/accuracy, timing).
 
-    With ``resume`` and a ``checkpoint/`` in ``out``, training continues from it (up to ``config['epochs']``).
+    Everything (the folder, the data and its size against ``limit``/``val_split``, the model, the optimizer) is
+    checked before ``out`` is touched; ``config.json`` is written when training starts. ``out`` must be missing or
+    empty, unless ``resume`` (training continues from its ``checkpoint/``, up to ``config['epochs']``) or
+    ``overwrite`` (an earlier run's files are replaced); see :mod:`gradlab.train.runfolder`.
+    ``on_nan`` is :func:`~gradlab.train.fit`'s: ``"raise"`` (default), ``"stop"`` or ``"skip-batch"``; weights
+    holding NaN or infinity are never saved (FloatingPointError naming the parameter).
     """
+    from gradlab.train.finite import check_on_nan
+    from gradlab.train.runfolder import check_run_folder, start_run_folder
+
     say = log or (lambda s: None)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "config.json", config)
-    gradlab.manual_seed(config["seed"])
-    x, y, info = load_dataset(config["dataset"], train=True, root=data_dir, limit=config.get("limit"))
-    full = TensorDataset(gradlab.from_numpy(x), gradlab.from_numpy(y))
-    val_split = float(config.get("val_split") or 0.0)
-    n_val = int(round(len(full) * val_split))
-    train_ds: Any
-    val_ds: Any
-    if n_val > 0:
-        train_ds, val_ds = random_split(full, [len(full) - n_val, n_val], generator=gradlab.Generator(config["seed"]))
-    else:
-        train_ds, val_ds = full, None
-    bs = int(config["batch_size"])
-    shuffle_gen = gradlab.Generator(config["seed"] + 1)
-    train_loader = DataLoader(train_ds, batch_size=bs, shuffle=True, generator=shuffle_gen)
-    val_loader = DataLoader(val_ds, batch_size=1000) if val_ds is not None else None
-    model = build_from_config(config, info)
-    optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"], config.get("momentum", 0.0),
-                                config.get("weight_decay", 0.0))
-    scheduler = build_scheduler(config.get("scheduler"), optimizer, config["epochs"], len(train_loader), config["lr"])
-    loss_fn = nn.CrossEntropyLoss()
+    check_on_nan(on_nan)
+    mode = check_run_folder(out, resume=resume, overwrite=overwrite)
+    run = _prepare(config, data_dir)
     ckpt = out / CHECKPOINT_DIRNAME
-    resume_from = ckpt if resume and has_checkpoint(ckpt) else None
+    resume_from = ckpt if mode == "resume" and has_checkpoint(ckpt) else None
     if resume and resume_from is None:
         say(f"no checkpoint in {ckpt}: starting from scratch")
-    say(f"training {config['model']} on {config['dataset']}: {len(train_ds)} train / "
-        f"{0 if val_ds is None else len(val_ds)} validation samples, {config['epochs']} epochs"
-        + (f", resuming from {resume_from}" if resume_from else ""))
+    start_run_folder(out, mode)  # training starts: from here on the folder is written
+    write_json(out / "config.json", config)
+    say(f"training {config['model']} on {config['dataset']}: {run['n_train']} train / {run['n_val']} validation "
+        f"samples, {config['epochs']} epochs" + (f", resuming from {resume_from}" if resume_from else ""))
+    loss_fn = nn.CrossEntropyLoss()
+    model = run["model"]
     t0 = time.perf_counter()
-    history = fit(model, loss_fn, optimizer, train_loader, val_loader, epochs=config["epochs"],
-                  callbacks=list(callbacks), scheduler=scheduler, checkpoint_dir=ckpt, resume_from=resume_from,
-                  progress=progress, clip_grad_norm=config.get("clip_grad_norm"))
+    history = fit(model, loss_fn, run["optimizer"], run["train_loader"], run["val_loader"], epochs=config["epochs"],
+                  callbacks=list(callbacks), scheduler=run["scheduler"], checkpoint_dir=ckpt,
+                  resume_from=resume_from, progress=progress, clip_grad_norm=config.get("clip_grad_norm"),
+                  on_nan=on_nan)
     train_time = time.perf_counter() - t0
     save_weights(model, out / "weights.safetensors")
     history.to_json(out / "history.json")
     if len(history):
         history.plot(out / "curves.png", title=f"{config['model']} on {config['dataset']}")
-    xt, yt, _ = load_dataset(config["dataset"], train=False, root=data_dir)
-    test = evaluate(model, loss_fn, DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)),
-                                               batch_size=1000))
+    test = evaluate(model, loss_fn, run["test_loader"])
     results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"], "epochs": len(history),
-               "train_time_s": train_time, "history": history}
-    _write_json(out / "results.json", {k: v for k, v in results.items() if k != "history"})
+               "train_time_s": train_time, "stopped": history.stop_reason, "history": history}
+    write_json(out / "results.json", {k: v for k, v in results.items() if k != "history"})
     return results
 
 
@@ -215,7 +269,11 @@ def load_run_model(run_dir: str | os.PathLike, data_dir: str | None = None) -> t
     for name in ("config.json", "weights.safetensors"):
         if not (run / name).is_file():
             raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train' run folder?)")
-    config = json.loads((run / "config.json").read_text())
+    config = read_json(run / "config.json")
+    if not isinstance(config, dict) or not isinstance(config.get("dataset"), str) \
+            or not isinstance(config.get("model"), str) or not isinstance(config.get("model_kwargs", {}), dict):
+        raise ValueError(f"{run / 'config.json'} is not a gradlab train config (a JSON object with dataset, model "
+                         "and model_kwargs)")
     _, _, info = load_dataset(config["dataset"], train=False, root=data_dir, limit=1)
     model = build_from_config(config, info)
     load_weights(model, run / "weights.safetensors")

@@ -9,26 +9,35 @@
 (1, 0.7)
 >>> History.from_json(h.to_json()).history == h.history
 True
+
+Values stay floats in memory, NaN and infinity included; on disk (:meth:`History.to_json`) the JSON is strict: a
+non-finite value is written as ``null`` and recorded in a top-level ``"nonfinite"`` object (see
+:mod:`gradlab.train.jsonfile`). Files of older versions, which held the strings ``"nan"``/``"inf"``, still load.
+
+>>> h.append(2, {"loss": float("nan")})
+>>> History.from_json(h.to_json(indent=None)).history["loss"]
+[0.9, 0.5, nan]
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
+from gradlab.train.jsonfile import decode_nonfinite, dumps, loads, write_json
+
 __all__ = ["History", "plot_history"]
 
 
-def _jsonable(v: Any) -> Any:
+def _plain(v: Any) -> Any:
+    """A log value as a plain Python value: numbers become ``int``/``float`` (NaN and inf kept), others ``str``."""
     if isinstance(v, (bool, int, str)) or v is None:
         return v
     try:
-        f = float(v)
+        return float(v)
     except (TypeError, ValueError):
         return str(v)
-    return f if math.isfinite(f) else str(f)  # JSON has no NaN/inf: keep them readable ("nan", "inf")
 
 
 class History:
@@ -48,13 +57,14 @@ class History:
     def __init__(self) -> None:
         self.history: dict[str, list[Any]] = {}
         self.epoch: list[int] = []
+        self.stop_reason: str | None = None  # set by fit(on_nan="stop") when it ended training early
 
     def append(self, epoch: int, logs: dict[str, Any]) -> None:
         """Record the logs of ``epoch`` (keys missing from earlier epochs are padded with ``None``)."""
         n = len(self.epoch)
         self.epoch.append(int(epoch))
         for key, value in logs.items():
-            self.history.setdefault(key, [None] * n).append(_jsonable(value))
+            self.history.setdefault(key, [None] * n).append(_plain(value))
         for values in self.history.values():
             if len(values) < n + 1:
                 values.append(None)
@@ -78,37 +88,48 @@ class History:
             raise KeyError(f"{monitor!r} is not in the history (keys: {', '.join(self.history)})")
         if mode == "auto":
             mode = "max" if ("acc" in monitor or monitor.startswith("fmeasure")) else "min"
-        pairs = [(e, v) for e, v in zip(self.epoch, self.history[monitor]) if isinstance(v, (int, float))]
+        pairs = [(e, v) for e, v in zip(self.epoch, self.history[monitor])
+                 if isinstance(v, (int, float)) and math.isfinite(v)]
         if not pairs:
             raise ValueError(f"no numeric values recorded for {monitor!r}")
         return (max if mode == "max" else min)(pairs, key=lambda p: p[1])
 
     # ------------------------------------------------------------------ persistence
     def state_dict(self) -> dict[str, Any]:
+        """``{"epoch": [...], "history": {key: [...]}}`` (floats as they are, NaN included)."""
         return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output; the strings ``'nan'``/``'inf'``/``'-inf'`` of old files become floats."""
+        if not isinstance(state, dict) or not isinstance(state.get("epoch"), list) \
+                or not isinstance(state.get("history"), dict):
+            raise ValueError("a History state is an object with an 'epoch' list and a 'history' object")
+        state = decode_nonfinite(state, legacy_strings=True)
         self.epoch = [int(e) for e in state["epoch"]]
-        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.history = {k: [_plain(x) for x in v] for k, v in state["history"].items()}
 
     def to_json(self, path: str | os.PathLike | None = None, indent: int | None = 1) -> str:
-        """The history as JSON text; with ``path`` also written there (atomically: temporary file + rename)."""
-        text = json.dumps(self.state_dict(), indent=indent)
+        """The history as strict JSON text; with ``path`` also written there (atomically: temporary file + rename).
+
+        Non-finite values are written as ``null`` plus a ``"nonfinite"`` record (:mod:`gradlab.train.jsonfile`).
+        """
         if path is not None:
-            path = Path(path)
-            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-            tmp.write_text(text + "\n")
-            os.replace(tmp, path)
-        return text
+            write_json(path, self.state_dict(), indent=indent)
+        return dumps(self.state_dict(), indent=indent)
 
     @classmethod
     def from_json(cls, text_or_path: str | os.PathLike) -> History:
-        """A History from :meth:`to_json` text or a file holding it."""
+        """A History from :meth:`to_json` text or a file holding it (old files with ``"nan"`` strings too)."""
         text = str(text_or_path)
+        source = "the JSON text"
         if not text.lstrip().startswith("{"):
-            text = Path(text_or_path).read_text()
+            source = str(text_or_path)
+            text = Path(text_or_path).read_text(encoding="utf-8")
         h = cls()
-        h.load_state_dict(json.loads(text))
+        try:
+            h.load_state_dict(loads(text, legacy_strings=True))
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{source} does not hold a History: {e}") from None
         return h
 
     def plot(self, path: str | os.PathLike, title: str | None = None) -> Path:

@@ -5,7 +5,9 @@ per-epoch logs in a :class:`~gradlab.train.history.History`, callbacks, validati
 ``no_grad()``, and full training checkpoints that make a resumed run bit-identical to an uninterrupted one.
 
 Per batch it reads the loss once as a Python float (a 0-d numpy array on the CPU: no device sync) to accumulate
-the epoch mean and to catch a NaN/inf loss, which stops training with a ``FloatingPointError``.
+the epoch mean and to catch a NaN/inf loss; after every epoch (before callbacks and the checkpoint) the weights are
+checked for NaN/inf (:mod:`gradlab.train.finite`). ``fit(on_nan=...)`` says what then happens: ``"raise"`` (a
+``FloatingPointError`` naming the batch, or the parameter and step), ``"stop"`` or ``"skip-batch"``.
 
 >>> import numpy as np, gradlab
 >>> from gradlab import nn, optim
@@ -36,10 +38,19 @@ import numpy as np
 
 import gradlab
 from gradlab.train.callbacks import Callback, CallbackList, LRSchedulerCallback, ProgressBar
+from gradlab.train.finite import check_finite, check_on_nan, first_nonfinite
 from gradlab.train.history import History
 from gradlab.train.metrics import get_metric
 
-__all__ = ["FitState", "fit", "evaluate", "predict", "train_epoch"]
+__all__ = ["FitState", "fit", "evaluate", "predict", "train_epoch", "NonFiniteLoss"]
+
+
+class NonFiniteLoss(FloatingPointError):
+    """A training loss (or, with ``on_nan="skip-batch"``, every batch of an epoch) was NaN or infinite.
+
+    >>> issubclass(NonFiniteLoss, FloatingPointError)
+    True
+    """
 
 
 class FitState:
@@ -59,6 +70,8 @@ class FitState:
         self.val_loader: Any = None
         self.epochs = 0
         self.epoch = 0  # the current (0-based) epoch
+        self.step = 0  # optimizer steps taken so far (restored on resume)
+        self.stop_reason: str | None = None  # why training stopped early with on_nan="stop"
         self.history = History()
         self.stop_training = False
         self.resumed = False
@@ -87,17 +100,42 @@ def _loss_value(loss: Any) -> float:
 def train_epoch(
     model: Any, loss_fn: Any, optimizer: Any, loader: Iterable, metrics: Sequence[Any] = ("accuracy",),
     callbacks: CallbackList | None = None, epoch: int = 0, clip_grad_norm: float | None = None,
+    on_nan: str = "raise",
 ) -> dict[str, float]:
-    """One pass over ``loader`` in train mode; returns the epoch's mean ``loss`` and metrics (sample-weighted)."""
+    """One pass over ``loader`` in train mode; returns the epoch's mean ``loss`` and metrics (sample-weighted).
+
+    ``on_nan``: ``"raise"`` or ``"stop"``: a NaN/inf loss raises :class:`NonFiniteLoss` before the step is taken;
+    ``"skip-batch"``: such batches, and those whose gradients are not finite, are skipped (no step; counted in
+    ``logs["skipped_batches"]``), and :class:`NonFiniteLoss` only if every batch was skipped.
+    """
+    return _train_epoch(model, loss_fn, optimizer, loader, metrics, callbacks, epoch, clip_grad_norm, on_nan)[0]
+
+
+def _grads_finite(params: list[Any]) -> bool:
+    total = 0.0
+    with np.errstate(all="ignore"):
+        for p in params:
+            if p.grad is not None:
+                total += float(p.grad.data.sum(dtype=np.float64))
+    return math.isfinite(total)
+
+
+def _train_epoch(
+    model: Any, loss_fn: Any, optimizer: Any, loader: Iterable, metrics: Sequence[Any],
+    callbacks: CallbackList | None, epoch: int, clip_grad_norm: float | None, on_nan: str,
+) -> tuple[dict[str, float], int]:
+    """:func:`train_epoch`, also returning the number of optimizer steps taken."""
+    check_on_nan(on_nan)
     named = [get_metric(m) for m in metrics]
     cb = callbacks if callbacks is not None and callbacks.wants_batch_end else None
+    skip = on_nan == "skip-batch"
     params = None
+    if clip_grad_norm is not None or skip:
+        params = [p for g in optimizer.param_groups for p in g["params"]]
     if clip_grad_norm is not None:
         from gradlab.nn.utils import clip_grad_norm_
-
-        params = [p for g in optimizer.param_groups for p in g["params"]]
     model.train()
-    loss_sum, count = 0.0, 0
+    loss_sum, count, skipped, steps = 0.0, 0, 0, 0
     sums = [0.0] * len(named)
     for i, batch in enumerate(loader):
         inputs, target = _split(batch)
@@ -105,15 +143,27 @@ def train_epoch(
         loss = loss_fn(output, target)
         value = _loss_value(loss)
         if not math.isfinite(value):
-            raise FloatingPointError(
+            if skip:
+                skipped += 1
+                continue
+            raise NonFiniteLoss(
                 f"training loss is {value} at epoch {epoch + 1}, batch {i + 1}: training stopped (the weights "
                 "were not updated with it). Try a lower learning rate, gradient clipping or normalised inputs."
             )
         optimizer.zero_grad()
         loss.backward()
-        if params is not None and clip_grad_norm is not None:
-            clip_grad_norm_(params, clip_grad_norm)
+        if clip_grad_norm is not None:
+            norm = float(clip_grad_norm_(params, clip_grad_norm).item())
+            if skip and not math.isfinite(norm):
+                optimizer.zero_grad()
+                skipped += 1
+                continue
+        elif skip and params is not None and not _grads_finite(params):
+            optimizer.zero_grad()
+            skipped += 1
+            continue
         optimizer.step()
+        steps += 1
         n = len(output)
         loss_sum += value * n
         count += n
@@ -129,11 +179,16 @@ def train_epoch(
             logs["size"] = n
             cb.on_batch_end(i, logs)
     if count == 0:
+        if skipped:
+            raise NonFiniteLoss(f"every one of the {skipped} batches of epoch {epoch + 1} had a NaN or infinite "
+                                "loss or gradient: training diverged (try a lower learning rate or gradient clipping)")
         raise ValueError("the training loader yielded no batches (is the dataset empty, or drop_last too strict?)")
     logs = {"loss": loss_sum / count}
     for j, (name, _) in enumerate(named):
         logs[name] = sums[j] / count
-    return logs
+    if skip:
+        logs["skipped_batches"] = skipped
+    return logs, steps
 
 
 def evaluate(model: Any, loss_fn: Any, loader: Iterable, metrics: Sequence[Any] = ("accuracy",)) -> dict[str, float]:
@@ -194,7 +249,7 @@ def fit(
     epochs: int = 1, callbacks: Sequence[Callback] | None = None, metrics: Sequence[Any] = ("accuracy",),
     scheduler: Any = None, *, checkpoint_dir: str | os.PathLike | None = None,
     resume_from: str | os.PathLike | None = None, progress: bool = True, clip_grad_norm: float | None = None,
-    scheduler_monitor: str = "val_loss",
+    scheduler_monitor: str = "val_loss", on_nan: str = "raise",
 ) -> History:
     """Train ``model`` for ``epochs`` epochs (in total, counting those of a resumed run) and return its History.
 
@@ -213,11 +268,17 @@ def fit(
         resume_from: a checkpoint folder written that way: training continues after its epoch, bit-identically.
         progress: show a :class:`~gradlab.train.callbacks.ProgressBar` (unless one is among ``callbacks``).
         clip_grad_norm: clip the gradients' global norm to this value before each step.
-
-    Raises ``FloatingPointError`` (naming epoch and batch) as soon as a training loss is NaN or infinite.
+        on_nan: what a NaN/inf training loss or NaN/inf weights (checked after every epoch, before the callbacks
+            and the checkpoint) lead to. ``"raise"`` (default): ``FloatingPointError`` naming the epoch and batch,
+            or the parameter and the step; nothing non-finite is ever checkpointed. ``"stop"``: training ends; the
+            unfinished epoch is dropped and, with ``checkpoint_dir``, the model, optimizer, history and callbacks
+            go back to the last checkpoint (``history.stop_reason`` says why); NaN weights with no checkpoint to
+            return to still raise. ``"skip-batch"``: batches with a non-finite loss or gradient are skipped
+            (``logs["skipped_batches"]`` counts them); NaN weights still raise.
     """
-    from gradlab.train.checkpoint import load_training_checkpoint, save_training_checkpoint
+    from gradlab.train.checkpoint import has_checkpoint, load_training_checkpoint, save_training_checkpoint
 
+    check_on_nan(on_nan)
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     cbs = list(callbacks or [])
@@ -236,18 +297,37 @@ def fit(
         state.resumed = True
     cb.set_state(state)
     history = state.history
-    if state.stop_training or start >= epochs:
-        return history
     was_training = getattr(model, "training", True)
     cb.on_train_begin()
     try:
-        for epoch in range(start, epochs):
+        # a resumed run that had finished (or stopped early) trains no more, but its callbacks still end it
+        # (e.g. EarlyStopping(restore_best_weights=True) puts the best weights back, as the first run did)
+        for epoch in range(start, epochs if not state.stop_training else start):
             state.epoch = epoch
             cb.on_epoch_begin(epoch)
             t0 = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"] if getattr(optimizer, "param_groups", None) else None
-            logs: dict[str, Any] = train_epoch(model, loss_fn, optimizer, train_loader, metrics, cb, epoch,
-                                               clip_grad_norm)
+            try:
+                logs, steps = _train_epoch(model, loss_fn, optimizer, train_loader, metrics, cb, epoch,
+                                           clip_grad_norm, on_nan)
+                state.step += steps
+                where = f"after epoch {epoch + 1} (step {state.step})"
+                if on_nan != "stop":
+                    check_finite(model, where)
+                elif first_nonfinite(model) is not None:
+                    raise NonFiniteLoss(f"parameter {first_nonfinite(model)!r} holds NaN or infinite values {where}")
+            except NonFiniteLoss as e:
+                if on_nan != "stop":
+                    raise
+                reason = str(e).split(": training")[0]
+                if checkpoint_dir is not None and has_checkpoint(checkpoint_dir):
+                    load_training_checkpoint(checkpoint_dir, state)
+                    reason += "; the last checkpoint was restored"
+                elif first_nonfinite(model) is not None:
+                    raise FloatingPointError(f"{e} and there is no checkpoint to go back to") from None
+                state.stop_training = True
+                state.stop_reason = history.stop_reason = f"stopped in epoch {epoch + 1}: {reason}"
+                break
             if val_loader is not None:
                 for k, v in evaluate(model, loss_fn, val_loader, metrics).items():
                     logs[f"val_{k}"] = v

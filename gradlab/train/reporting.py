@@ -97,7 +97,9 @@ class ProgressBar(Callback):
 class CSVLogger(Callback):
     """Append one row per epoch (``epoch`` 1-based, then the logs) to a CSV file, flushed after every row.
 
-    ``append=True`` continues an existing file (its header is kept), as after resuming a run.
+    ``append=True`` continues an existing file (its header is kept), as after resuming a run. The file's length
+    after each row is part of the callback's state: a run resumed from a checkpoint first cuts the rows written
+    after that checkpoint (an interrupted epoch's), so every epoch appears once.
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
@@ -115,6 +117,7 @@ class CSVLogger(Callback):
         self.keys: list[str] | None = None
         self._file: Any = None
         self._writer: Any = None
+        self._offset: int | None = None  # the file's length after the last row written
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.filename.parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +129,9 @@ class CSVLogger(Callback):
             self.keys = header[1:] if header else None
         else:
             self.keys = None
+        if keep and resumed and self._offset is not None and self.filename.stat().st_size > self._offset:
+            with open(self.filename, "r+b") as f:  # rows of epochs after the checkpoint: they will be redone
+                f.truncate(self._offset)
         self._file = open(self.filename, "a" if keep else "w", newline="")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -138,6 +144,21 @@ class CSVLogger(Callback):
         row = [epoch + 1] + [_csv_value(logs.get(k, "")) for k in self.keys]
         csv.writer(self._file, delimiter=self.separator).writerow(row)
         self._file.flush()
+        self._offset = self._file.tell()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The file's length after the last row (``{}`` before the first row)."""
+        return {} if self._offset is None else {"offset": int(self._offset)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output; an open file is cut back to that length at once."""
+        if "offset" not in state:
+            return
+        self._offset = int(state["offset"])
+        if self._file is not None:
+            self._file.flush()
+            if self._file.tell() > self._offset:
+                self._file.truncate(self._offset)
 
     def _close(self) -> None:
         if self._file is not None:

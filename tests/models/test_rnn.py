@@ -10,10 +10,10 @@ import pytest
 
 import gradlab
 from gradlab import nn, optim
-from gradlab.charlm import load_charlm, sample_run, train_charlm
 from gradlab.cli import main
+from gradlab.data.text import CharDataset, Vocab, char_datasets, load_text, split_text
 from gradlab.models import CharLSTM, SequenceClassifier, build_model, list_models, sample
-from gradlab.textdata import CharDataset, Vocab, char_datasets, load_text, split_text
+from gradlab.train.charlm import load_charlm, sample_run, train_charlm
 from tests.helpers import assert_close
 
 TEXT = ("In the beginning God created the heaven and the earth. And the earth was without form, and void; "

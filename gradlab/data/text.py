@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab.data import Dataset
+from gradlab.data.dataset import Dataset
 
 __all__ = ["Vocab", "CharDataset", "load_text", "split_text", "char_datasets"]
 
@@ -70,7 +70,11 @@ class Vocab:
         return cls(json.loads(text)["chars"])
 
     def save(self, path: str | os.PathLike) -> None:
-        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+        """Write the vocabulary as JSON to ``path`` (atomically: a temporary file, then a rename)."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocab:

@@ -1,0 +1,156 @@
+"""``gradlab train``: train a model on a dataset (or a character-level model on a text) and write a run folder.
+
+The text options and the char-LM path live in :mod:`gradlab.cli._charlm`; the engine in
+:mod:`gradlab.train.experiment` and :mod:`gradlab.train.charlm`.
+
+>>> COMMAND.name
+'train'
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gradlab.cli._parser import Command, UsageError, check_out, explicit_options, number, parse_hidden
+
+__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm"]
+
+RECURRENT_MODELS = ("lstm", "gru", "charlstm")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Declare the options of ``gradlab train`` on ``p``.
+
+    >>> from gradlab.cli._parser import Parser
+    >>> p = Parser(prog="t"); add_arguments(p); p.parse_args(["--epochs", "2"]).epochs
+    2
+    """
+    from gradlab.cli._charlm import add_text_arguments
+    from gradlab.models import ACTIVATIONS, list_models
+    from gradlab.train.experiment import DATASETS, OPTIMIZERS, SCHEDULERS
+
+    d = p.add_argument_group("data")
+    d.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="dataset to train on (default mnist)")
+    d.add_argument("--data-dir", metavar="PATH", help="folder holding the dataset files (default: searched)")
+    d.add_argument("--limit", type=number(int, "--limit", 1), metavar="N",
+                   help="train on the first N training images only (quick runs)")
+    d.add_argument("--val-split", type=number(float, "--val-split", 0.0, 1.0), default=0.1, metavar="F",
+                   help="fraction of the training images held out for validation (default 0.1; 0 for none)")
+    d.add_argument("--batch-size", type=number(int, "--batch-size", 1), default=128, metavar="N",
+                   help="mini-batch size (default 128)")
+    m = p.add_argument_group("model")
+    m.add_argument("--model", default="mlp", choices=list_models(), help="model architecture (default mlp)")
+    m.add_argument("--hidden", type=parse_hidden, default=(512, 512), metavar="SIZES",
+                   help="hidden layer widths, comma-separated (default 512,512)")
+    m.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation (relu)")
+    m.add_argument("--dropout", type=number(float, "--dropout", 0.0, 1.0), default=0.0, metavar="P",
+                   help="dropout probability after each hidden layer (default 0)")
+    m.add_argument("--batch-norm", action="store_true", help="BatchNorm1d after each hidden linear layer")
+    o = p.add_argument_group("optimisation")
+    o.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS), help="optimizer (default adam)")
+    o.add_argument("--lr", type=number(float, "--lr", 0.0, low_open=True, high=None), default=1e-3,
+                   help="learning rate (default 1e-3)")
+    o.add_argument("--momentum", type=number(float, "--momentum", 0.0, 1.0), default=0.0,
+                   help="momentum for sgd and rmsprop (default 0)")
+    o.add_argument("--weight-decay", type=number(float, "--weight-decay", 0.0, high=None), default=0.0,
+                   help="L2 weight decay (default 0)")
+    o.add_argument("--scheduler", default="none", choices=list(SCHEDULERS), help="learning-rate schedule (none)")
+    o.add_argument("--epochs", type=number(int, "--epochs", 1), default=10, help="epochs in total (default 10)")
+    o.add_argument("--clip-grad-norm", type=number(float, "--clip-grad-norm", 0.0, None), default=None,
+                   metavar="X", help="clip the gradients' global norm before each step (default 5 for the "
+                   "recurrent models lstm, gru and charlstm, none for the others; 0 for none)")
+    o.add_argument("--seed", type=number(int, "--seed", 0, None), default=0, help="random seed (default 0)")
+    o.add_argument("--on-nan", choices=("raise", "stop", "skip-batch"), default="raise",
+                   help="when the loss or the weights become NaN/inf: raise (default: stop with an error, exit 1, "
+                   "nothing non-finite saved), stop (keep the last good epoch's checkpoint and finish), skip-batch "
+                   "(skip batches with a NaN/inf loss or gradient)")
+    r = p.add_argument_group("run")
+    r.add_argument("--out", default="runs/mnist-mlp", metavar="DIR",
+                   help="run folder for weights, checkpoint, history, curves, config (default runs/mnist-mlp)")
+    r.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its checkpoint, with its saved config (--epochs may grow)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the earlier run in a non-empty --out (its run files; other files are kept). "
+                   "Without --resume or --overwrite, --out must be missing or empty")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar (epoch summaries only)")
+    add_text_arguments(p)
+
+
+def resolve_clip_norm(args: argparse.Namespace) -> float | None:
+    """``--clip-grad-norm``: as given (0 for none); by default 5 for the recurrent models (a ``--text`` run is
+    the charlstm), none otherwise.
+
+    >>> resolve_clip_norm(argparse.Namespace(clip_grad_norm=None, model="lstm", text=None))
+    5.0
+    """
+    if args.clip_grad_norm is None:
+        return 5.0 if args.model in RECURRENT_MODELS or args.text else None
+    return args.clip_grad_norm or None
+
+
+def _saved_config(out: Path) -> dict:
+    """The ``config.json`` of the run folder ``out`` (for ``--resume``), checked enough to continue from."""
+    from gradlab.train.jsonfile import read_json
+
+    path = out / "config.json"
+    try:
+        saved = read_json(path)
+    except ValueError as e:
+        raise UsageError(f"--resume: {e}") from None
+    except OSError as e:
+        raise UsageError(f"--resume: cannot read {path}: {e.strerror or e}") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("model_kwargs", {}), dict) \
+            or not all(k in saved for k in ("dataset", "model", "optimizer", "lr", "epochs", "batch_size", "seed")):
+        raise UsageError(f"--resume: {path} is not a gradlab train config (a JSON object with dataset, model, "
+                         "optimizer, lr, epochs, batch_size, seed)")
+    return saved
+
+
+def run(args: argparse.Namespace) -> int:
+    """``gradlab train``: train, write the run folder, print the test accuracy (the char-LM: validation loss)."""
+    args.clip_grad_norm = resolve_clip_norm(args)  # resolved once: both training paths read it as given
+    if args.model == "charlstm" or args.text:  # character-level language model on a text file
+        from gradlab.cli._charlm import run_charlm
+
+        return run_charlm(args)
+
+    from gradlab.train.callbacks import ProgressBar
+    from gradlab.train.experiment import make_config, run_training
+
+    config = make_config(
+        dataset=args.dataset, model=args.model, hidden=args.hidden, activation=args.activation,
+        dropout=args.dropout, batch_norm=args.batch_norm, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, weight_decay=args.weight_decay, scheduler=args.scheduler, epochs=args.epochs,
+        batch_size=args.batch_size, seed=args.seed, val_split=args.val_split, limit=args.limit,
+        clip_grad_norm=args.clip_grad_norm,
+    )
+    out = Path(args.out)
+    mode = check_out(out, args)
+    if mode == "resume" and (out / "config.json").is_file():
+        saved = _saved_config(out)
+        flat_saved = {**saved, **saved.get("model_kwargs", {})}
+        flat_new = {**config, **config["model_kwargs"]}
+        ignored = [f"--{d.replace('_', '-')}" for d in explicit_options("train", getattr(args, "_argv", []))
+                   if d in flat_new and d != "epochs" and flat_saved.get(d) != flat_new[d]]
+        if ignored:
+            print(f"gradlab train: --resume continues {out} with its saved config; ignoring the differing "
+                  f"{', '.join(ignored)}", file=sys.stderr)
+        config = dict(saved, epochs=config["epochs"])
+    results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
+                           callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
+                           overwrite=args.overwrite)
+    if results.get("stopped"):
+        print(f"gradlab train: {results['stopped']}", file=sys.stderr)
+    hist = results["history"].history
+    if "loss" in hist:
+        print("epoch losses: " + ", ".join(f"{v:.4f}" for v in hist["loss"]))
+    print(f"test accuracy: {results['test_accuracy']:.4f} (test loss {results['test_loss']:.4f}, "
+          f"{results['epochs']} epochs, {results['train_time_s']:.1f}s)")
+    print(f"wrote {out}/: weights.safetensors, checkpoint/, history.json, curves.png, config.json, results.json")
+    return 0
+
+
+COMMAND = Command("train", "train a model and write a run folder", add_arguments, run,
+                  "Train a model on a dataset; writes weights.safetensors, checkpoint/, history.json, "
+                  "curves.png and config.json to --out and prints the test accuracy.")
