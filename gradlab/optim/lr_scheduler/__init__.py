@@ -26,3 +26,9 @@ __all__ = [
     "OneCycleLR",
     "InverseScalingLR",
 ]
+
+from .restarts import CosineAnnealingWarmRestarts, CyclicLR  # noqa: E402
+from .sequential import SequentialLR  # noqa: E402
+from .warmup import ConstantLR, LinearLR, MultiplicativeLR  # noqa: E402
+
+__all__ += ["ConstantLR", "LinearLR", "MultiplicativeLR", "SequentialLR", "CyclicLR", "CosineAnnealingWarmRestarts"]
