@@ -74,3 +74,18 @@ __all__ += [
     "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "ConvTranspose1d", "Unflatten",
     "ParameterList", "ParameterDict", "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "Bilinear", "CosineSimilarity",
 ]
+
+# issue 16: attention and transformers
+from gradlab.nn.attention import MultiheadAttention  # noqa: E402
+from gradlab.nn.transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += [
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
+    "TransformerDecoderLayer",
+]

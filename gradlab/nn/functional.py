@@ -346,3 +346,7 @@ __all__ += [
     "conv_transpose1d", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm",
     "bilinear",
 ]  # fmt: skip
+
+from gradlab.nn._attention_functions import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]
