@@ -2,8 +2,9 @@
 PyTorch tutorial writes it: ``nn.Embedding`` for characters and positions, a ``nn.TransformerEncoder`` with a causal
 mask (pre-norm layers), a linear head, AdamW with ``SequentialLR`` (``LinearLR`` warm-up then cosine annealing).
 
-It prints the training loss every ``--log-every`` steps and the held-out loss at the end (it falls from ~ln(vocab)
-= 4.1 towards ~2.0 in 300 steps), then samples a few lines. A few minutes on two CPU cores::
+It prints the training loss every ``--log-every`` steps and the held-out loss at the end, then samples a few
+lines. Measured (seed 0, 300 steps): the training loss falls from 4.42 (the uniform guess is ln(70) = 4.25) to
+2.07, held-out 2.12; about 40 s on one core (``OPENBLAS_NUM_THREADS=1`` helps on a busy machine)::
 
     python examples/char_transformer.py --steps 300
 """
