@@ -141,3 +141,28 @@ def test_validation(torch):
     adagrad, _ = make_optimizers(torch, "Adagrad")
     with pytest.raises(ValueError, match="momentum or beta1"):
         gls.CyclicLR(adagrad, 0.1, 1.0)
+
+
+def test_chained_scheduler_matches_torch(torch):
+    gl_opt, th_opt = make_optimizers(torch)
+
+    def build(lib, opt):
+        return lib.ChainedScheduler([lib.ConstantLR(opt, factor=0.3, total_iters=7), lib.ExponentialLR(opt, 0.95)])
+
+    gl_sched, th_sched = build(gls, gl_opt), build(torch.optim.lr_scheduler, th_opt)
+    assert_same(gl_sched.get_last_lr(), th_sched.get_last_lr())
+    for k in range(30):
+        gl_opt.step(), th_opt.step()
+        gl_sched.step(), th_sched.step()
+        assert_same(gl_sched.get_last_lr(), th_sched.get_last_lr(), f"step {k}")
+    state = gl_sched.state_dict()
+    gl_opt2, _ = make_optimizers(torch)
+    restored = build(gls, gl_opt2)
+    gl_opt2.load_state_dict(gl_opt.state_dict())
+    restored.load_state_dict(state)
+    for k in range(10):
+        gl_opt2.step(), th_opt.step()
+        restored.step(), th_sched.step()
+        assert_same(restored.get_last_lr(), th_sched.get_last_lr(), f"resumed step {k}")
+    with pytest.raises(ValueError, match="at least one"):
+        gls.ChainedScheduler([])

@@ -1,4 +1,5 @@
-"""Chaining schedulers: :class:`SequentialLR` hands over from one scheduler to the next at milestones."""
+"""Combining schedulers: :class:`SequentialLR` hands over from one scheduler to the next at milestones;
+:class:`ChainedScheduler` steps them all together (their factors multiply)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,26 @@ from ..optimizer import Optimizer
 from .base import LRScheduler
 from .plateau import ReduceLROnPlateau
 
-__all__ = ["SequentialLR"]
+__all__ = ["SequentialLR", "ChainedScheduler"]
+
+
+def _check_schedulers(owner: Any, optimizer: Optimizer, schedulers: list[LRScheduler]) -> None:
+    name = type(owner).__name__
+    if len(schedulers) < 1:
+        raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
+    for idx, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {idx} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
+                f"specified when calling `step`, but got one at index {idx} in the given schedulers sequence."
+            )
+        if optimizer is not scheduler.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                f"{type(scheduler).__name__} at index {idx} with a different optimizer."
+            )
 
 
 class SequentialLR(LRScheduler):
@@ -38,22 +58,7 @@ class SequentialLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int], last_epoch: int = -1
     ) -> None:
-        if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got no scheduler.")
-        for idx, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{type(self).__name__} at index {idx} should have `optimizer` as its attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{type(self).__name__} does not support `ReduceLROnPlateau` scheduler as it requires "
-                    "additional kwargs to be specified when calling `step`, "
-                    f"but got one at index {idx} in the given schedulers sequence."
-                )
-            if optimizer is not scheduler.optimizer:
-                raise ValueError(
-                    f"{type(self).__name__} expects all schedulers to belong to the same optimizer, but got "
-                    f"scheduler {type(scheduler).__name__} at index {idx} with a different optimizer."
-                )
+        _check_schedulers(self, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
@@ -105,6 +110,55 @@ class SequentialLR(LRScheduler):
         schedulers = state_dict.pop("_schedulers")
         if len(schedulers) != len(self._schedulers):
             raise ValueError(f"state has {len(schedulers)} schedulers, this SequentialLR has {len(self._schedulers)}")
+        self.__dict__.update(state_dict)
+        for s, sd in zip(self._schedulers, schedulers):
+            s.load_state_dict(sd)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step every scheduler of ``schedulers`` at each :meth:`step` (so their changes compound).
+
+    >>> import gradlab
+    >>> from gradlab.optim import SGD
+    >>> from gradlab.optim.lr_scheduler import ConstantLR, ExponentialLR
+    >>> opt = SGD([gradlab.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> sched = ChainedScheduler([ConstantLR(opt, factor=0.5, total_iters=2), ExponentialLR(opt, gamma=0.5)])
+    >>> lrs = [sched.get_last_lr()[0]]
+    >>> for _ in range(3):
+    ...     opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.5, 0.25, 0.25, 0.125]
+    """
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        if len(schedulers) < 1:
+            raise ValueError(
+                f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler."
+            )
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers(self, optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+
+    def step(self) -> None:  # type: ignore[override]
+        """Step every chained scheduler."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state, with each chained scheduler's own state dict under ``'_schedulers'``."""
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state produced by :meth:`state_dict` (into the same chain of scheduler types)."""
+        state_dict = dict(state_dict)
+        schedulers = state_dict.pop("_schedulers")
+        if len(schedulers) != len(self._schedulers):
+            raise ValueError(f"state has {len(schedulers)} schedulers, this chain has {len(self._schedulers)}")
         self.__dict__.update(state_dict)
         for s, sd in zip(self._schedulers, schedulers):
             s.load_state_dict(sd)
