@@ -222,3 +222,45 @@ def test_lbfgs_needs_a_closure_and_stops_at_an_optimum():
 
     opt.step(closure)  # the gradient is already zero: one evaluation, no move
     assert len(calls) == 1 and x.tolist() == [0.0, 0.0]
+
+
+def _to_numpy_state(value):
+    if hasattr(value, "detach"):
+        return value.detach().numpy().copy()
+    if isinstance(value, list):
+        return [_to_numpy_state(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_numpy_state(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("name,kwargs", [("LBFGS", {"line_search_fn": "strong_wolfe", "max_iter": 4}),
+                                         ("NAdam", {"lr": 0.01}), ("RAdam", {"lr": 0.01}), ("Adadelta", {}),
+                                         ("Adamax", {"lr": 0.01})])  # fmt: skip
+def test_loads_a_torch_state_dict_and_keeps_following(torch64, name, kwargs):
+    torch = torch64
+    weights = [np.array([0.3, -0.2, 0.5]), np.array([-1.2, 1.0])]
+    gl_params, gl_loss = _rosenbrock_problem(gradlab, weights)
+    th_params, th_loss = _rosenbrock_problem(torch, weights)
+    th_opt = getattr(torch.optim, name)(th_params, **kwargs)
+
+    def closure(opt, loss_fn):
+        def run():
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+
+        return run
+
+    for _ in range(3):
+        th_opt.step(closure(th_opt, th_loss))
+    for gp, tp in zip(gl_params, th_params):
+        gp.data[...] = tp.detach().numpy()
+    gl_opt = getattr(optim, name)(gl_params, **kwargs)
+    gl_opt.load_state_dict(_to_numpy_state(th_opt.state_dict()))
+    for _ in range(3):
+        gl_opt.step(closure(gl_opt, gl_loss))
+        th_opt.step(closure(th_opt, th_loss))
+        for gp, tp in zip(gl_params, th_params):
+            assert_close(gp, tp, rtol=1e-7, atol=1e-10)
