@@ -17,7 +17,11 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_core", "mask_to
 
 
 def mask_array(mask: Any) -> np.ndarray:
-    """The values of a mask given as a Tensor, an array or a list."""
+    """The values of a mask given as a Tensor, an array or a list.
+
+    >>> mask_array([[True, False]]).shape
+    (1, 2)
+    """
     return mask.detach().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
 
 
@@ -86,7 +90,11 @@ def scaled_dot_product_attention(
 
 
 def mask_to_additive(mask: Any, dtype: Any, name: str) -> np.ndarray | None:
-    """A boolean mask (True = masked out, MultiheadAttention's convention) as 0 / -inf, a float mask as is."""
+    """A boolean mask (True = masked out, MultiheadAttention's convention) as 0 / -inf, a float mask as is.
+
+    >>> mask_to_additive(np.array([True, False]), np.float32, "attn_mask").tolist()
+    [-inf, 0.0]
+    """
     if mask is None:
         return None
     m = mask_array(mask)
@@ -113,6 +121,12 @@ def multi_head_attention_core(
     ``attn_mask``: (L, S) or (N * num_heads, L, S); ``key_padding_mask``: (N, S); both already additive arrays
     (see :func:`mask_to_additive`) or None. Returns ``(output (N, L, E), weights or None)``; the weights are
     (N, L, S) averaged over the heads or (N, num_heads, L, S), after dropout as torch's.
+
+    >>> import gradlab
+    >>> q = gradlab.randn(2, 5, 8)
+    >>> out, w = multi_head_attention_core(q, q, q, 2, None, None, 0.0, True, True)
+    >>> out.shape, w.shape
+    ((2, 5, 8), (2, 5, 5))
     """
     n, length, e = (int(s) for s in q.shape)
     source = int(k.shape[1])

@@ -17,7 +17,11 @@ __all__ = ["Unfold", "Fold", "sliding_output_size"]
 
 
 def sliding_output_size(size: int, k: int, d: int, p: int, s: int) -> int:
-    """Number of window positions along one dim: ``(size + 2p - d(k-1) - 1) // s + 1``."""
+    """Number of window positions along one dim: ``(size + 2p - d(k-1) - 1) // s + 1``.
+
+    >>> sliding_output_size(5, k=3, d=1, p=1, s=2)
+    3
+    """
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
@@ -60,7 +64,14 @@ def _fold(cols: Any, out_hw: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> A
 
 
 class Unfold(Function):
-    """(N, C, H, W) -> (N, C*kh*kw, L): every sliding window as a column (``torch.nn.functional.unfold``)."""
+    """(N, C, H, W) -> (N, C*kh*kw, L): every sliding window as a column (``torch.nn.functional.unfold``).
+
+    Arguments after the input: kernel size, dilation, padding, stride (pairs).
+
+    >>> import gradlab
+    >>> Unfold.apply(gradlab.ones(1, 2, 3, 3), (2, 2), (1, 1), (0, 0), (1, 1)).shape
+    (1, 8, 4)
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
@@ -76,7 +87,14 @@ class Unfold(Function):
 
 
 class Fold(Function):
-    """(N, C*kh*kw, L) -> (N, C, H, W): sum the columns back onto the image (``torch.nn.functional.fold``)."""
+    """(N, C*kh*kw, L) -> (N, C, H, W): sum the columns back onto the image (``torch.nn.functional.fold``).
+
+    Arguments after the columns: output size, kernel size, dilation, padding, stride (pairs).
+
+    >>> import gradlab
+    >>> Fold.apply(gradlab.ones(1, 4, 4), (3, 3), (2, 2), (1, 1), (0, 0), (1, 1))[0, 0].tolist()
+    [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
 
     @staticmethod
     def forward(ctx: Context, cols: Any, out_hw: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
