@@ -19,6 +19,11 @@ __all__ = [
     "prelu", "selu", "relu6", "hardtanh", "mish", "gumbel_softmax", "one_hot", "normalize", "cosine_similarity",
 ]  # fmt: skip
 
+def _np(t: Any) -> np.ndarray:
+    """The numpy array of a Tensor (shared, not copied) or of anything array-like."""
+    return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
+
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -45,7 +50,7 @@ def prelu(input: Any, weight: Any) -> Any:
         w = weight.reshape(tuple(shape))
     elif weight.ndim > 0:
         w = weight.reshape(())
-    return E.where(input.data > 0, input, w * input)
+    return E.where(_np(input) > 0, input, w * input)
 
 
 def selu(input: Any, inplace: bool = False) -> Any:
@@ -67,7 +72,7 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: b
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    x = input.data
+    x = _np(input)
     inside = (x > min_val) & (x < max_val)
     return E.where(inside, input, np.clip(x, min_val, max_val).astype(x.dtype, copy=False))
 
@@ -110,10 +115,11 @@ def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float
     if not hard:
         return y_soft
     d = dim % logits.ndim
-    index = y_soft.data.argmax(axis=d)
+    soft = _np(y_soft)
+    index = soft.argmax(axis=d)
     y_hard = np.zeros(y_soft.shape, dtype=y_soft.dtype)
     np.put_along_axis(y_hard, np.expand_dims(index, d), 1.0, axis=d)
-    return y_soft + (y_hard - y_soft.data)
+    return y_soft + (y_hard - soft)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Any:
@@ -124,7 +130,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Any:
     >>> one_hot(gradlab.tensor([0, 2]), 3).tolist()
     [[1, 0, 0], [0, 0, 1]]
     """
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = _np(tensor)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to index tensors (integers), got dtype {idx.dtype}")
     if num_classes == -1:

@@ -25,6 +25,11 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _np(t: Any) -> np.ndarray:
+    """The numpy array of a Tensor (shared, not copied) or of anything array-like."""
+    return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
+
+
 def _one(value: Any, name: str) -> int:
     if isinstance(value, (tuple, list)):
         if len(value) != 1:
@@ -137,7 +142,7 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     result = flat.max(dim=-1)
     if not return_indices:
         return result.values
-    j = result.indices.data if isinstance(result.indices, Tensor) else np.asarray(result.indices)
+    j = _np(result.indices)
     oy, ox = np.arange(oh)[:, None], np.arange(ow)[None, :]
     idx = ih[oy, j // kw] * w + iw[ox, j % kw]
     return result.values, Tensor._make(idx.astype(np.int64))
@@ -298,14 +303,14 @@ def instance_norm(
         return N.BatchNorm.apply(input, weight, bias, running_mean, running_var, False, momentum, eps)
     flat = input.reshape(n, c, -1)
     if running_mean is not None or running_var is not None:
-        x = flat.data
+        x = _np(flat)
         count = x.shape[-1]
         if running_mean is not None:
-            rm = running_mean.data
+            rm = _np(running_mean)
             rm *= 1 - momentum
             rm += momentum * x.mean(axis=-1).mean(axis=0).astype(rm.dtype)
         if running_var is not None:
-            rv = running_var.data
+            rv = _np(running_var)
             var = x.var(axis=-1, ddof=1) if count > 1 else np.full(x.shape[:2], math.nan, dtype=x.dtype)
             rv *= 1 - momentum
             rv += momentum * var.mean(axis=0).astype(rv.dtype)

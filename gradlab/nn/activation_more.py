@@ -38,7 +38,7 @@ class PReLU(Module):
         self.weight = Parameter(np.full(num_parameters, init, dtype=dt))
 
     def reset_parameters(self) -> None:
-        self.weight.data[...] = self.init
+        self.weight.detach().numpy()[...] = self.init
 
     def forward(self, input: Any) -> Any:
         return F.prelu(input, self.weight)

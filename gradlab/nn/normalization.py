@@ -81,9 +81,9 @@ class _InstanceNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.detach().numpy()[...] = 0
+            self.running_var.detach().numpy()[...] = 1
+            self.num_batches_tracked.detach().numpy()[...] = 0
 
     def forward(self, input: Any) -> Any:
         batched = self._spatial + 2

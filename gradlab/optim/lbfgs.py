@@ -85,27 +85,33 @@ class LBFGS(Optimizer):
     def _after_load_state_dict(self) -> None:
         self._params = self.param_groups[0]["params"]
 
+    @staticmethod
+    def _array(t: Any) -> np.ndarray:
+        """The numpy array of a parameter or gradient (shared, not copied)."""
+        return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
+
     def _gather_flat_grad(self) -> np.ndarray:
         views = []
         for p in self._params:
             g = p.grad
             if g is None:
-                views.append(np.zeros(p.data.size, dtype=p.data.dtype))
+                data = self._array(p)
+                views.append(np.zeros(data.size, dtype=data.dtype))
             else:
-                views.append(np.asarray(g.data if isinstance(g, Tensor) else g).reshape(-1))
+                views.append(self._array(g).reshape(-1))
         return np.concatenate(views)
 
     def _add_grad(self, step_size: float, update: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            data = p.data
+            data = self._array(p)
             n = data.size
             data += (step_size * update[offset : offset + n]).reshape(data.shape).astype(data.dtype, copy=False)
             offset += n
 
     def _set_param(self, params_data: list[np.ndarray]) -> None:
         for p, pdata in zip(self._params, params_data):
-            p.data[...] = pdata
+            self._array(p)[...] = pdata
 
     def _directional_evaluate(self, closure: Callable[[], Any], x: list[np.ndarray], t: float, d: np.ndarray):
         self._add_grad(t, d)
@@ -190,7 +196,7 @@ class LBFGS(Optimizer):
 
             ls_func_evals = 0
             if line_search_fn is not None:
-                x_init = [p.data.copy() for p in self._params]
+                x_init = [self._array(p).copy() for p in self._params]
 
                 def obj_func(x: list[np.ndarray], t: float, d: np.ndarray) -> tuple[float, np.ndarray]:
                     return self._directional_evaluate(closure, x, t, d)
