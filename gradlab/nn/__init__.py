@@ -55,7 +55,20 @@ __all__ += [
 ]
 
 # issue 16: more layers (activations, norms, 1-D and adaptive pooling, shape layers, containers)
-from gradlab.nn.activation_more import SELU, Hardtanh, Mish, PReLU, ReLU6  # noqa: E402
+from gradlab.nn.activation_more import (  # noqa: E402
+    CELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softmin,
+    Softsign,
+)
 from gradlab.nn.bilinear import Bilinear, CosineSimilarity  # noqa: E402
 from gradlab.nn.conv_transpose1d import ConvTranspose1d  # noqa: E402
 from gradlab.nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d  # noqa: E402
@@ -73,6 +86,7 @@ __all__ += [
     "PReLU", "SELU", "ReLU6", "Hardtanh", "Mish", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d",
     "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "ConvTranspose1d", "Unflatten",
     "ParameterList", "ParameterDict", "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "Bilinear", "CosineSimilarity",
+    "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Softmin", "CELU", "GLU",
 ]
 
 # issue 16: attention and transformers

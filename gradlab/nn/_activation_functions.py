@@ -17,7 +17,9 @@ from gradlab.tensor import Tensor
 
 __all__ = [
     "prelu", "selu", "relu6", "hardtanh", "mish", "gumbel_softmax", "one_hot", "normalize", "cosine_similarity",
+    "hardsigmoid", "hardswish", "logsigmoid", "softsign", "softmin", "celu", "glu",
 ]  # fmt: skip
+
 
 def _np(t: Any) -> np.ndarray:
     """The numpy array of a Tensor (shared, not copied) or of anything array-like."""
@@ -95,6 +97,86 @@ def mish(input: Any, inplace: bool = False) -> Any:
     0.865098
     """
     return input * E.Tanh.apply(E.Softplus.apply(input, 1.0, 20.0))
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Any:
+    """``relu6(x + 3) / 6``: 0 below -3, 1 above 3, linear between.
+
+    >>> import gradlab
+    >>> hardsigmoid(gradlab.tensor([-4.0, 0.0, 4.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    x = _np(input)
+    inside = (x > -3.0) & (x < 3.0)
+    return E.where(inside, input / 6.0 + 0.5, (x >= 3.0).astype(x.dtype))
+
+
+def hardswish(input: Any, inplace: bool = False) -> Any:
+    """``x * relu6(x + 3) / 6``.
+
+    >>> import gradlab
+    >>> hardswish(gradlab.tensor([-4.0, 0.0, 4.0])).tolist()
+    [-0.0, 0.0, 4.0]
+    """
+    return input * hardsigmoid(input)
+
+
+def logsigmoid(input: Any) -> Any:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large ``|x|``.
+
+    >>> import gradlab
+    >>> round(logsigmoid(gradlab.tensor([0.0])).item(), 6)
+    -0.693147
+    """
+    return -E.Softplus.apply(-input, 1.0, 20.0)
+
+
+def softsign(input: Any) -> Any:
+    """``x / (1 + |x|)``.
+
+    >>> import gradlab
+    >>> softsign(gradlab.tensor([1.0, -3.0])).tolist()
+    [0.5, -0.75]
+    """
+    return input / (input.abs() + 1.0)
+
+
+def softmin(input: Any, dim: int | None = None, dtype: Any = None) -> Any:
+    """``softmax(-x)`` along ``dim``.
+
+    >>> import gradlab
+    >>> softmin(gradlab.tensor([0.0, 0.0]), dim=0).tolist()
+    [0.5, 0.5]
+    """
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    x = input if dtype is None else input.to(dtype)
+    return N.Softmax.apply(-x, dim)
+
+
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    >>> import gradlab
+    >>> celu(gradlab.tensor([2.0, 0.0])).tolist()
+    [2.0, 0.0]
+    """
+    if alpha == 0:
+        raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
+    return E.ELU.apply(input / alpha, 1.0) * alpha
+
+
+def glu(input: Any, dim: int = -1) -> Any:
+    """The gated linear unit: ``a * sigmoid(b)`` with ``a``, ``b`` the two halves of ``input`` along ``dim``.
+
+    >>> import gradlab
+    >>> glu(gradlab.tensor([[2.0, 0.0]])).tolist()
+    [[1.0]]
+    """
+    if input.ndim == 0 or int(input.shape[dim]) % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {dim} of {tuple(input.shape)} is not")
+    a, b = input.chunk(2, dim=dim)
+    return a * E.Sigmoid.apply(b)
 
 
 def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Any:

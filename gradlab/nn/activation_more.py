@@ -1,5 +1,5 @@
 """More activation modules with torch names and reprs: ``PReLU`` (learnable slope), ``SELU``, ``ReLU6``,
-``Hardtanh``, ``Mish``."""
+``Hardtanh``, ``Mish``, ``Hardsigmoid``, ``Hardswish``, ``LogSigmoid``, ``Softsign``, ``Softmin``, ``CELU``, ``GLU``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from gradlab.nn import functional as F
 from gradlab.nn.module import Module
 from gradlab.nn.parameter import Parameter
 
-__all__ = ["PReLU", "SELU", "ReLU6", "Hardtanh", "Mish"]
+__all__ = [
+    "PReLU", "SELU", "ReLU6", "Hardtanh", "Mish", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Softmin",
+    "CELU", "GLU",
+]  # fmt: skip
 
 
 class PReLU(Module):
@@ -124,3 +127,124 @@ class Mish(Module):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class _Inplace(Module):
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardsigmoid(_Inplace):
+    """``relu6(x + 3) / 6``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.Hardsigmoid()(gradlab.tensor([0.0])).tolist()
+    [0.5]
+    """
+
+    def forward(self, input: Any) -> Any:
+        return F.hardsigmoid(input)
+
+
+class Hardswish(_Inplace):
+    """``x * relu6(x + 3) / 6``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.Hardswish()(gradlab.tensor([4.0])).tolist()
+    [4.0]
+    """
+
+    def forward(self, input: Any) -> Any:
+        return F.hardswish(input)
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, computed stably.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> round(nn.LogSigmoid()(gradlab.tensor([0.0])).item(), 4)
+    -0.6931
+    """
+
+    def forward(self, input: Any) -> Any:
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.Softsign()(gradlab.tensor([1.0])).tolist()
+    [0.5]
+    """
+
+    def forward(self, input: Any) -> Any:
+        return F.softsign(input)
+
+
+class Softmin(Module):
+    """``softmax(-x)`` along ``dim``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.Softmin(dim=1)
+    Softmin(dim=1)
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Any:
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class CELU(Module):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.CELU(alpha=0.5)
+    CELU(alpha=0.5)
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Any) -> Any:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """The gated linear unit over ``dim``: ``a * sigmoid(b)`` of the two halves.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.GLU()(gradlab.zeros(2, 6)).shape
+    (2, 3)
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Any:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -385,6 +385,22 @@ CATALOGUE += [
         ((2, 3, 4, 5), (3,), (3,)),
     ),
 ]
+CATALOGUE += [
+    C(
+        "hardsigmoid",
+        "hardsigmoid",
+        lambda lib, x: _f(lib, "hardsigmoid")(x * 3.0),
+        ((3, 4),),
+        "wide",
+        avoid=(-1.0, 1.0),
+    ),
+    C("hardswish", "hardswish", lambda lib, x: _f(lib, "hardswish")(x * 3.0), ((3, 4),), "wide", avoid=(-1.0, 1.0)),
+    C("logsigmoid", "logsigmoid", lambda lib, x: _f(lib, "logsigmoid")(x), ((3, 4),), "wide"),
+    C("softsign", "softsign", lambda lib, x: _f(lib, "softsign")(x), ((3, 4),), avoid=(0.0,)),
+    C("softmin", "softmin", lambda lib, x: _f(lib, "softmin")(x, dim=1), ((3, 4),)),
+    C("celu", "celu", lambda lib, x: _f(lib, "celu")(x, alpha=0.6), ((3, 4),), avoid=(0.0,)),
+    C("glu", "glu", lambda lib, x: _f(lib, "glu")(x, dim=0), ((4, 3),)),
+]
 REQUIRED_OPS += ("unfold", "fold")
 BY_NAME = {c.name: c for c in CATALOGUE}
 assert len(BY_NAME) == len(CATALOGUE), "duplicate case names in the catalogue"
