@@ -1,4 +1,5 @@
-"""Layers that only move values around: ``Unflatten``, ``ZeroPad2d``, ``PixelShuffle``, ``PixelUnshuffle``."""
+"""Layers that only move values around: ``Unflatten``, ``ZeroPad2d``, ``PixelShuffle``, ``PixelUnshuffle``,
+``Unfold``, ``Fold``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from gradlab.nn import functional as F
 from gradlab.nn.module import Module
 
-__all__ = ["Unflatten", "ZeroPad2d", "PixelShuffle", "PixelUnshuffle"]
+__all__ = ["Unflatten", "ZeroPad2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold"]
 
 
 class Unflatten(Module):
@@ -99,3 +100,47 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class Unfold(Module):
+    """Sliding windows of (N, C, H, W) as columns (N, C * kh * kw, L) (see :func:`gradlab.nn.functional.unfold`).
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.Unfold(kernel_size=2)(gradlab.zeros(1, 3, 4, 4)).shape
+    (1, 12, 9)
+    """
+
+    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input: Any) -> Any:
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")  # fmt: skip
+
+
+class Fold(Module):
+    """Sum columns (N, C * kh * kw, L) back onto (N, C, *output_size) (see :func:`gradlab.nn.functional.fold`).
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> nn.Fold(output_size=(4, 4), kernel_size=2)(gradlab.zeros(1, 12, 9)).shape
+    (1, 3, 4, 4)
+    """
+
+    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1) -> None:  # fmt: skip
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input: Any) -> Any:
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")  # fmt: skip

@@ -64,6 +64,15 @@ MODULES = [
     ("ZeroPad2d", ((1, 0, 2, 3),), {}, (2, 3, 3)),
     ("PixelShuffle", (2,), {}, (2, 8, 3, 4)),
     ("PixelUnshuffle", (2,), {}, (2, 2, 4, 6)),
+    ("ZeroPad1d", ((1, 2),), {}, (2, 3, 4)),
+    ("ConstantPad1d", (2, 0.5), {}, (3, 4)),
+    ("ConstantPad2d", ((1, 2, 0, 1), 1.5), {}, (2, 2, 3, 3)),
+    ("ReflectionPad1d", (2,), {}, (2, 3, 5)),
+    ("ReflectionPad2d", ((1, 2, 2, 0),), {}, (2, 2, 4, 4)),
+    ("ReplicationPad1d", ((3, 1),), {}, (2, 3, 4)),
+    ("ReplicationPad2d", (1,), {}, (1, 2, 3, 3)),
+    ("Unfold", (2,), {"padding": 1, "stride": 2}, (2, 3, 5, 4)),
+    ("Fold", ((4, 5), 2), {}, (2, 8, 12)),
 ]
 
 
