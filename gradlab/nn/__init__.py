@@ -53,3 +53,63 @@ __all__ += [
     "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Dropout2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "Upsample", "UpsamplingNearest2d",
 ]
+
+# issue 16: more layers (activations, norms, 1-D and adaptive pooling, shape layers, containers)
+from gradlab.nn.activation_more import (  # noqa: E402
+    CELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softmin,
+    Softsign,
+)
+from gradlab.nn.bilinear import Bilinear, CosineSimilarity  # noqa: E402
+from gradlab.nn.conv_transpose1d import ConvTranspose1d  # noqa: E402
+from gradlab.nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d  # noqa: E402
+from gradlab.nn.padding import (  # noqa: E402
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+)
+from gradlab.nn.parameter_containers import ParameterDict, ParameterList  # noqa: E402
+from gradlab.nn.pooling_more import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    MaxPool1d,
+)
+from gradlab.nn.shape_layers import Fold, PixelShuffle, PixelUnshuffle, Unflatten, Unfold, ZeroPad2d  # noqa: E402
+
+__all__ += [
+    "PReLU", "SELU", "ReLU6", "Hardtanh", "Mish", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d",
+    "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "ConvTranspose1d", "Unflatten",
+    "ParameterList", "ParameterDict", "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "Bilinear", "CosineSimilarity",
+    "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Softmin", "CELU", "GLU", "ZeroPad1d", "ConstantPad1d",
+    "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "Unfold", "Fold",
+]
+
+# issue 16: attention and transformers
+from gradlab.nn.attention import MultiheadAttention  # noqa: E402
+from gradlab.nn.transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += [
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
+    "TransformerDecoderLayer",
+]

@@ -447,3 +447,53 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
         raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing dims of the input of "
                          f"shape {tuple(input.shape)}")
     return N.LayerNorm.apply(input, weight, bias, len(shape), eps)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 16: more activations, vector helpers, 1-D/adaptive pooling, fold/unfold, norms (gradlab/nn/_*_functions.py)
+# ---------------------------------------------------------------------------------------------------------------
+from gradlab.nn._activation_functions import (  # noqa: E402
+    celu,
+    cosine_similarity,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    normalize,
+    one_hot,
+    prelu,
+    relu6,
+    selu,
+    softmin,
+    softsign,
+)
+from gradlab.nn._spatial_functions import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    bilinear,
+    conv_transpose1d,
+    fold,
+    group_norm,
+    instance_norm,
+    max_pool1d,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+)
+from gradlab.nn.embedding import embedding  # noqa: E402
+
+__all__ += [
+    "prelu", "selu", "relu6", "hardtanh", "mish", "gumbel_softmax", "one_hot", "normalize", "cosine_similarity",
+    "embedding", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "conv_transpose1d", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm",
+    "bilinear", "hardsigmoid", "hardswish", "logsigmoid", "softsign", "softmin", "celu", "glu",
+]  # fmt: skip
+
+from gradlab.nn._attention_functions import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]

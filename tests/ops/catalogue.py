@@ -313,3 +313,94 @@ REQUIRED_OPS: tuple[str, ...] = (
 
 BY_NAME: dict[str, OpCase] = {c.name: c for c in CATALOGUE}
 assert len(BY_NAME) == len(CATALOGUE), "duplicate case names in the catalogue"
+
+# ---- issue 16: unfold/fold (gradlab/ops/fold.py) and the functions built on existing ops -----------------------
+
+
+def _f(lib: Any, name: str) -> Any:
+    return getattr(lib.nn.functional, name)
+
+
+CATALOGUE += [
+    C("unfold", "unfold", lambda lib, x: _f(lib, "unfold")(x, 2), ((2, 3, 4, 5),)),
+    C(
+        "unfold_dilation_padding_stride",
+        "unfold",
+        lambda lib, x: _f(lib, "unfold")(x, (2, 3), dilation=(2, 1), padding=1, stride=(2, 1)),
+        ((2, 2, 5, 5),),
+    ),
+    C("fold", "fold", lambda lib, x: _f(lib, "fold")(x, (3, 3), 2), ((2, 4, 4),)),
+    C("fold_overlap_stride", "fold", lambda lib, x: _f(lib, "fold")(x, (3, 4), 2, dilation=(1, 2)), ((2, 4, 4),)),
+    C("prelu_shared", "prelu", lambda lib, x, w: _f(lib, "prelu")(x, w), ((3, 4), (1,)), avoid=(0.0,)),
+    C("prelu_channels", "prelu", lambda lib, x, w: _f(lib, "prelu")(x, w), ((2, 3, 4), (3,)), avoid=(0.0,)),
+    C("selu", "selu", lambda lib, x: _f(lib, "selu")(x), ((3, 4),), "wide", avoid=(0.0,)),
+    C("relu6", "relu6", lambda lib, x: _f(lib, "relu6")(x * 4.0), ((3, 4),), "wide", avoid=(0.0, 1.5)),
+    C("hardtanh", "hardtanh", lambda lib, x: _f(lib, "hardtanh")(x, -0.5, 0.7), ((3, 4),), avoid=(-0.5, 0.7)),
+    C("mish", "mish", lambda lib, x: _f(lib, "mish")(x), ((3, 4),), "wide"),
+    C("normalize", "normalize", lambda lib, x: _f(lib, "normalize")(x), ((3, 4),)),
+    C("normalize_p1_dim0", "normalize", lambda lib, x: _f(lib, "normalize")(x, p=1.0, dim=0), ((3, 4),), avoid=(0.0,)),
+    C("cosine_similarity", "cosine_similarity", lambda lib, x, y: _f(lib, "cosine_similarity")(x, y), ((3, 4), (3, 4))),
+    C(
+        "cosine_similarity_broadcast_dim",
+        "cosine_similarity",
+        lambda lib, x, y: _f(lib, "cosine_similarity")(x, y, dim=-1),
+        ((2, 3, 4), (3, 4)),
+    ),
+    C("group_norm", "group_norm", lambda lib, x, w, b: _f(lib, "group_norm")(x, 2, w, b), ((2, 4, 3), (4,), (4,))),
+    C(
+        "bilinear",
+        "bilinear",
+        lambda lib, x, y, w, b: _f(lib, "bilinear")(x, y, w, b),
+        ((2, 3), (2, 4), (5, 3, 4), (5,)),
+    ),
+    C("pixel_shuffle", "pixel_shuffle", lambda lib, x: _f(lib, "pixel_shuffle")(x, 2), ((1, 4, 2, 3),)),
+    C("pixel_unshuffle", "pixel_unshuffle", lambda lib, x: _f(lib, "pixel_unshuffle")(x, 2), ((1, 1, 4, 4),)),
+    C("max_pool1d", "max_pool1d", lambda lib, x: _f(lib, "max_pool1d")(x, 3, 2, padding=1), ((2, 3, 5),), D),
+    C("avg_pool1d", "avg_pool1d", lambda lib, x: _f(lib, "avg_pool1d")(x, 3, 2, padding=1), ((2, 3, 5),)),
+    C("adaptive_avg_pool1d", "adaptive_avg_pool1d", lambda lib, x: _f(lib, "adaptive_avg_pool1d")(x, 3), ((2, 3, 5),)),
+    C(
+        "adaptive_max_pool2d",
+        "adaptive_max_pool2d",
+        lambda lib, x: _f(lib, "adaptive_max_pool2d")(x, (2, 3)),
+        ((2, 2, 5, 5),),
+        D,
+    ),  # fmt: skip
+    C(
+        "adaptive_max_pool1d",
+        "adaptive_max_pool1d",
+        lambda lib, x: _f(lib, "adaptive_max_pool1d")(x, 3),
+        ((2, 3, 5),),
+        D,
+    ),
+    C(
+        "conv_transpose1d",
+        "conv_transpose1d",
+        lambda lib, x, w, b: _f(lib, "conv_transpose1d")(x, w, b, stride=2, padding=1, output_padding=1),
+        ((2, 4, 5), (4, 3, 3), (3,)),
+    ),
+    C(
+        "instance_norm",
+        "instance_norm",
+        lambda lib, x, w, b: _f(lib, "instance_norm")(x, weight=w, bias=b),
+        ((2, 3, 4, 5), (3,), (3,)),
+    ),
+]
+CATALOGUE += [
+    C(
+        "hardsigmoid",
+        "hardsigmoid",
+        lambda lib, x: _f(lib, "hardsigmoid")(x * 3.0),
+        ((3, 4),),
+        "wide",
+        avoid=(-1.0, 1.0),
+    ),
+    C("hardswish", "hardswish", lambda lib, x: _f(lib, "hardswish")(x * 3.0), ((3, 4),), "wide", avoid=(-1.0, 1.0)),
+    C("logsigmoid", "logsigmoid", lambda lib, x: _f(lib, "logsigmoid")(x), ((3, 4),), "wide"),
+    C("softsign", "softsign", lambda lib, x: _f(lib, "softsign")(x), ((3, 4),), avoid=(0.0,)),
+    C("softmin", "softmin", lambda lib, x: _f(lib, "softmin")(x, dim=1), ((3, 4),)),
+    C("celu", "celu", lambda lib, x: _f(lib, "celu")(x, alpha=0.6), ((3, 4),), avoid=(0.0,)),
+    C("glu", "glu", lambda lib, x: _f(lib, "glu")(x, dim=0), ((4, 3),)),
+]
+REQUIRED_OPS += ("unfold", "fold")
+BY_NAME = {c.name: c for c in CATALOGUE}
+assert len(BY_NAME) == len(CATALOGUE), "duplicate case names in the catalogue"

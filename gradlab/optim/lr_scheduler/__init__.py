@@ -26,3 +26,10 @@ __all__ = [
     "OneCycleLR",
     "InverseScalingLR",
 ]
+
+from .restarts import CosineAnnealingWarmRestarts, CyclicLR  # noqa: E402
+from .sequential import ChainedScheduler, SequentialLR  # noqa: E402
+from .warmup import ConstantLR, LinearLR, MultiplicativeLR  # noqa: E402
+
+__all__ += ["ConstantLR", "LinearLR", "MultiplicativeLR", "SequentialLR", "CyclicLR", "CosineAnnealingWarmRestarts"]
+__all__ += ["ChainedScheduler"]
