@@ -1,4 +1,4 @@
-"""Devices: ``gradlab.device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``), the default device, and moving arrays between them.
+"""Devices: ``gradlab.device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``), the default device, moving arrays between them.
 
 A tensor's device is where its array lives: a NumPy array is on the CPU, a CuPy array on the GPU it was made on.
 Moving an array copies it (``to_device``); CuPy is imported only when a CUDA device is first asked for.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+import numpy as np  # noqa: F401  (the doctests use it)
 
 from gradlab import backend
 
@@ -29,22 +29,25 @@ class device:  # noqa: N801  (torch.device)
     """
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002  (torch's argument name)
-        if isinstance(type, device):
-            type, index = type.type, type.index if index is None else index
-        if not isinstance(type, str):
-            raise TypeError(f"device() expects a string such as 'cpu' or 'cuda:0', got {type!r}")
-        name = type.strip().lower()
+        spec: Any = type
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise TypeError(f"device() expects a string such as 'cpu' or 'cuda:0', got {spec!r}")
+        name = spec.strip().lower()
         if ":" in name:
             if index is not None:
-                raise ValueError(f"device string {type!r} already has an index; don't pass index={index} too")
+                raise ValueError(f"device string {spec!r} already has an index; don't pass index={index} too")
             name, _, idx = name.partition(":")
             if not idx.isdigit():
-                raise ValueError(f"invalid device string {type!r}: the index after ':' must be a number")
+                raise ValueError(f"invalid device string {spec!r}: the index after ':' must be a number")
             index = int(idx)
         if name not in ("cpu", "cuda"):
-            raise ValueError(f"unknown device type {type!r}: gradlab runs on 'cpu' and 'cuda' (CuPy)")
+            raise ValueError(f"unknown device type {spec!r}: gradlab runs on 'cpu' and 'cuda' (CuPy)")
         if index is not None:
             index = int(index)
             if index < 0:
@@ -58,7 +61,9 @@ class device:  # noqa: N801  (torch.device)
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):

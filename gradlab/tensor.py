@@ -17,7 +17,8 @@ __all__ = ["Tensor", "as_array", "RemovableHandle"]
 
 def _host(arr: Any) -> np.ndarray:
     """``arr`` as a NumPy array: a GPU array is copied back to the host."""
-    return arr if isinstance(arr, np.ndarray) else arr.get()
+    cp = backend._cp
+    return arr.get() if cp is not None and isinstance(arr, cp.ndarray) else arr
 
 
 def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None) -> Any:

@@ -106,7 +106,8 @@ def conv2d_forward(x: Any, weight: Any, bias: Any, stride: tuple, pad4: tuple, d
     wo = conv_output_size(x.shape[3], kw, stride[1], pad4[2] + pad4[3], dilation[1])
     if out_hw is not None:
         ho, wo = min(ho, out_hw[0]), min(wo, out_hw[1])
-    if not keep_cols and isinstance(x, np.ndarray) and tiled_ok(x.shape, weight.shape, stride, groups, x.dtype.itemsize):
+    if not keep_cols and isinstance(x, np.ndarray) and tiled_ok(x.shape, weight.shape, stride, groups,
+                                                                 x.dtype.itemsize):
         return conv2d_tiled(x, weight, bias, pad4, dilation, out_hw)[0], None, wo
     cols, row_w = _im2col(x, kh, kw, stride, pad4, dilation, ho, wo)
     out = _gemm(weight.reshape(o, -1), cols, groups)

@@ -32,7 +32,6 @@ def _reduce(loss: Any, reduction: str, denom: Any = None) -> Any:
 
 def _grad_scale(grad: Any, reduction: str, denom: Any, shape: tuple) -> Any:
     """The incoming gradient per loss element: broadcast scalar for mean/sum, the array itself for 'none'."""
-    xp = get_array_module(grad)
     if reduction == "none":
         return grad.reshape(shape)
     if reduction == "mean":

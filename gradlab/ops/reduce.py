@@ -128,7 +128,6 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        xp = get_array_module(grad)
         (d,) = ctx.saved_tensors
         shape, axes, keepdim, denom = ctx.meta
         g = expand_reduced(grad, shape, axes, keepdim)

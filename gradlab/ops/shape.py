@@ -44,7 +44,6 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        xp = get_array_module(grad)
         return grad.transpose(tuple(int(i) for i in np.argsort(ctx.dims))), None
 
 
