@@ -16,6 +16,8 @@ from gradlab import nn
 from tests.fake_cupy import fake_gpu
 from tests.helpers import assert_close
 from tests.ops.catalogue import CATALOGUE, OpCase, make_inputs
+from tests.ops.device_cases import CASES as DEVICE_CASES
+from tests.ops.device_cases import make_case_inputs, run_case
 
 
 def _rng(*key: str) -> np.random.Generator:
@@ -112,3 +114,20 @@ def test_dropout_draws_on_the_device() -> None:
         kept = y.detach().cpu().numpy() != 0
         assert 400 < kept.sum() < 600
         np.testing.assert_array_equal(x.grad.cpu().numpy(), np.where(kept, 2.0, 0.0))
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c[0]) for c in DEVICE_CASES])
+def test_layer_op_stays_on_its_device(case: tuple) -> None:
+    floats, ints = make_case_inputs(case, _rng(case[0], "layer"))
+    out_cpu, _ = run_case(case, floats, ints, None, "cpu")
+    g = _rng(case[0], "upstream").standard_normal(tuple(out_cpu.shape))
+    out_cpu, grads_cpu = run_case(case, floats, ints, g, "cpu")
+    with fake_gpu():
+        out, grads = run_case(case, floats, ints, g, "cuda")
+        assert str(out.device) == "cuda:0", f"{case[0]}: output left the device"
+        for i, (gr, gc) in enumerate(zip(grads, grads_cpu)):
+            assert (gr is None) == (gc is None), f"{case[0]}: gradient {i}"
+            if gr is not None:
+                assert str(gr.device) == "cuda:0", f"{case[0]}: gradient {i} left the device"
+                assert_close(gr.cpu(), gc)
+        assert_close(out.cpu(), out_cpu)
