@@ -386,6 +386,8 @@ class Clamp(Function):
         xp = get_array_module(x)
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
+        if lo is None or hi is None:  # one-sided (CuPy's clip wants both bounds)
+            return x.copy() if lo is None and hi is None else xp.minimum(x, hi) if lo is None else xp.maximum(x, lo)
         return xp.clip(x, lo, hi)
 
     @staticmethod

@@ -107,7 +107,12 @@ class MaxDim(Function):
         shape, dim, keepdim, idx = ctx.meta
         g = grad if keepdim else xp.expand_dims(grad, dim)
         out = xp.zeros(shape, dtype=grad.dtype)
-        xp.put_along_axis(out, idx, g, axis=dim)
+        if hasattr(xp, "put_along_axis"):
+            xp.put_along_axis(out, idx, g, axis=dim)
+        else:  # older CuPy: the same scatter through an open mesh of indices
+            mesh = list(xp.ix_(*[xp.arange(n) for n in idx.shape]))
+            mesh[dim] = idx
+            out[tuple(mesh)] = xp.broadcast_to(g, idx.shape)
         return out, None, None, None
 
 
