@@ -16,6 +16,7 @@ paths, not CuPy's numerics (``tests/gpu/test_cuda.py`` does that on a real GPU).
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -86,8 +87,33 @@ class _RandomState:
         return _gpu(self._rng.random(size, dtype=dtype))
 
 
+class _ElementwiseKernel:
+    """Runs a CuPy ``ElementwiseKernel`` body (the simple C subset gradlab's kernels use) with NumPy, so that the
+    fused GPU kernels are checked against the NumPy code paths on the CPU."""
+
+    def __init__(self, in_params: str, out_params: str, operation: str, name: str) -> None:
+        self.ins = [p.split()[-1] for p in in_params.split(",")]
+        self.outs = [p.split()[-1] for p in out_params.split(",")]
+        lines = []
+        for stmt in operation.split(";"):
+            stmt = " ".join(stmt.split())
+            if not stmt:
+                continue
+            stmt = re.sub(r"^T ", "", stmt).replace("(T)", "")
+            stmt = re.sub(r"\b(tanh|sqrt|exp|log)\(", r"np.\1(", stmt)
+            target, _, expr = stmt.partition(" = ")
+            lines.append(f"{target}[...] = {expr}" if target in self.outs else f"{target} = {expr}")
+        self.code = compile("\n".join(lines), name, "exec")
+
+    def __call__(self, *args: Any) -> None:
+        env: dict[str, Any] = {"np": np}
+        env.update(zip(self.ins + self.outs, args))
+        exec(self.code, env)
+
+
 class _FakeCupy(types.ModuleType):
     ndarray = FakeGpuArray
+    ElementwiseKernel = _ElementwiseKernel
 
     def __init__(self) -> None:
         super().__init__("fake_cupy")

@@ -142,7 +142,8 @@ def conv2d_input_grad(g: Any, weight: Any, x_shape: tuple, stride: tuple, pad4: 
     if stride == (1, 1):
         pad = (dh * (kh - 1) - pt, h - ho + pt, dw * (kw - 1) - pl, w - wo + pl)
         # the convolution's columns hold O*h*w*kk values, col2im's C*ho*wo*kk: take the smaller job
-        if min(pad) >= 0 and o * h * w <= GX_CONV_MAX_RATIO * c * ho * wo:
+        # (on a GPU always the convolution: a few big launches instead of one slice-add per kernel offset)
+        if min(pad) >= 0 and (not isinstance(g, np.ndarray) or o * h * w <= GX_CONV_MAX_RATIO * c * ho * wo):
             return conv2d_forward(g, _flipped_transposed(weight, groups), None, (1, 1), pad, dilation, groups,
                                   keep_cols=False)[0]
         if h + pad4[0] + pad4[1] - dh * (kh - 1) == ho and w + pad4[2] + pad4[3] - dw * (kw - 1) == wo:

@@ -135,6 +135,8 @@ class Pow(Function):
         if na:
             ga = unbroadcast(grad * b * xp.power(a, b - 1), _shape(a))
         if nb:
+            if not hasattr(a, "shape"):  # a Python number as the base (rpow): CuPy's where wants arrays
+                a = xp.asarray(a, dtype=grad.dtype)
             with np.errstate(divide="ignore", invalid="ignore"):
                 la = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, 0.0, xp.nan))
             gb = unbroadcast(grad * out * la, _shape(b))

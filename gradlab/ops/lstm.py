@@ -80,6 +80,19 @@ class LSTMLayer(Function):
             K = _empty((T, H, N), dt, xp)
         else:
             g = xp.empty((H4, N), dtype=dt)
+        if xp is not np:  # on a GPU: one fused kernel for the cell (the same formulas as the passes below)
+            from ._lstm_cuda import cell_forward
+
+            spare = xp.empty((H, N), dtype=dt)
+            for t in steps:
+                if grad:
+                    g = G[t]
+                xp.matmul(wa, Z[t].T, out=g)
+                nxt = t + step_dir
+                cell_forward(xp, g, c_prev, c, h, out[t + off].T, Z[nxt, :, :H].T if 0 <= nxt < T else spare,
+                             M[t] if grad else None, K[t] if grad else None)
+                c, c_prev = c_prev, c
+            steps = range(0)
         for t in steps:
             if grad:
                 g = G[t]
@@ -136,6 +149,14 @@ class LSTMLayer(Function):
         dh = xp.empty((H, N), dtype=dt)
         tmp = xp.empty((H, N), dtype=dt)
         w_hhT = w_hh_p.T
+        if xp is not np:  # on a GPU: one fused kernel per step, then the recurrent product
+            from ._lstm_cuda import cell_backward
+
+            for t in reversed(steps):
+                da = d2[:, t * N:(t + 1) * N]
+                cell_backward(xp, grad[t + off].T, carry, K[t], M[t], G[t, H2:H3], dc, da)
+                xp.matmul(w_hhT, da, out=carry)
+            steps = range(0)
         for t in reversed(steps):
             xp.add(grad[t + off].T, carry, out=dh)
             xp.multiply(dh, K[t], out=tmp)

@@ -15,7 +15,7 @@ _KERNELS: dict[str, Any] = {}
 
 _ADAM_SOURCE = """
     p = p * decay;
-    T d = sign * g + p * wd;
+    T d = sgn * g + p * wd;
     m = m + (d - m) * w1;
     v = v * beta2 + d * d * w2;
     p = p - (m / (sqrt(v) + eps_c)) * step_size;
@@ -26,7 +26,7 @@ def _adam_kernel(cp: Any) -> Any:
     k = _KERNELS.get("adam")
     if k is None:
         k = _KERNELS["adam"] = cp.ElementwiseKernel(
-            "T g, T decay, T sign, T wd, T w1, T beta2, T w2, T step_size, T eps_c",
+            "T g, T decay, T sgn, T wd, T w1, T beta2, T w2, T step_size, T eps_c",
             "T p, T m, T v",
             _ADAM_SOURCE,
             "gradlab_adam_step",

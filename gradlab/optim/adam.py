@@ -104,8 +104,9 @@ class Adam(Optimizer):
                 exp_avg = state["exp_avg"]
                 exp_avg_sq = state["exp_avg_sq"]
                 step = state["step"] = state["step"] + 1
-                if not amsgrad and not isinstance(param, np.ndarray):  # on a GPU: one fused kernel launch
-                    adam_step(get_array_module(param), param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
+                xp = get_array_module(param)
+                if not amsgrad and xp is not np:  # on a GPU: one fused kernel launch
+                    adam_step(xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
                               beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
                               maximize=maximize, step=step)
                     continue

@@ -67,6 +67,8 @@ def torch_cuda():
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CATALOGUE])
 def test_catalogue_on_cuda_matches_torch_cuda(case: OpCase, torch_cuda) -> None:
+    if case.op.endswith("_numpy"):
+        pytest.skip("the catalogue's torch constant is a CPU tensor (the gradlab-CPU comparison covers this case)")
     arrays = [a.astype(np.float32) for a in make_inputs(case, _rng(case.name, "torch"))]
     out, grads = _catalogue_run(case, arrays, None, "cuda")
     g = _rng(case.name, "up").standard_normal(tuple(out.shape)).astype(np.float32)
