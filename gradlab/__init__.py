@@ -22,6 +22,8 @@ from gradlab.functions import (
     where,
 )
 from gradlab import nn, optim, data
+from gradlab import cuda
+from gradlab.devices import device, get_default_device, set_default_device
 from gradlab.io import load, save
 
 float16 = backend.float16
@@ -42,7 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Function", "GradcheckError", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn", "optim",
-    "data", "save", "load",
+    "data", "save", "load", "cuda", "device", "get_default_device", "set_default_device",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",

@@ -1,11 +1,16 @@
-"""Tensor factories (``tensor``, ``zeros``, ``randn``, ...) with PyTorch signatures."""
+"""Tensor factories (``tensor``, ``zeros``, ``randn``, ...) with PyTorch signatures, ``device=`` included.
+
+``device=None`` means the default device (``gradlab.set_default_device``; the CPU unless changed), and for the
+``*_like`` factories the device of the given tensor. Random factories draw on the CPU from gradlab's generator and
+copy to the GPU, so a seeded model starts with the same weights on every device.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from gradlab import backend
+from gradlab import backend, devices
 from gradlab.tensor import Tensor, as_array
 
 __all__ = [
@@ -25,7 +30,23 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
-def _out(arr: np.ndarray, requires_grad: bool) -> Tensor:
+def _filled(fn: str, device: Any, *args: Any, **kwargs: Any) -> Any:
+    """``numpy.<fn>(*args, **kwargs)``, or the same made directly on the GPU of ``device``."""
+    d = devices.as_device(device)
+    if d.type == "cpu":
+        return getattr(np, fn)(*args, **kwargs)
+    cp = backend.cupy_module()
+    with cp.cuda.Device(0 if d.index is None else d.index):
+        return getattr(cp, fn)(*args, **kwargs)
+
+
+def _drawn(arr: np.ndarray, device: Any) -> Any:
+    """A host array (drawn from gradlab's generator) on ``device``: random factories draw on the CPU and copy."""
+    d = devices.as_device(device)
+    return arr if d.type == "cpu" else devices.to_device(arr, d)
+
+
+def _out(arr: Any, requires_grad: bool) -> Tensor:
     t = Tensor._make(arr, False)
     if requires_grad:
         t.requires_grad_(True)
@@ -38,14 +59,20 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     >>> tensor([1.0, 2.0]).dtype
     dtype('float32')
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    if device is None and not isinstance(data, Tensor) and not type(data).__module__.startswith("cupy"):
+        device = devices.get_default_device()
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    """Like ``tensor`` but shares memory with a NumPy array or Tensor when no conversion is needed."""
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or Tensor when no conversion (nor move) is needed.
+
+    >>> as_tensor([1, 2], device="cpu").tolist()
+    [1, 2]
+    """
     if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
-        return data
-    return Tensor._make(as_array(data, dtype, copy=False), False)
+        return data if device is None else data.to(device)
+    return Tensor._make(as_array(data, dtype, copy=False, device=device), False)
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:
@@ -56,39 +83,42 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    return _out(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _out(_filled("zeros", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    return _out(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _out(_filled("ones", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    return _out(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _out(_filled("empty", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else None
-    return _out(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, dtype=_float_dtype(dtype)),
-                requires_grad)
+    shape = tuple(size) if not isinstance(size, int) else (size,)
+    return _out(_filled("full", device, shape, fill_value, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _out(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(_filled("eye", device, n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False,
+           device: Any = None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 for integer arguments, else float32."""
     if end is None:
         start, end = 0, start
     if dtype is None:
         dtype = np.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else None
-    return _out(np.arange(start, end, step, dtype=_float_dtype(dtype)), requires_grad)
+    return _out(_drawn(np.arange(start, end, step, dtype=_float_dtype(dtype)), device), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _out(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad)
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+    return _out(_drawn(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), device),
+                requires_grad)
 
 
 def randn(
@@ -96,8 +126,8 @@ def randn(
 ) -> Tensor:
     """Standard normal samples from ``generator`` (or the default generator, see ``manual_seed``)."""
     d = _float_dtype(dtype)
-    return _out(backend.rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
-                .astype(d, copy=False), requires_grad)
+    return _out(_drawn(backend.rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
+                       .astype(d, copy=False), device), requires_grad)
 
 
 def rand(
@@ -105,52 +135,67 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1)."""
     d = _float_dtype(dtype)
-    return _out(backend.rng(generator).random(_size(size), dtype=d if d != np.float16 else np.float32)
-                .astype(d, copy=False), requires_grad)
+    return _out(_drawn(backend.rng(generator).random(_size(size), dtype=d if d != np.float16 else np.float32)
+                       .astype(d, copy=False), device), requires_grad)
 
 
-def normal(mean: float, std: float, size: Any, generator: Any = None, dtype: Any = None) -> Tensor:
-    return _out(backend.rng(generator).normal(mean, std, tuple(size)).astype(_float_dtype(dtype)), False)
+def normal(mean: float, std: float, size: Any, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    return _out(_drawn(backend.rng(generator).normal(mean, std, tuple(size)).astype(_float_dtype(dtype)), device),
+                False)
 
 
-def randint(low: int, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None) -> Tensor:
+def randint(low: int, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None,
+            device: Any = None) -> Tensor:
     """Integers in [low, high); ``randint(high, size)`` as PyTorch."""
     if size is None:
         low, high, size = 0, low, high
     if high is None:
         raise TypeError("randint() missing the 'size' argument")
-    return _out(backend.rng(generator).integers(low, high, size=tuple(size)).astype(dtype or np.int64), False)
+    return _out(_drawn(backend.rng(generator).integers(low, high, size=tuple(size)).astype(dtype or np.int64), device),
+                False)
 
 
-def randperm(n: int, generator: Any = None, dtype: Any = None) -> Tensor:
-    return _out(backend.rng(generator).permutation(n).astype(dtype or np.int64), False)
+def randperm(n: int, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    return _out(_drawn(backend.rng(generator).permutation(n).astype(dtype or np.int64), device), False)
 
 
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _out(np.zeros(t.shape, dtype=dtype or t.dtype), requires_grad)
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(_filled("zeros", _like_device(t, device), t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _out(np.ones(t.shape, dtype=dtype or t.dtype), requires_grad)
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(_filled("ones", _like_device(t, device), t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
-def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _out(np.empty(t.shape, dtype=dtype or t.dtype), requires_grad)
+def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(_filled("empty", _like_device(t, device), t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
-def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _out(np.full(t.shape, fill_value, dtype=dtype or t.dtype), requires_grad)
+def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return _out(_filled("full", _like_device(t, device), t.shape, fill_value, dtype=dtype or t.dtype), requires_grad)
 
 
-def randn_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False) -> Tensor:
-    return randn(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)
+def randn_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
+               device: Any = None) -> Tensor:
+    return randn(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad,
+                 device=_like_device(t, device))
 
 
-def rand_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False) -> Tensor:
-    return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad)
+def rand_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
+              device: Any = None) -> Tensor:
+    return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad,
+                device=_like_device(t, device))
 
 
-def randint_like(t: Any, low: int, high: Any = None, dtype: Any = None, generator: Any = None) -> Tensor:
+def randint_like(t: Any, low: int, high: Any = None, dtype: Any = None, generator: Any = None,
+                 device: Any = None) -> Tensor:
     if high is None:
         low, high = 0, low
-    return randint(low, high, t.shape, generator=generator, dtype=dtype or t.dtype)
+    return randint(low, high, t.shape, generator=generator, dtype=dtype or t.dtype, device=_like_device(t, device))
+
+
+def _like_device(t: Any, device: Any) -> Any:
+    """``device``, else the device of ``t`` (a Tensor), else the default device."""
+    if device is not None:
+        return device
+    return t.device if isinstance(t, Tensor) else None

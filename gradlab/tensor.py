@@ -8,22 +8,34 @@ from typing import Any
 
 import numpy as np
 
-from gradlab import backend
+from gradlab import backend, devices
 from gradlab.autograd.grad_mode import _enabled
 from gradlab.tensor_math import TensorMath
 
 __all__ = ["Tensor", "as_array", "RemovableHandle"]
 
 
-def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
-    """Convert ``data`` to an array with gradlab's dtype rules (Python floats -> default float dtype)."""
+def _host(arr: Any) -> np.ndarray:
+    """``arr`` as a NumPy array: a GPU array is copied back to the host."""
+    cp = backend._cp
+    return arr.get() if cp is not None and isinstance(arr, cp.ndarray) else arr
+
+
+def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None) -> Any:
+    """Convert ``data`` to an array with gradlab's dtype rules (Python floats -> default float dtype).
+
+    A CuPy array stays on its GPU; ``device`` (None: where ``data`` is) copies the result there.
+    """
     if isinstance(data, Tensor):
         arr = data.data
     elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data)
+    elif type(data).__module__.startswith("cupy"):
+        arr = data
+        backend.cupy_module()  # cupy arrays from outside: make gradlab's ops see them as GPU arrays
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            data = [d.data if isinstance(d, Tensor) else d for d in data]
+            data = [_host(d.data) if isinstance(d, Tensor) else d for d in data]
         try:
             arr = np.asarray(data)
         except ValueError as e:
@@ -45,6 +57,10 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
             f"unsupported dtype {arr.dtype} (from {type(data).__name__}); gradlab tensors hold float16/32/64, "
             f"int8/16/32/64, uint8 or bool"
         )
+    if device is not None:
+        moved = devices.to_device(arr, device)
+        if moved is not arr:
+            arr, copy = moved, False
     return arr.copy() if copy else arr
 
 
@@ -76,8 +92,8 @@ class Tensor(TensorMath):
     __array_ufunc__ = None  # numpy defers to our reflected operators: `array * tensor` is a Tensor
     __hash__ = object.__hash__
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = as_array(data, dtype)
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
+        self.data = as_array(data, dtype, device=device)
         self.grad: Tensor | None = None
         self.grad_fn: Any = None
         self._vc = [0]
@@ -120,8 +136,15 @@ class Tensor(TensorMath):
         return self._vc[0]
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> devices.device:
+        """Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=N)`` (a CuPy array)."""
+        return devices.device_of(self.data)
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        """True when the tensor lives on a GPU."""
+        cp = backend._cp
+        return cp is not None and isinstance(self.data, cp.ndarray)
 
     def dim(self) -> int:
         return self.data.ndim
@@ -144,12 +167,14 @@ class Tensor(TensorMath):
 
     # ---- conversion ---------------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
+        """The values as a NumPy array: shares memory on the CPU, a copy for a tensor on a GPU."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self.data
+        return _host(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        arr = _host(self.data)
+        return arr if dtype is None else arr.astype(dtype)
 
     def item(self) -> Any:
         if self.data.size != 1:
@@ -176,8 +201,8 @@ class Tensor(TensorMath):
         return int(self.data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
-        extra = ""
+        body = np.array2string(_host(self.data), separator=", ", prefix="tensor(", precision=4)
+        extra = f", device='{self.device}'" if self.is_cuda else ""
         if self.data.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
             extra += f", dtype={self.data.dtype}"
         if self.grad_fn is not None:
@@ -283,7 +308,7 @@ class Tensor(TensorMath):
 
     def copy_(self, src: Any) -> Tensor:
         src_t = src if isinstance(src, Tensor) else Tensor(src)
-        src_t = src_t.to(self.dtype)
+        src_t = src_t.to(self.device, self.dtype)
         return self._set_inplace(src_t.expand(*self.shape) if src_t.shape != self.shape else src_t)
 
     def zero_(self) -> Tensor:
@@ -297,13 +322,13 @@ class Tensor(TensorMath):
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
-        self.data[...] = backend.rng(generator).normal(mean, std, self.data.shape)
+        self.data[...] = devices.to_device(backend.rng(generator).normal(mean, std, self.data.shape), self.device)
         self._vc[0] += 1
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
-        self.data[...] = backend.rng(generator).uniform(a, b, self.data.shape)
+        self.data[...] = devices.to_device(backend.rng(generator).uniform(a, b, self.data.shape), self.device)
         self._vc[0] += 1
         return self
 
@@ -317,7 +342,14 @@ class Tensor(TensorMath):
         idx = index.data if isinstance(index, Tensor) else index
         if isinstance(idx, tuple):
             idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
-        self.data[idx] = value.data if isinstance(value, Tensor) else value
+        val = value.data if isinstance(value, Tensor) else value
+        if self.is_cuda:  # host index arrays and values go to the GPU
+            from gradlab.ops.shape import _index_on
+
+            xp = backend._cp
+            idx = _index_on(xp, idx)
+            val = xp.asarray(val) if isinstance(val, (np.ndarray, list)) else val
+        self.data[idx] = val
         self._vc[0] += 1
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -332,20 +364,62 @@ class Tensor(TensorMath):
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
 
-    # ---- dtype conversion --------------------------------------------------------------------------------------
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
-        """Convert to ``dtype`` (device arguments such as 'cpu' are accepted and ignored)."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or isinstance(dtype, str) and dtype in ("cpu",):
-            return self
-        if isinstance(dtype, Tensor):
-            dtype = dtype.dtype
-        dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
-            return self
-        from gradlab.ops.elementwise import Cast
+    # ---- dtype and device conversion ----------------------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert to a dtype and/or move to a device, as torch's ``to``: ``to(dtype)``, ``to("cuda")``,
+        ``to(device, dtype)``, ``to(other)`` (its dtype and device), keywords ``device=``, ``dtype=``, ``copy=``.
 
-        return Cast.apply(self, dtype)
+        Returns ``self`` when nothing changes; moving between devices copies and is differentiable.
+
+        >>> import gradlab
+        >>> x = gradlab.tensor([1.5])
+        >>> x.to("cpu") is x, x.to(gradlab.float64).dtype
+        (True, dtype('float64'))
+        """
+        dev = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if a is None:
+                continue
+            if isinstance(a, Tensor):
+                dtype = a.data.dtype if dtype is None else dtype
+                dev = a.device if dev is None else dev
+            elif devices.is_device_like(a):
+                dev = a
+            else:
+                dtype = a
+        out = self
+        if dev is not None:
+            d = devices.as_device(dev)
+            if devices.needs_move(self.data, d):
+                from gradlab.ops.transfer import ToDevice
+
+                out = ToDevice.apply(self, d)
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype != out.data.dtype:
+                from gradlab.ops.elementwise import Cast
+
+                out = Cast.apply(out, dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> Tensor:
+        """This tensor on a GPU (``device``: an index or ``"cuda:N"``; default the current one)."""
+        d = devices.as_device("cuda" if device is None else device)
+        if d.type != "cuda":
+            raise ValueError(f"cuda() expects a CUDA device, got {d}")
+        return self.to(d)
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU (itself if it is there already)."""
+        return self.to(devices.CPU)
 
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)
@@ -364,9 +438,6 @@ class Tensor(TensorMath):
 
     def bool(self) -> Tensor:
         return self.to(np.bool_)
-
-    def cpu(self) -> Tensor:
-        return self
 
     def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradlab import backend
+from gradlab import backend, devices
 from gradlab.ops import elementwise as E
 from gradlab.ops import matmul as M
 from gradlab.ops import reduce as R
@@ -28,7 +28,8 @@ def promote(a: Any, b: Any) -> tuple:
 
     if not isinstance(b, Tensor):
         if isinstance(b, np.ndarray):
-            b = Tensor._make(b, False)
+            # a raw host array operand follows a GPU tensor to its device (a copy), as a Python number does
+            b = Tensor._make(b if backend._cp is None else devices.to_device(b, a.device), False)
         elif isinstance(b, (bool, int, float, np.generic)) or isinstance(b, Number):
             ka = a.data.dtype.kind
             if isinstance(b, float) and ka in "iub":
@@ -37,7 +38,7 @@ def promote(a: Any, b: Any) -> tuple:
                 return a.to(np.int64), b
             return a, b
         else:
-            b = Tensor(b)
+            b = Tensor(b, device=None if backend._cp is None else a.device)
     da, db = a.data.dtype, b.data.dtype
     if da != db:
         fa, fb = da.kind == "f", db.kind == "f"
@@ -154,6 +155,8 @@ class TensorMath:
         from gradlab.tensor import Tensor
 
         o = other.data if isinstance(other, Tensor) else other
+        if backend._cp is not None and isinstance(o, (np.ndarray, list)):
+            o = devices.to_device(np.asarray(o), self.device)
         return Tensor._make(op(self.data, o), False)
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
@@ -286,10 +289,11 @@ class TensorMath:
             return R.MaxAll.apply(self, is_max)
         if isinstance(dim, Tensor):  # torch.max(a, b) as maximum
             return self.maximum(dim) if is_max else self.minimum(dim)
-        arg = np.argmax if is_max else np.argmin
-        idx = np.expand_dims(arg(self.data, axis=dim), dim)
+        xp = backend.get_array_module(self.data)
+        arg = xp.argmax if is_max else xp.argmin
+        idx = xp.expand_dims(arg(self.data, axis=dim), dim)
         values = R.MaxDim.apply(self, dim, keepdim, idx)
-        return MinMax(values, Tensor._make(idx if keepdim else np.squeeze(idx, dim), False))
+        return MinMax(values, Tensor._make(idx if keepdim else xp.squeeze(idx, dim), False))
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         return self._minmax(dim, keepdim, True)
@@ -304,18 +308,20 @@ class TensorMath:
         return self.min() if dim is None else self.min(dim, keepdim).values
 
     def argmax(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return self._arg(np.argmax, dim, keepdim)
+        return self._arg("argmax", dim, keepdim)
 
     def argmin(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return self._arg(np.argmin, dim, keepdim)
+        return self._arg("argmin", dim, keepdim)
 
-    def _arg(self, fn: Any, dim: Any, keepdim: bool) -> Any:
+    def _arg(self, name: str, dim: Any, keepdim: bool) -> Any:
         from gradlab.tensor import Tensor
 
+        xp = backend.get_array_module(self.data)
+        fn = getattr(xp, name)
         if dim is None:
-            r = np.asarray(fn(self.data), dtype=np.int64)
+            r = xp.asarray(fn(self.data), dtype=np.int64)
             return Tensor._make(r.reshape((1,) * self.data.ndim) if keepdim else r, False)
-        return Tensor._make(np.asarray(fn(self.data, axis=dim, keepdims=keepdim), dtype=np.int64), False)
+        return Tensor._make(xp.asarray(fn(self.data, axis=dim, keepdims=keepdim), dtype=np.int64), False)
 
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
         c = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
@@ -419,8 +425,9 @@ class TensorMath:
 
     def index_select(self, dim: int, index: Any) -> Any:
         idx: list[Any] = [slice(None)] * self.data.ndim
-        idx[dim] = np.asarray(index.data if hasattr(index, "data") else index)
+        idx[dim] = backend.get_array_module(self.data).asarray(index.data if hasattr(index, "data") else index)
         return self[tuple(idx)]
 
     def gather(self, dim: int, index: Any) -> Any:
-        return S.Gather.apply(self, dim, np.asarray(index.data if hasattr(index, "data") else index))
+        xp = backend.get_array_module(self.data)
+        return S.Gather.apply(self, dim, xp.asarray(index.data if hasattr(index, "data") else index))

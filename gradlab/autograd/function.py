@@ -3,12 +3,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gradlab import backend
 from gradlab.autograd.grad_mode import _enabled
 
 __all__ = ["Function", "Context"]
 
 # The Tensor class, filled in by gradlab.tensor once it is defined (the two modules need each other).
 Tensor: Any = None
+
+
+def _check_devices(args: tuple) -> None:
+    """Raise torch's error when tensor arguments live on different devices (only checked once CuPy is in use)."""
+    first = None
+    for a in args:
+        if isinstance(a, Tensor):
+            if first is None:
+                first = a
+            elif a.device != first.device:
+                raise RuntimeError(
+                    f"Expected all tensors to be on the same device, but found at least two devices, "
+                    f"{first.device} and {a.device}!"
+                )
 
 
 class Context:
@@ -118,6 +133,8 @@ class Function:
                 raw.append(a)
                 needs.append(False)
         record = record and _enabled[0]
+        if backend._cp is not None:  # a GPU is in use: every tensor argument must be on one device
+            _check_devices(args)
         ctx = Context()
         ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *raw, **kwargs)

@@ -16,11 +16,26 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import as_device
+from ..tensor import Tensor
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader"]
+
+
+def _to_device(batch: Any, device: Any) -> Any:
+    """``batch`` with every Tensor in it (through tuples, lists and dicts) moved to ``device``."""
+    if isinstance(batch, Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)((k, _to_device(v, device)) for k, v in batch.items())
+    if isinstance(batch, (list, tuple)) and not hasattr(batch, "_fields"):
+        return type(batch)(_to_device(v, device) for v in batch)
+    if isinstance(batch, tuple):  # a namedtuple
+        return type(batch)(*(_to_device(v, device) for v in batch))
+    return batch
 
 
 class DataLoader:
@@ -37,6 +52,8 @@ class DataLoader:
         collate_fn: merges a list of samples into a batch (default ``default_collate``).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         generator: a ``gradlab.Generator`` for the shuffled order.
+        device: (gradlab's addition) move every batch there, tensors inside tuples, lists and dicts included
+            (``device="cuda"`` saves the ``.to(device)`` of each batch in the training loop).
 
     ``len(loader)`` is the number of batches per epoch.
 
@@ -73,6 +90,8 @@ class DataLoader:
         *,
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        device: Any = None,
     ) -> None:
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
@@ -91,6 +110,8 @@ class DataLoader:
         self.prefetch_factor = prefetch_factor
         self.persistent_workers = persistent_workers
         self.generator = generator
+        self.pin_memory_device = pin_memory_device
+        self.device = None if device is None else as_device(device)
         self._is_iterable = isinstance(dataset, IterableDataset)
 
         if self._is_iterable:
@@ -150,10 +171,14 @@ class DataLoader:
     # ------------------------------------------------------------------ iteration
     def __iter__(self) -> Iterator[Any]:
         if self._is_iterable:
-            return self._iter_iterable()
-        if not self._auto_collation:
-            return self._iter_unbatched()
-        return self._iter_batches()
+            it = self._iter_iterable()
+        elif not self._auto_collation:
+            it = self._iter_unbatched()
+        else:
+            it = self._iter_batches()
+        if self.device is None or self.device.type == "cpu":
+            return it
+        return (_to_device(batch, self.device) for batch in it)
 
     def _fast_fetcher(self) -> Callable[[Any], Any] | None:
         if self._custom_collate:

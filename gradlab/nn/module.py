@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlab import devices
 from gradlab.autograd.grad_mode import no_grad
 from gradlab.nn._helpers import IncompatibleKeys, RemovableHandle, addindent, check_name
 from gradlab.nn.parameter import Parameter
@@ -295,13 +296,42 @@ class Module:
                     t.grad.data = t.grad.data.astype(dtype)
         return self
 
+    def _apply_device(self, device: Any) -> Module:
+        d = devices.as_device(device)
+        for t in [*self.parameters(), *self.buffers()]:
+            if devices.needs_move(t.data, d):
+                t.data = devices.to_device(t.data, d)
+                t._vc[0] += 1
+            if t.grad is not None and devices.needs_move(t.grad.data, d):
+                t.grad.data = devices.to_device(t.grad.data, d)
+        return self
+
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Convert floating parameters and buffers to a dtype in place (device names such as 'cpu' are ignored)."""
+        """Move parameters and buffers to a device and/or convert the floating ones to a dtype, in place (the
+        parameters keep their identity, so an optimizer made before still holds them), as torch's.
+
+        >>> from gradlab import nn
+        >>> m = nn.Linear(2, 1).to("cpu", dtype="float64")
+        >>> str(m.weight.device), m.weight.dtype
+        ('cpu', dtype('float64'))
+        """
         dtype = kwargs.get("dtype")
+        dev = kwargs.get("device")
         for a in args:
-            if not isinstance(a, str):
+            if isinstance(a, Tensor):
+                dev, dtype = a.device, a.dtype
+            elif devices.is_device_like(a):
+                dev = a
+            elif a is not None:
                 dtype = a
+        if dev is not None:
+            self._apply_device(dev)
         return self if dtype is None else self._apply_dtype(dtype)
+
+    def cuda(self, device: Any = None) -> Module:
+        """Move every parameter and buffer to a GPU (``device``: an index or ``"cuda:N"``)."""
+        return self._apply_device("cuda" if device is None else device if not isinstance(device, int) else
+                                  devices.device("cuda", device))
 
     def float(self) -> Module:
         return self._apply_dtype(np.float32)
@@ -310,7 +340,8 @@ class Module:
         return self._apply_dtype(np.float64)
 
     def cpu(self) -> Module:
-        return self
+        """Move every parameter and buffer to the CPU."""
+        return self._apply_device(devices.CPU)
 
     # ---- state dicts --------------------------------------------------------------------------------------------
     def _local_state(self) -> Iterator:
@@ -371,7 +402,7 @@ class Module:
             )
         with no_grad():
             for t, arr in plan:
-                t.data[...] = arr
+                t.data[...] = devices.to_device(arr, t.device)  # a checkpoint loads onto the module's device
                 t._vc[0] += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from gradlab.backend import xp
+import numpy as np
+
+from gradlab.backend import get_array_module
 
 # Stride-1 convolutions use the padded-row ("wide") column layout when its junk columns add at most this fraction
 # of work (dilation * (kW - 1) / output width).
@@ -27,8 +29,11 @@ class _Workspace:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, shape: tuple, dtype: Any) -> Any:
-        shape, dtype = tuple(shape), xp.dtype(dtype)
+    def get(self, shape: tuple, dtype: Any, xp: Any = np) -> Any:
+        """A scratch array of ``shape`` and ``dtype`` (recycled on the CPU; fresh from CuPy's own pool on a GPU)."""
+        if xp is not np:
+            return xp.empty(shape, dtype=dtype)
+        shape, dtype = tuple(shape), np.dtype(dtype)
         with self._lock:
             for i in range(len(self._free) - 1, -1, -1):
                 a = self._free[i]
@@ -36,11 +41,13 @@ class _Workspace:
                     del self._free[i]
                     self._bytes -= a.nbytes
                     return a
-        return xp.empty(shape, dtype=dtype)
+        return np.empty(shape, dtype=dtype)
 
     def put(self, a: Any) -> None:
         """Give back an array from :meth:`get` (or a view of one) that nothing uses any more."""
-        while isinstance(a.base, xp.ndarray):
+        if not isinstance(a, np.ndarray):
+            return  # a GPU array: CuPy's memory pool recycles it
+        while isinstance(a.base, np.ndarray):
             a = a.base
         if a.nbytes > min(WORKSPACE_MAX_ARRAY, WORKSPACE_BYTES):
             return
@@ -70,6 +77,7 @@ def _copyto(dst: Any, src: Any) -> Any:
     but inside a training step OpenBLAS's threads still spin after each product and the step came out slower:
     84.8 ms split against 81.6 ms unsplit for the 64-channel 3x3 layer, 2 cores. Measured, not adopted.)
     """
+    xp = get_array_module(dst)
     xp.copyto(dst, src)
     return dst
 
@@ -110,6 +118,7 @@ def _rng(start: int, stride: int, count: int) -> slice:
 
 def _pad_nchw(x: Any, pad4: tuple, value: float = 0.0) -> Any:
     """x padded on H (top, bottom) and W (left, right): one allocation and one copy (no copy without padding)."""
+    xp = get_array_module(x)
     pt, pb, pl, pr = pad4
     if not (pt or pb or pl or pr):
         return x
@@ -138,11 +147,12 @@ def _im2col(x: Any, kh: int, kw: int, stride: tuple, pad4: tuple, dilation: tupl
     run of ``ho * row_w`` values per (channel, sample) instead of ``ho`` runs of ``wo``.
     Either way the columns are one copy out of an ``as_strided`` view of the padded input.
     """
+    xp = get_array_module(x)
     n, c, h, w = x.shape
     pt, pb, pl, pr = pad4
     (sh, sw), (dh, dw) = stride, dilation
     if kh == kw == 1 and sh == sw == 1 and not any(pad4) and (h, w) == (ho, wo):  # 1x1: the input is its columns
-        cols = _copyto(workspace.get((c, n, h, w), x.dtype), x.transpose(1, 0, 2, 3))
+        cols = _copyto(workspace.get((c, n, h, w), x.dtype, xp), x.transpose(1, 0, 2, 3))
         return cols.reshape(c, n * ho * wo), wo
     wp = w + pl + pr
     if _wide(stride, kw, dw, wo):
@@ -151,13 +161,13 @@ def _im2col(x: Any, kh: int, kw: int, stride: tuple, pad4: tuple, dilation: tupl
         if rows == h and wp == w and x.flags.c_contiguous:
             buf = x
         else:
-            buf = workspace.get((n, c, rows, wp), x.dtype)  # a recycled buffer: no page faults
+            buf = workspace.get((n, c, rows, wp), x.dtype, xp)  # a recycled buffer: no page faults
             buf.fill(0)
             buf[:, :, pt : pt + h, pl : pl + w] = x
         flat = buf.reshape(n, c, rows * wp)
         sn, sc, it = flat.strides
         view = xp.lib.stride_tricks.as_strided(flat, (c, kh, kw, n, ho * wp), (sc, dh * wp * it, dw * it, sn, it))
-        cols = _copyto(workspace.get(view.shape, x.dtype), view)
+        cols = _copyto(workspace.get(view.shape, x.dtype, xp), view)
         if buf is not x:
             workspace.put(buf)
         return cols.reshape(c * kh * kw, n * ho * wp), wp
@@ -165,7 +175,7 @@ def _im2col(x: Any, kh: int, kw: int, stride: tuple, pad4: tuple, dilation: tupl
     sn, sc, s2, s3 = buf.strides
     view = xp.lib.stride_tricks.as_strided(
         buf, (c, kh, kw, n, ho, wo), (sc, dh * s2, dw * s3, sn, sh * s2, sw * s3))
-    cols = _copyto(workspace.get(view.shape, x.dtype), view)
+    cols = _copyto(workspace.get(view.shape, x.dtype, xp), view)
     return cols.reshape(c * kh * kw, n * ho * wo), wo
 
 
@@ -173,6 +183,7 @@ def _col2im(cols: Any, x_shape: tuple, kh: int, kw: int, stride: tuple, pad4: tu
             ho: int, wo: int) -> Any:
     """The adjoint of ``_im2col`` (standard layout): sum the columns back onto an NCHW array of ``x_shape``,
     one strided slice add per kernel offset (``np.add.at`` is far slower)."""
+    xp = get_array_module(cols)
     n, c, h, w = x_shape
     pt, pb, pl, pr = pad4
     (sh, sw), (dh, dw) = stride, dilation
@@ -227,10 +238,11 @@ def _gemm_tn(a: Any, b: Any, groups: int) -> Any:
 
 def _to_rows(g: Any, row_w: int) -> Any:
     """NCHW gradient -> (C, N*H*row_w) in the columns' layout (zeros in the junk columns of the wide layout)."""
+    xp = get_array_module(g)
     n, c, h, w = g.shape
     if row_w == w:
-        return _copyto(workspace.get((c, n, h, w), g.dtype), g.transpose(1, 0, 2, 3)).reshape(c, -1)
-    rows = workspace.get((c, n, h, row_w), g.dtype)  # recycled (give it back with workspace.put when done)
+        return _copyto(workspace.get((c, n, h, w), g.dtype, xp), g.transpose(1, 0, 2, 3)).reshape(c, -1)
+    rows = workspace.get((c, n, h, row_w), g.dtype, xp)  # recycled (give it back with workspace.put when done)
     rows[:, :, :, w:] = 0
     _copyto(rows[:, :, :, :w], g.transpose(1, 0, 2, 3))
     return rows.reshape(c, -1)
@@ -238,6 +250,7 @@ def _to_rows(g: Any, row_w: int) -> Any:
 
 def _from_rows(out: Any, n: int, ho: int, wo: int, row_w: int) -> Any:
     """(C, N*ho*row_w) -> contiguous NCHW (dropping the junk columns)."""
+    xp = get_array_module(out)
     o = out.reshape(out.shape[0], n, ho, row_w)
     if row_w != wo:
         o = o[:, :, :, :wo]
@@ -269,13 +282,14 @@ def flat_padded(x: Any, pad4: tuple, dilation: tuple, kh: int, kw: int) -> tuple
     """``(P, rows, wp, L)``: the padded input laid out channel-major and flat, ``P`` (C, N*rows*wp + tail), a
     workspace array (give it back with ``workspace.put``). Output position ``q`` of the padded grid reads
     ``P[:, q + dh*ky*wp + dw*kx]`` for kernel offset (ky, kx); the tail keeps the last offsets inside."""
+    xp = get_array_module(x)
     n, c, h, w = x.shape
     pt, pb, pl, pr = pad4
     dh, dw = dilation
     rows, wp = h + pt + pb, w + pl + pr
     L = n * rows * wp
     tail = dh * (kh - 1) * wp + dw * (kw - 1)
-    P = workspace.get((c, L + tail), x.dtype)
+    P = workspace.get((c, L + tail), x.dtype, xp)
     P.fill(0)
     P[:, :L].reshape(c, n, rows, wp)[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
     return P, rows, wp, L
@@ -284,11 +298,12 @@ def flat_padded(x: Any, pad4: tuple, dilation: tuple, kh: int, kw: int) -> tuple
 def _column_tiles(P: Any, kh: int, kw: int, wp: int, L: int, dilation: tuple) -> Any:
     """Yield ``(q0, t, cols)``: the (C*kh*kw, t) columns of positions ``[q0, q0 + t)``, TILE_BYTES at a time,
     copied into one reused buffer (each tile is only valid until the next one)."""
+    xp = get_array_module(P)
     c = P.shape[0]
     K = c * kh * kw
     dh, dw = dilation
     T = max(64, TILE_BYTES // (K * P.dtype.itemsize))
-    buf = workspace.get((K * min(T, L),), P.dtype)
+    buf = workspace.get((K * min(T, L),), P.dtype, xp)
     sc, it = P.strides
     try:
         for q0 in range(0, L, T):
@@ -310,6 +325,7 @@ def conv2d_tiled(x: Any, weight: Any, bias: Any, pad4: tuple, dilation: tuple, o
     and dropped (a few percent more products). ``P`` is returned (for :func:`conv2d_tiled_weight_grad`) when
     ``keep``, else given back and None.
     """
+    xp = get_array_module(x)
     n, c, h, w = x.shape
     o, _, kh, kw = weight.shape
     P, rows, wp, L = flat_padded(x, pad4, dilation, kh, kw)
@@ -317,7 +333,7 @@ def conv2d_tiled(x: Any, weight: Any, bias: Any, pad4: tuple, dilation: tuple, o
     if out_hw is not None:
         ho, wo = min(ho, out_hw[0]), min(wo, out_hw[1])
     wm = weight.reshape(o, -1)
-    out = workspace.get((o, L), x.dtype)
+    out = workspace.get((o, L), x.dtype, xp)
     for q0, t, cols in _column_tiles(P, kh, kw, wp, L, dilation):
         xp.matmul(wm, cols, out=out[:, q0:q0 + t])
     if not keep:
@@ -338,12 +354,13 @@ def conv2d_tiled_weight_grad(grad: Any, P: Any, x_shape: tuple, w_shape: tuple, 
     The gradient is spread over the flat padded grid (zeros off the outputs) and each tile of columns is rebuilt
     from ``P`` while in cache: ``dW.T += cols @ g_tile.T`` (that orientation runs ~20% faster in OpenBLAS).
     """
+    xp = get_array_module(grad)
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
     rows, wp = h + pad4[0] + pad4[1], w + pad4[2] + pad4[3]
     ho, wo = grad.shape[2:]
     L = n * rows * wp
-    G = workspace.get((o, n, rows, wp), grad.dtype)
+    G = workspace.get((o, n, rows, wp), grad.dtype, xp)
     G[:, :, ho:] = 0
     G[:, :, :ho, wo:] = 0
     G[:, :, :ho, :wo] = grad.transpose(1, 0, 2, 3)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context
 from gradlab.autograd.grad_mode import _enabled
-from gradlab.backend import xp
 
 __all__ = ["empty", "check_layer_args", "slots", "result_dtype", "wants_grad"]
 
@@ -28,16 +29,16 @@ def _give_back(key: tuple, base: Any) -> None:
         free.append(base)
 
 
-def empty(shape: tuple, dtype: Any) -> Any:
+def empty(shape: tuple, dtype: Any, xp: Any = np) -> Any:
     """An uninitialised array whose memory goes back to the pool when it dies.
 
     Keep the returned array itself alive while any view of it is in use: a view's ``.base`` is the pooled buffer,
     not this array, so a view that outlives it would see its memory reused.
     """
-    dtype = xp.dtype(dtype)
+    dtype = np.dtype(dtype)
     shape = tuple(shape)
-    if dtype.itemsize * int(xp.prod(shape)) < _POOL_MIN_BYTES:
-        return xp.empty(shape, dtype=dtype)
+    if xp is not np or dtype.itemsize * int(np.prod(shape)) < _POOL_MIN_BYTES:
+        return xp.empty(shape, dtype=dtype)  # GPU arrays come from CuPy's own memory pool
     key = (shape, dtype.str)
     free = _POOL.get(key)
     base = free.pop() if free else xp.empty(shape, dtype=dtype)
@@ -74,7 +75,7 @@ def slots(T: int, reverse: bool) -> tuple[int, int, int, range]:
 
 
 def result_dtype(*arrays: Any) -> Any:
-    return xp.result_type(*[a for a in arrays if a is not None])
+    return np.result_type(*[a.dtype for a in arrays if a is not None])
 
 
 def wants_grad(ctx: Context) -> bool:

@@ -33,9 +33,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
 from gradlab.autograd.grad_mode import is_grad_enabled as grad_mode_enabled
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 from gradlab.ops._im2col import (  # noqa: F401  (re-exported: gradlab.ops.conv was one module)
     WIDE_MAX_WASTE,
     WORKSPACE_BYTES,
@@ -104,7 +106,8 @@ def conv2d_forward(x: Any, weight: Any, bias: Any, stride: tuple, pad4: tuple, d
     wo = conv_output_size(x.shape[3], kw, stride[1], pad4[2] + pad4[3], dilation[1])
     if out_hw is not None:
         ho, wo = min(ho, out_hw[0]), min(wo, out_hw[1])
-    if not keep_cols and tiled_ok(x.shape, weight.shape, stride, groups, x.dtype.itemsize):
+    if not keep_cols and isinstance(x, np.ndarray) and tiled_ok(x.shape, weight.shape, stride, groups,
+                                                                 x.dtype.itemsize):
         return conv2d_tiled(x, weight, bias, pad4, dilation, out_hw)[0], None, wo
     cols, row_w = _im2col(x, kh, kw, stride, pad4, dilation, ho, wo)
     out = _gemm(weight.reshape(o, -1), cols, groups)
@@ -119,6 +122,7 @@ def conv2d_forward(x: Any, weight: Any, bias: Any, stride: tuple, pad4: tuple, d
 def _flipped_transposed(weight: Any, groups: int) -> Any:
     """The weight of the convolution that computes conv2d's input gradient at stride 1: per group, in/out
     channels swapped and the kernel rotated by 180 degrees -> (C, O/groups, kH, kW)."""
+    xp = get_array_module(weight)
     o, cg, kh, kw = weight.shape
     w = weight.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
     return xp.ascontiguousarray(w).reshape(groups * cg, o // groups, kh, kw)
@@ -138,7 +142,8 @@ def conv2d_input_grad(g: Any, weight: Any, x_shape: tuple, stride: tuple, pad4: 
     if stride == (1, 1):
         pad = (dh * (kh - 1) - pt, h - ho + pt, dw * (kw - 1) - pl, w - wo + pl)
         # the convolution's columns hold O*h*w*kk values, col2im's C*ho*wo*kk: take the smaller job
-        if min(pad) >= 0 and o * h * w <= GX_CONV_MAX_RATIO * c * ho * wo:
+        # (on a GPU always the convolution: a few big launches instead of one slice-add per kernel offset)
+        if min(pad) >= 0 and (not isinstance(g, np.ndarray) or o * h * w <= GX_CONV_MAX_RATIO * c * ho * wo):
             return conv2d_forward(g, _flipped_transposed(weight, groups), None, (1, 1), pad, dilation, groups,
                                   keep_cols=False)[0]
         if h + pad4[0] + pad4[1] - dh * (kh - 1) == ho and w + pad4[2] + pad4[3] - dw * (kw - 1) == wo:
@@ -157,6 +162,7 @@ def _col2im_flat(g: Any, weight: Any, x_shape: tuple, pad4: tuple, dilation: tup
     add of two contiguous (C, N*Hp*Wp) blocks per kernel offset instead of ``N*C*Ho`` short rows (measured for
     LeNet-5's second layer: 1.3 ms against 2.8 ms).
     """
+    xp = get_array_module(g)
     n, c, h, w = x_shape
     o, _, kh, kw = weight.shape
     ho, wo = g.shape[2:]
@@ -164,14 +170,14 @@ def _col2im_flat(g: Any, weight: Any, x_shape: tuple, pad4: tuple, dilation: tup
     dh, dw = dilation
     hp, wp = h + pt + pb, w + pl + pr
     L = n * hp * wp
-    G = workspace.get((o, n, hp, wp), g.dtype)
+    G = workspace.get((o, n, hp, wp), g.dtype, xp)
     G[:, :, ho:] = 0
     G[:, :, :ho, wo:] = 0
     G[:, :, :ho, :wo] = g.transpose(1, 0, 2, 3)
     gcols = _gemm_tn(weight.reshape(o, -1), G.reshape(o, L), groups).reshape(c, kh, kw, L)
     workspace.put(G)
     tail = dh * (kh - 1) * wp + dw * (kw - 1)
-    gt = workspace.get((c, L + tail), g.dtype)
+    gt = workspace.get((c, L + tail), g.dtype, xp)
     gt.fill(0)
     for i in range(kh):
         for j in range(kw):
@@ -230,8 +236,10 @@ def _check_conv(x: Any, weight: Any, bias: Any, pad4: tuple, dilation: tuple, st
 
 
 def _tiled_training(x: Any, weight: Any, stride: tuple, groups: int) -> bool:
-    """Train through the tiled path: stride 1, one group, and columns too big to keep (COLS_CACHE_BYTES)."""
-    if not tiled_ok(x.shape, weight.shape, stride, groups, x.dtype.itemsize):
+    """Train through the tiled path: stride 1, one group, and columns too big to keep (COLS_CACHE_BYTES).
+
+    Never on a GPU: its memory holds the whole column buffer, and one big product is what cuBLAS does best."""
+    if not isinstance(x, np.ndarray) or not tiled_ok(x.shape, weight.shape, stride, groups, x.dtype.itemsize):
         return False
     n, c, h, w = x.shape
     return c * weight.shape[2] * weight.shape[3] * n * h * w * x.dtype.itemsize > COLS_CACHE_BYTES

@@ -1,15 +1,19 @@
 """Elementwise ops with NumPy broadcasting; backward reduces gradients back to each input's shape."""
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 
 __all__ = [
     "unbroadcast", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Sin", "Cos", "Tanh",
     "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU", "Clamp", "Maximum", "Minimum", "Where",
-    "Cast", "Clone", "where", "stable_sigmoid",
+    "Cast", "Clone", "where", "stable_sigmoid", "broadcasting",
 ]
 
 
@@ -37,13 +41,25 @@ def _broadcast_error(op: str, a: Any, b: Any) -> ValueError:
     )
 
 
+def broadcasting(op: str, fn: Callable[..., Any], a: Any, b: Any, *rest: Any) -> Any:
+    """``fn(a, b, *rest)``, with numpy's broadcast failure turned into a ValueError naming ``op`` and both shapes.
+
+    >>> import numpy as np
+    >>> broadcasting("add", operator.add, np.ones(2), np.ones(3))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: add: shapes (2,) and (3,) cannot be broadcast together (sizes must match or be 1, ...)
+    """
+    try:
+        return fn(a, b, *rest)
+    except ValueError:
+        raise _broadcast_error(op, a, b) from None
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        try:
-            out = a + b
-        except ValueError:
-            raise _broadcast_error("add", a, b) from None
+        out = broadcasting("add", operator.add, a, b)
         ctx.shapes = (_shape(a), _shape(b))
         return out
 
@@ -57,10 +73,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        try:
-            out = a - b
-        except ValueError:
-            raise _broadcast_error("sub", a, b) from None
+        out = broadcasting("sub", operator.sub, a, b)
         ctx.shapes = (_shape(a), _shape(b))
         return out
 
@@ -74,10 +87,7 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        try:
-            out = a * b
-        except ValueError:
-            raise _broadcast_error("mul", a, b) from None
+        out = broadcasting("mul", operator.mul, a, b)
         na, nb = ctx.needs_input_grad
         ctx.save_for_backward(b if na else None, a if nb else None)
         ctx.shapes = (_shape(a), _shape(b))
@@ -94,10 +104,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        try:
-            out = a / b
-        except ValueError:
-            raise _broadcast_error("div", a, b) from None
+        out = broadcasting("div", operator.truediv, a, b)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         ctx.shapes = (_shape(a), _shape(b))
         return out
@@ -115,22 +122,22 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        try:
-            out = xp.power(a, b)
-        except ValueError:
-            raise _broadcast_error("pow", a, b) from None
+        out = broadcasting("pow", get_array_module(a).power, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         a, b, out = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:
             ga = unbroadcast(grad * b * xp.power(a, b - 1), _shape(a))
         if nb:
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            if not hasattr(a, "shape"):  # a Python number as the base (rpow): CuPy's where wants arrays
+                a = xp.asarray(a, dtype=grad.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
                 la = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, 0.0, xp.nan))
             gb = unbroadcast(grad * out * la, _shape(b))
         return ga, gb
@@ -149,6 +156,7 @@ class Neg(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         y = xp.exp(x)
         ctx.save_for_backward(y)
         return y
@@ -162,6 +170,7 @@ class Exp(Function):
 class Log(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         ctx.save_for_backward(x)
         return xp.log(x)
 
@@ -174,6 +183,7 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         y = xp.sqrt(x)
         ctx.save_for_backward(y)
         return y
@@ -187,11 +197,13 @@ class Sqrt(Function):
 class Abs(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         ctx.save_for_backward(x)
         return xp.abs(x)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         return grad * xp.sign(x)
 
@@ -199,11 +211,13 @@ class Abs(Function):
 class Sin(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         ctx.save_for_backward(x)
         return xp.sin(x)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         return grad * xp.cos(x)
 
@@ -211,11 +225,13 @@ class Sin(Function):
 class Cos(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         ctx.save_for_backward(x)
         return xp.cos(x)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         return -grad * xp.sin(x)
 
@@ -223,6 +239,7 @@ class Cos(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         y = xp.tanh(x)
         ctx.save_for_backward(y)
         return y
@@ -235,6 +252,7 @@ class Tanh(Function):
 
 def stable_sigmoid(x: Any) -> Any:
     """1 / (1 + exp(-x)) without overflow for large |x|."""
+    xp = get_array_module(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -255,6 +273,7 @@ class Sigmoid(Function):
 class ReLU(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
         y = xp.maximum(x, 0)
         ctx.save_for_backward(y)
         return y
@@ -268,12 +287,14 @@ class ReLU(Function):
 class LeakyReLU(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, negative_slope: float = 0.01) -> Any:
+        xp = get_array_module(x)
         ctx.save_for_backward(x)
         ctx.slope = negative_slope
         return xp.where(x > 0, x, x * negative_slope)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         return xp.where(x > 0, grad, grad * ctx.slope), None
 
@@ -281,6 +302,7 @@ class LeakyReLU(Function):
 class ELU(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, alpha: float = 1.0) -> Any:
+        xp = get_array_module(x)
         y = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
         ctx.save_for_backward(x, y)
         ctx.alpha = alpha
@@ -288,6 +310,7 @@ class ELU(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         x, y = ctx.saved_tensors
         return xp.where(x > 0, grad, grad * (y + ctx.alpha)), None
 
@@ -300,20 +323,24 @@ _INV_SQRT_2PI = 0.3989422804014327
 class GELU(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, approximate: str = "none") -> Any:
+        xp = get_array_module(x)
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
             t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             ctx.t = t
             return 0.5 * x * (1 + t)
-        from scipy.special import erf
-
+        if xp is np:
+            from scipy.special import erf
+        else:
+            from cupyx.scipy.special import erf
         cdf = (0.5 * (1 + erf(x * _INV_SQRT_2))).astype(x.dtype, copy=False)
         ctx.cdf = cdf
         return x * cdf
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
             t = ctx.t
@@ -326,6 +353,7 @@ class GELU(Function):
 class Softplus(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        xp = get_array_module(x)
         bx = x * beta
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
@@ -333,6 +361,7 @@ class Softplus(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         bx = x * ctx.beta
         return xp.where(bx > ctx.threshold, grad, grad * stable_sigmoid(bx)), None, None
@@ -356,12 +385,16 @@ class SiLU(Function):
 class Clamp(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, lo: Any = None, hi: Any = None) -> Any:
+        xp = get_array_module(x)
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
+        if lo is None or hi is None:  # one-sided (CuPy's clip wants both bounds)
+            return x.copy() if lo is None and hi is None else xp.minimum(x, hi) if lo is None else xp.maximum(x, lo)
         return xp.clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         keep = xp.ones(x.shape, dtype=bool)
         if ctx.lo is not None:
@@ -374,10 +407,7 @@ class Clamp(Function):
 class Maximum(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        try:
-            out = xp.maximum(a, b)
-        except ValueError:
-            raise _broadcast_error("maximum", a, b) from None
+        out = broadcasting("maximum", get_array_module(a).maximum, a, b)
         ctx.save_for_backward(a, b)
         return out
 
@@ -395,10 +425,7 @@ class Maximum(Function):
 class Minimum(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        try:
-            out = xp.minimum(a, b)
-        except ValueError:
-            raise _broadcast_error("minimum", a, b) from None
+        out = broadcasting("minimum", get_array_module(a).minimum, a, b)
         ctx.save_for_backward(a, b)
         return out
 
@@ -416,16 +443,14 @@ class Minimum(Function):
 class Where(Function):
     @staticmethod
     def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Any:
-        try:
-            out = xp.where(cond, a, b)
-        except ValueError:
-            raise _broadcast_error("where", a, b) from None
+        out = broadcasting("where", lambda x, y: get_array_module(cond).where(cond, x, y), a, b)
         ctx.cond = cond
         ctx.shapes = (_shape(a), _shape(b))
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         sa, sb = ctx.shapes
         _, na, nb = ctx.needs_input_grad
         zero = xp.zeros((), dtype=grad.dtype)
@@ -439,7 +464,7 @@ def where(condition: Any, input: Any, other: Any) -> Any:
     from gradlab.tensor import Tensor
     from gradlab.tensor_math import promote
 
-    cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool:
         raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
     if isinstance(input, Tensor):
@@ -448,6 +473,9 @@ def where(condition: Any, input: Any, other: Any) -> Any:
         b, a = promote(other, input)
     else:
         a, b = Tensor(input), Tensor(other)
+    xp = get_array_module(a.data if isinstance(a, Tensor) else b.data)
+    if xp is not np and isinstance(cond, np.ndarray):
+        cond = xp.asarray(cond)
     if not isinstance(a, Tensor):
         a = xp.asarray(a, dtype=b.dtype)
     if not isinstance(b, Tensor):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import add_at, get_array_module
 
 __all__ = ["Embedding"]
 
@@ -19,6 +19,7 @@ class Embedding(Function):
     @staticmethod
     def forward(ctx: Context, weight: Any, indices: Any, padding_idx: Any = None,
                 scale_grad_by_freq: bool = False) -> Any:
+        xp = get_array_module(weight)
         indices = xp.asarray(indices)
         if indices.dtype.kind not in "iu":
             raise TypeError(f"embedding: indices must be an integer tensor, got dtype {indices.dtype}")
@@ -31,6 +32,7 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         indices, shape, padding_idx, scale = ctx.meta
         flat = indices.reshape(-1)
         g = grad.reshape(-1, shape[1])
@@ -38,7 +40,7 @@ class Embedding(Function):
             counts = xp.bincount(flat, minlength=shape[0])
             g = g / counts[flat][:, None].astype(g.dtype)
         gw = xp.zeros(shape, dtype=grad.dtype)
-        xp.add.at(gw, flat, g)
+        add_at(xp, gw, flat, g)
         if padding_idx is not None:
             gw[padding_idx] = 0
         return gw, None, None, None

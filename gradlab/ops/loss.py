@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 from gradlab.ops.elementwise import stable_sigmoid, unbroadcast
 
 __all__ = ["CrossEntropy", "NLLLoss", "PointwiseLoss", "BCELoss", "BCEWithLogits", "KLDiv", "REDUCTIONS"]
@@ -18,11 +20,12 @@ REDUCTIONS = ("none", "mean", "sum")
 
 
 def _reduce(loss: Any, reduction: str, denom: Any = None) -> Any:
+    xp = get_array_module(loss)
     if reduction == "none":
         return loss
     total = loss.sum()
     if reduction == "mean":
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             total = total / (loss.size if denom is None else denom)
     return xp.asarray(total, dtype=loss.dtype)
 
@@ -32,13 +35,14 @@ def _grad_scale(grad: Any, reduction: str, denom: Any, shape: tuple) -> Any:
     if reduction == "none":
         return grad.reshape(shape)
     if reduction == "mean":
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             return grad / denom
     return grad
 
 
 def _rows(x: Any) -> Any:
     """(C,) -> (1, C); (N, C) as is; (N, C, d1, ...) -> (N*d1*..., C) with the class axis last."""
+    xp = get_array_module(x)
     if x.ndim == 2:
         return x
     if x.ndim == 1:
@@ -47,6 +51,7 @@ def _rows(x: Any) -> Any:
 
 
 def _unrows(g: Any, shape: tuple) -> Any:
+    xp = get_array_module(g)
     if len(shape) <= 2:
         return g.reshape(shape)
     moved = (shape[0], *shape[2:], shape[1])
@@ -73,6 +78,7 @@ class CrossEntropy(Function):
         ctx: Context, x: Any, target: Any, weight: Any = None, ignore_index: int = -100,
         reduction: str = "mean", label_smoothing: float = 0.0,
     ) -> Any:  # fmt: skip
+        xp = get_array_module(x)
         x2 = _rows(x)
         n, c = x2.shape
         shifted = x2 - x2.max(axis=1, keepdims=True)
@@ -133,6 +139,7 @@ class CrossEntropy(Function):
 def _index_distribution(y: Any, valid: Any, weight: Any, eps: float, n: int, c: int, dtype: Any) -> tuple:
     """(q, wy): the target distribution (N, C) for class indices, (1-eps) * w[y] at y plus eps * w / C everywhere,
     and the per-sample weights w[y] (0 where ignored), whose sum is the mean's normaliser."""
+    xp = get_array_module(y)
     ys = y if valid is None else xp.where(valid, y, 0)
     wy = weight[ys].astype(dtype) if weight is not None else xp.ones(n, dtype=dtype)
     if valid is not None:
@@ -153,6 +160,7 @@ class NLLLoss(Function):
     def forward(
         ctx: Context, x: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
     ) -> Any:  # fmt: skip
+        xp = get_array_module(x)
         x2 = _rows(x)
         n, c = x2.shape
         y = target.reshape(-1)
@@ -169,6 +177,7 @@ class NLLLoss(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         g = _grad_scale(grad, ctx.reduction, ctx.denom, (-1,))
         n = ctx.ar.size
         gx = xp.zeros((n, ctx.shape[1] if len(ctx.shape) > 1 else ctx.shape[0]), dtype=grad.dtype)
@@ -178,6 +187,7 @@ class NLLLoss(Function):
 
 def _pointwise(kind: str, d: Any, param: float) -> tuple:
     """Elementwise loss of the difference ``d = input - target`` and its derivative."""
+    xp = get_array_module(d)
     if kind == "mse":
         return d * d, 2 * d
     a = xp.abs(d)
@@ -224,9 +234,10 @@ class BCELoss(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any, weight: Any = None, reduction: str = "mean") -> Any:
+        xp = get_array_module(x)
         if x.size and (x.min() < 0 or x.max() > 1):
             raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
-        with xp.errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):
             log_x = xp.maximum(xp.log(x), -100)
             log_1mx = xp.maximum(xp.log1p(-x), -100)
         loss = -(y * log_x + (1 - y) * log_1mx)
@@ -239,6 +250,7 @@ class BCELoss(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         x, y, weight = ctx.saved_tensors
         g = _grad_scale(grad, ctx.reduction, x.size, x.shape)
         if weight is not None:
@@ -258,6 +270,7 @@ class BCEWithLogits(Function):
     def forward(
         ctx: Context, x: Any, y: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean",
     ) -> Any:  # fmt: skip
+        xp = get_array_module(x)
         sp = xp.logaddexp(0, -x)  # softplus(-x) = -log(sigmoid(x)), stable
         lw = 1 + (pos_weight - 1) * y if pos_weight is not None else None
         loss = (1 - y) * x + (sp if lw is None else lw * sp)
@@ -269,10 +282,11 @@ class BCEWithLogits(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         x, y, weight, pos_weight = ctx.saved_tensors
         shape = xp.broadcast_shapes(x.shape, y.shape) if weight is None else xp.broadcast_shapes(
             x.shape, y.shape, weight.shape)
-        g = _grad_scale(grad, ctx.reduction, int(xp.prod(shape)), shape)
+        g = _grad_scale(grad, ctx.reduction, int(np.prod(shape)), shape)
         if weight is not None:
             g = g * weight
         gx = gy = None
@@ -291,11 +305,12 @@ class KLDiv(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, t: Any, reduction: str = "mean", log_target: bool = False) -> Any:
+        xp = get_array_module(x)
         if log_target:
             et = xp.exp(t)
             loss = et * (t - x)
         else:
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore"):
                 logt = xp.where(t > 0, xp.log(xp.where(t > 0, t, 1)), 0)
             et = t
             loss = t * logt - t * x
@@ -310,6 +325,7 @@ class KLDiv(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         x, t = ctx.saved_tensors
         shape = xp.broadcast_shapes(x.shape, t.shape)
         g = _grad_scale(grad, ctx.reduction, ctx.denom, shape)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -36,13 +38,14 @@ class LSTMLayer(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
                 reverse: bool = False) -> Any:
+        xp = get_array_module(x)
         _check("LSTM", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 4)
         T, N, I = x.shape
         H = w_hh.shape[1]
         H2, H3, H4 = 2 * H, 3 * H, 4 * H
         KZ = H + I + 1
         dt = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        perm = xp.r_[H3:H4, 0:H3]  # torch order i, f, g, o -> o, i, f, g
+        perm = xp.asarray(np.r_[H3:H4, 0:H3])  # torch order i, f, g, o -> o, i, f, g
         scale = xp.full((H4, 1), 0.5, dtype=dt)  # sigmoid rows halved: sigmoid(a) = 0.5 tanh(a / 2) + 0.5
         scale[H3:] = 1
         w_ih_p = w_ih[perm].astype(dt, copy=False)
@@ -56,7 +59,7 @@ class LSTMLayer(Function):
             wa[:, H + I] = xp.asarray(both)[perm] * scale[:, 0]
         else:
             wa[:, H + I] = 0
-        Z = _empty((T, N, KZ), dt)  # Z[t] = [h_prev | x_t | 1] for step t
+        Z = _empty((T, N, KZ), dt, xp)  # Z[t] = [h_prev | x_t | 1] for step t
         Z[:, :, H:H + I] = x
         Z[:, :, H + I] = 1
         off, poff, init, steps = _slots(T, reverse)
@@ -72,11 +75,24 @@ class LSTMLayer(Function):
         ig, fc = igfc[:H], igfc[H:]
         grad = _wants_grad(ctx)
         if grad:
-            G = _empty((T, H4, N), dt)  # activated gates of every step
-            M = _empty((T, H4, N), dt)
-            K = _empty((T, H, N), dt)
+            G = _empty((T, H4, N), dt, xp)  # activated gates of every step
+            M = _empty((T, H4, N), dt, xp)
+            K = _empty((T, H, N), dt, xp)
         else:
             g = xp.empty((H4, N), dtype=dt)
+        if xp is not np:  # on a GPU: one fused kernel for the cell (the same formulas as the passes below)
+            from ._lstm_cuda import cell_forward
+
+            spare = xp.empty((H, N), dtype=dt)
+            for t in steps:
+                if grad:
+                    g = G[t]
+                xp.matmul(wa, Z[t].T, out=g)
+                nxt = t + step_dir
+                cell_forward(xp, g, c_prev, c, h, out[t + off].T, Z[nxt, :, :H].T if 0 <= nxt < T else spare,
+                             M[t] if grad else None, K[t] if grad else None)
+                c, c_prev = c_prev, c
+            steps = range(0)
         for t in steps:
             if grad:
                 g = G[t]
@@ -117,6 +133,7 @@ class LSTMLayer(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         w_ih_p, w_hh_p, Z, G, M, K = ctx.saved_tensors
         reverse, dt, perm, x_shape, x_dtype = ctx.meta
         T, H4, N = M.shape
@@ -127,11 +144,19 @@ class LSTMLayer(Function):
         grad = grad.astype(dt, copy=False)
         dc = xp.array(grad[T + 1].T, dtype=dt, order="C")
         inv = xp.argsort(perm)
-        d2 = _empty((H4, T * N), dt)  # pre-activation gradients, columns in (t, n) order
+        d2 = _empty((H4, T * N), dt, xp)  # pre-activation gradients, columns in (t, n) order
         carry = xp.zeros((H, N), dtype=dt)
         dh = xp.empty((H, N), dtype=dt)
         tmp = xp.empty((H, N), dtype=dt)
         w_hhT = w_hh_p.T
+        if xp is not np:  # on a GPU: one fused kernel per step, then the recurrent product
+            from ._lstm_cuda import cell_backward
+
+            for t in reversed(steps):
+                da = d2[:, t * N:(t + 1) * N]
+                cell_backward(xp, grad[t + off].T, carry, K[t], M[t], G[t, H2:H3], dc, da)
+                xp.matmul(w_hhT, da, out=carry)
+            steps = range(0)
         for t in reversed(steps):
             xp.add(grad[t + off].T, carry, out=dh)
             xp.multiply(dh, K[t], out=tmp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 from gradlab.ops.elementwise import unbroadcast
 
 __all__ = ["MatMul"]
@@ -13,6 +13,7 @@ __all__ = ["MatMul"]
 class MatMul(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
+        xp = get_array_module(a)
         a_arr, b_arr = xp.asarray(a), xp.asarray(b)
         if a_arr.ndim == 0 or b_arr.ndim == 0:
             raise RuntimeError("matmul: both arguments need at least 1 dimension, got a 0-d tensor")
@@ -32,6 +33,7 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 
 __all__ = ["Linear", "Softmax", "LogSoftmax", "Dropout", "BatchNorm", "LayerNorm"]
 
@@ -40,6 +42,7 @@ class Linear(Function):
 class Softmax(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int) -> Any:
+        xp = get_array_module(x)
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
         e /= e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(e)
@@ -56,6 +59,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int) -> Any:
+        xp = get_array_module(x)
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
@@ -64,6 +68,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (out,) = ctx.saved_tensors
         return grad - xp.exp(out) * grad.sum(axis=ctx.dim, keepdims=True), None
 
@@ -73,10 +78,14 @@ class Dropout(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, p: float, generator: Any = None) -> Any:
-        from gradlab.backend import rng
+        xp = get_array_module(x)
+        from gradlab.backend import rng, rng_for
 
         if p >= 1.0:
             mask = xp.zeros(x.shape, dtype=x.dtype)
+        elif xp is not np:  # drawn on the GPU by a cupy RandomState seeded from the generator
+            u = rng_for(xp, generator).random_sample(x.shape, dtype=xp.float64 if x.dtype == xp.float64 else xp.float32)
+            mask = (u >= p).astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
         else:
             mask = rng(generator).random(x.shape, dtype=xp.float64 if x.dtype == xp.float64 else xp.float32)
             xp.greater_equal(mask, p, out=mask, casting="unsafe")  # keep -> 1.0, drop -> 0.0, no new array
@@ -94,6 +103,7 @@ class Dropout(Function):
 
 def _normalize(x: Any, axes: tuple, eps: float) -> tuple:
     """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance) -> (xhat, invstd, mean, var), stats kept dims."""
+    xp = get_array_module(x)
     mean = x.mean(axis=axes, keepdims=True)
     xc = x - mean
     var = xp.mean(xc * xc, axis=axes, keepdims=True)
@@ -104,6 +114,7 @@ def _normalize(x: Any, axes: tuple, eps: float) -> tuple:
 
 def _normalize_backward(gxhat: Any, xhat: Any, invstd: Any, axes: tuple) -> Any:
     """Gradient through ``xhat = (x - mean(x)) * invstd`` with batch statistics, given d(loss)/d(xhat)."""
+    xp = get_array_module(gxhat)
     mg = gxhat.mean(axis=axes, keepdims=True)
     mgx = xp.mean(gxhat * xhat, axis=axes, keepdims=True)
     return invstd * (gxhat - mg - xhat * mgx)
@@ -111,6 +122,7 @@ def _normalize_backward(gxhat: Any, xhat: Any, invstd: Any, axes: tuple) -> Any:
 
 def _affine_grads(ctx: Context, grad: Any, xhat: Any, axes: tuple, pshape: tuple) -> tuple:
     """d/dweight and d/dbias of ``xhat * weight + bias`` summed over ``axes``, shaped like the parameters."""
+    xp = get_array_module(grad)
     nw, nb = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
     gw = xp.sum(grad * xhat, axis=axes).reshape(pshape) if nw else None
     gb = grad.sum(axis=axes).reshape(pshape) if nb else None
@@ -129,6 +141,7 @@ class BatchNorm(Function):
         ctx: Context, x: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any,
         training: bool, momentum: float, eps: float,
     ) -> Any:  # fmt: skip
+        xp = get_array_module(x)
         axes = (0, *range(2, x.ndim))
         bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         ctx.axes, ctx.training = axes, training

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 from gradlab.ops._im2col import _fmt, _pad_nchw, _rng, pool_output_size
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "UpsampleNearest2d"]
@@ -53,6 +55,7 @@ class MaxPool2d(Function):
     def forward(ctx: Context, x: Any, k: tuple, s: tuple, p: tuple, d: tuple, ceil_mode: bool,
                 indices_sink: list | None = None) -> Any:
         """``indices_sink``: a list to append the arg-max kernel offsets to (for ``return_indices``)."""
+        xp = get_array_module(x)
         ho, wo, pad4 = _pool_geometry(x, k, s, p, d, ceil_mode, "max_pool2d")
         xpad = _pad_nchw(x, pad4, -xp.inf)
         out = None
@@ -70,6 +73,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         x, out = ctx.saved_tensors
         x_shape, k, s, pad4, d, ho, wo = ctx.geom
         xpad = x if ctx.xpad is None else ctx.xpad
@@ -109,6 +113,7 @@ def _windows(a: Any, k: tuple, s: tuple, d: tuple, ho: int, wo: int) -> Any:
 
 def _argmax_offsets(xpad: Any, out: Any, k: tuple, s: tuple, d: tuple) -> Any:
     """The kernel offset (row-major, uint8/int32) of each window's max: the first one, or the last NaN (torch)."""
+    xp = get_array_module(xpad)
     ho, wo = out.shape[2:]
     arg = xp.zeros(out.shape, dtype=xp.uint8 if k[0] * k[1] <= 255 else xp.int32)
     nan = out.dtype.kind == "f" and bool(xp.isnan(out).any())
@@ -127,6 +132,7 @@ def _argmax_offsets(xpad: Any, out: Any, k: tuple, s: tuple, d: tuple) -> Any:
 
 def _route(grad: Any, arg: Any, x_shape: tuple, k: tuple, s: tuple, pad4: tuple, d: tuple, ho: int, wo: int) -> Any:
     """Send each output gradient to the window position ``arg`` (the kernel offset) it came from."""
+    xp = get_array_module(grad)
     n, c, h, w = x_shape
     pt, pb, pl, pr = pad4
     gx = xp.zeros((n, c, h + pt + pb, w + pl + pr), dtype=grad.dtype)
@@ -146,6 +152,7 @@ def _route(grad: Any, arg: Any, x_shape: tuple, k: tuple, s: tuple, pad4: tuple,
 
 def max_pool_indices(arg: Any, x_shape: tuple, k: tuple, s: tuple, p: tuple, d: tuple) -> Any:
     """torch's ``return_indices``: the flat ``h * W + w`` index of each max in its (unpadded) input plane."""
+    xp = get_array_module(arg)
     ho, wo = arg.shape[2:]
     ky, kx = arg.astype(xp.int64) // k[1], arg.astype(xp.int64) % k[1]
     hh = xp.arange(ho)[:, None] * s[0] - p[0] + ky * d[0]
@@ -165,7 +172,7 @@ class AvgPool2d(Function):
         if divisor_override:
             div: Any = float(divisor_override)
         else:
-            div = _avg_divisor(h, w, k, s, p, ho, wo, count_include_pad).astype(x.dtype)
+            div = get_array_module(x).asarray(_avg_divisor(h, w, k, s, p, ho, wo, count_include_pad).astype(x.dtype))
         xpad = _pad_nchw(x, pad4)
         out = None
         for i in range(k[0]):
@@ -183,6 +190,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (n, c, h, w), k, s, pad4, d, ho, wo = ctx.geom
         g = grad / ctx.div
         pt, pb, pl, pr = pad4
@@ -198,6 +206,8 @@ class AvgPool2d(Function):
 
 def _avg_divisor(h: int, w: int, k: tuple, s: tuple, p: tuple, ho: int, wo: int, count_include_pad: bool) -> Any:
     """(ho, wo) divisors as torch computes them (windows clipped to input + padding, or to the input alone)."""
+    xp = np  # a small host array, copied to the input's device by the caller
+
     def axis(size: int, kk: int, ss: int, pp: int, n_out: int) -> tuple:
         start = xp.arange(n_out) * ss - pp
         end = xp.minimum(start + kk, size + pp)
@@ -214,6 +224,7 @@ def _avg_divisor(h: int, w: int, k: tuple, s: tuple, p: tuple, ho: int, wo: int,
 
 def _adaptive_matrix(size: int, out: int, dtype: Any) -> Any:
     """(out, size) averaging matrix with torch's windows [floor(i*size/out), ceil((i+1)*size/out))."""
+    xp = np  # a small host array, copied to the input's device by the caller
     m = xp.zeros((out, size), dtype=dtype)
     for i in range(out):
         a = (i * size) // out
@@ -240,12 +251,14 @@ class AdaptiveAvgPool2d(Function):
         if h % oh == 0 and w % ow == 0:
             ctx.mats = None
             return x.reshape(n, c, oh, h // oh, ow, w // ow).mean(axis=(3, 5), dtype=x.dtype)
-        mh, mw = _adaptive_matrix(h, oh, x.dtype), _adaptive_matrix(w, ow, x.dtype)
+        xp = get_array_module(x)
+        mh, mw = xp.asarray(_adaptive_matrix(h, oh, x.dtype)), xp.asarray(_adaptive_matrix(w, ow, x.dtype))
         ctx.mats = (mh, mw)
         return (mh @ x) @ mw.T
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         n, c, h, w = ctx.shape
         oh, ow = grad.shape[2:]
         if ctx.mats is None:
@@ -258,6 +271,7 @@ class AdaptiveAvgPool2d(Function):
 
 def _nearest_index(out: int, size: int, scale: float | None) -> Any:
     """torch's 'nearest' source index: floor(dst * scale) clipped, scale = 1/scale_factor or size/out."""
+    xp = np  # a small host array, copied to the input's device by the caller
     if out == size:
         return xp.arange(out)
     sc = xp.float32((1.0 / scale) if scale else size / out)  # float32 arithmetic, as torch's CPU kernel
@@ -273,6 +287,7 @@ class UpsampleNearest2d(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, size: tuple, scales: tuple) -> Any:
+        xp = get_array_module(x)
         n, c, h, w = x.shape
         oh, ow = size
         ctx.shape = x.shape
@@ -281,12 +296,13 @@ class UpsampleNearest2d(Function):
             ctx.factors = (fh, fw)
             return xp.broadcast_to(x[:, :, :, None, :, None], (n, c, h, fh, w, fw)).reshape(n, c, oh, ow)
         ctx.factors = None
-        ih, iw = _nearest_index(oh, h, scales[0]), _nearest_index(ow, w, scales[1])
+        ih, iw = xp.asarray(_nearest_index(oh, h, scales[0])), xp.asarray(_nearest_index(ow, w, scales[1]))
         ctx.index = (ih, iw)
         return x[:, :, ih[:, None], iw[None, :]]
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         n, c, h, w = ctx.shape
         if ctx.factors is not None:
             fh, fw = ctx.factors

@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -49,8 +49,9 @@ MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
 
 def _input_path(x: Any, w: Any, bias: Any, dt: Any) -> Any:
     """Gate-major input path for every step at once: (T, G*H, N) = w @ x_t.T + bias."""
+    xp = get_array_module(x)
     T, N, _ = x.shape
-    out = _empty((T, w.shape[0], N), dt)
+    out = _empty((T, w.shape[0], N), dt, xp)
     xp.matmul(w.astype(dt, copy=False), x.astype(dt, copy=False).transpose(0, 2, 1), out=out)
     if bias is not None:
         out += bias[:, None]
@@ -59,6 +60,7 @@ def _input_path(x: Any, w: Any, bias: Any, dt: Any) -> Any:
 
 def _pack(S: Any, extra: int) -> Any:
     """Gate-major states (T + 1, H, N) -> the packed (T + 1 + extra, N, H) result (last ``extra`` slots unset)."""
+    xp = get_array_module(S)
     T1, H, N = S.shape
     out = xp.empty((T1 + extra, N, H), dtype=S.dtype)
     out[:T1] = S.transpose(0, 2, 1)
@@ -67,30 +69,34 @@ def _pack(S: Any, extra: int) -> Any:
 
 def _grad_gm(grad: Any, T: int, dt: Any) -> Any:
     """The packed gradient's h slots (T + 1, N, H) as a gate-major (T + 1, H, N) array."""
-    out = _empty((T + 1, grad.shape[2], grad.shape[1]), dt)
+    xp = get_array_module(grad)
+    out = _empty((T + 1, grad.shape[2], grad.shape[1]), dt, xp)
     out[...] = grad[:T + 1].transpose(0, 2, 1)
     return out
 
 
 def _flat_gm(a: Any) -> Any:
     """(T, G, N) gate-major per-step blocks -> (G, T*N), columns in (t, n) order."""
+    xp = get_array_module(a)
     T, G, N = a.shape
-    out = _empty((G, T * N), a.dtype)
+    out = _empty((G, T * N), a.dtype, xp)
     out.reshape(G, T, N)[...] = a.transpose(1, 0, 2)
     return out
 
 
 def _prev_states(S: Any, poff: int, T: int) -> Any:
     """h_{t-1} for every step as (T*N, H) rows in (t, n) order."""
+    xp = get_array_module(S)
     P = S[poff:poff + T]
     _, H, N = P.shape
-    out = _empty((T * N, H), S.dtype)
+    out = _empty((T * N, H), S.dtype, xp)
     out.reshape(T, N, H)[...] = P.transpose(0, 2, 1)
     return out
 
 
 def _weight_grads(needs: tuple, d2: Any, x: Any, prev: Any, w_ih: Any) -> tuple[Any, Any, Any]:
     """dx (T, N, I), dW_ih and dW_hh from the flattened pre-activation gradients ``d2`` (G, T*N)."""
+    xp = get_array_module(d2)
     T, N, I = x.shape
     dx = xp.matmul(d2.T, w_ih).reshape(T, N, I).astype(x.dtype, copy=False) if needs[0] else None
     dw_ih = xp.matmul(d2, x.reshape(T * N, I)) if needs[3] else None
@@ -106,6 +112,7 @@ class _SimpleRNNLayer(Function):
     @classmethod
     def forward(cls, ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
                 reverse: bool = False) -> Any:
+        xp = get_array_module(x)
         _check("RNN", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 1)
         T, N, _ = x.shape
         H = w_hh.shape[1]
@@ -113,7 +120,7 @@ class _SimpleRNNLayer(Function):
         bias = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
         A = _input_path(x, w_ih, bias, dt)
         off, poff, init, steps = _slots(T, reverse)
-        S = _empty((T + 1, H, N), dt)
+        S = _empty((T + 1, H, N), dt, xp)
         S[init] = 0 if h0 is None else h0.T
         wh = w_hh.astype(dt, copy=False)
         tmp = xp.empty((H, N), dtype=dt)
@@ -133,12 +140,13 @@ class _SimpleRNNLayer(Function):
 
     @classmethod
     def backward(cls, ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         x, w_ih, wh, S = ctx.saved_tensors
         reverse, dt = ctx.meta
         T = S.shape[0] - 1
         off, poff, init, steps = _slots(T, reverse)
         Hc = S[off:off + T]
-        D = _empty(Hc.shape, dt)  # the activation's derivative at every step
+        D = _empty(Hc.shape, dt, xp)  # the activation's derivative at every step
         if cls.relu:
             xp.greater(Hc, 0, out=D)
         else:
@@ -180,6 +188,7 @@ class GRULayer(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
                 reverse: bool = False) -> Any:
+        xp = get_array_module(x)
         _check("GRU", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 3)
         T, N, _ = x.shape
         H = w_hh.shape[1]
@@ -199,7 +208,7 @@ class GRULayer(Function):
         A = _input_path(x, w_ih * scale, bias, dt)  # (T, 3H, N): r, z (halved) then W_in x + b_in
         wh = w_hh.astype(dt, copy=False) * scale
         off, poff, init, steps = _slots(T, reverse)
-        S = _empty((T + 1, H, N), dt)
+        S = _empty((T + 1, H, N), dt, xp)
         S[init] = 0 if h0 is None else h0.T
         gh = xp.empty((3 * H, N), dtype=dt)
         hn = gh[H2:]
@@ -207,7 +216,7 @@ class GRULayer(Function):
         rhn, zd = rz_prod[:H], rz_prod[H:]
         grad = _wants_grad(ctx)
         if grad:
-            M = _empty((T, 3 * H, N), dt)
+            M = _empty((T, 3 * H, N), dt, xp)
         for t in steps:
             a = A[t]
             hp = S[t + poff]
@@ -242,6 +251,7 @@ class GRULayer(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         x, w_ih, w_hh, S, A, M = ctx.saved_tensors
         reverse, dt = ctx.meta
         T, H3, N = A.shape
@@ -250,8 +260,8 @@ class GRULayer(Function):
         off, poff, init, steps = _slots(T, reverse)
         g = _grad_gm(grad, T, dt)
         whT = w_hh.astype(dt, copy=False).T
-        dGx = _empty(A.shape, dt)  # [dA_r ; dA_z ; dA_n] (input path)
-        dGh = _empty(A.shape, dt)  # [dA_r ; dA_z ; r * dA_n] (hidden path)
+        dGx = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; dA_n] (input path)
+        dGh = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; r * dA_n] (hidden path)
         carry = xp.zeros((H, N), dtype=dt)
         dh = xp.empty((H, N), dtype=dt)
         for t in reversed(steps):

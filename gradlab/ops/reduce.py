@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 
 __all__ = ["axes_of", "expand_reduced", "Sum", "Mean", "MaxAll", "MaxDim", "Var", "LogSumExp"]
 
@@ -29,6 +31,7 @@ def axes_of(dim: Any, ndim: int) -> tuple:
 
 def expand_reduced(grad: Any, shape: tuple, axes: tuple, keepdim: bool) -> Any:
     """Give a reduced gradient back the reduced axes (size 1) so it broadcasts against the input."""
+    xp = get_array_module(grad)
     if not keepdim and axes:
         grad = xp.expand_dims(grad, axes)
     return grad
@@ -37,12 +40,14 @@ def expand_reduced(grad: Any, shape: tuple, axes: tuple, keepdim: bool) -> Any:
 class Sum(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+        xp = get_array_module(x)
         axes = axes_of(dim, x.ndim)
         ctx.meta = (x.shape, axes, keepdim)
         return xp.asarray(x.sum(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         shape, axes, keepdim = ctx.meta
         return xp.broadcast_to(expand_reduced(grad, shape, axes, keepdim), shape), None, None
 
@@ -50,6 +55,7 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+        xp = get_array_module(x)
         axes = axes_of(dim, x.ndim)
         n = 1
         for a in axes:
@@ -59,6 +65,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         shape, axes, keepdim, n = ctx.meta
         g = expand_reduced(grad, shape, axes, keepdim) / n
         return xp.broadcast_to(g, shape), None, None
@@ -69,6 +76,7 @@ class MaxAll(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, is_max: bool = True) -> Any:
+        xp = get_array_module(x)
         if x.size == 0:
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
         m = x.max() if is_max else x.min()
@@ -88,22 +96,30 @@ class MaxDim(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int, keepdim: bool, idx: Any) -> Any:
+        xp = get_array_module(x)
         vals = xp.take_along_axis(x, idx, axis=dim)
         ctx.meta = (x.shape, dim, keepdim, idx)
         return vals if keepdim else xp.squeeze(vals, dim)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         shape, dim, keepdim, idx = ctx.meta
         g = grad if keepdim else xp.expand_dims(grad, dim)
         out = xp.zeros(shape, dtype=grad.dtype)
-        xp.put_along_axis(out, idx, g, axis=dim)
+        if hasattr(xp, "put_along_axis"):
+            xp.put_along_axis(out, idx, g, axis=dim)
+        else:  # older CuPy: the same scatter through an open mesh of indices
+            mesh = list(xp.ix_(*[xp.arange(n) for n in idx.shape]))
+            mesh[dim] = idx
+            out[tuple(mesh)] = xp.broadcast_to(g, idx.shape)
         return out, None, None, None
 
 
 class Var(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Any:
+        xp = get_array_module(x)
         axes = axes_of(dim, x.ndim)
         n = 1
         for a in axes:
@@ -112,7 +128,7 @@ class Var(Function):
         d = x - mu
         ctx.save_for_backward(d)
         ctx.meta = (x.shape, axes, keepdim, max(n - correction, 0))
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             return xp.asarray((d * d).sum(axis=axes, keepdims=keepdim) / max(n - correction, 0))
 
     @staticmethod
@@ -120,13 +136,14 @@ class Var(Function):
         (d,) = ctx.saved_tensors
         shape, axes, keepdim, denom = ctx.meta
         g = expand_reduced(grad, shape, axes, keepdim)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             return g * (2 / denom) * d, None, None, None
 
 
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any, keepdim: bool = False) -> Any:
+        xp = get_array_module(x)
         axes = axes_of(dim, x.ndim)
         m = x.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
@@ -140,6 +157,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         (x,) = ctx.saved_tensors
         shape, axes, keepdim = ctx.meta
         g = expand_reduced(grad, shape, axes, keepdim)

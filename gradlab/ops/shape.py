@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import add_at, get_array_module
 
 __all__ = [
     "Reshape", "Permute", "Unsqueeze", "Squeeze", "Expand", "Repeat", "GetItem", "IndexPut", "Cat", "Stack", "Pad",
@@ -42,7 +44,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        return grad.transpose(xp.argsort(ctx.dims)), None
+        return grad.transpose(tuple(int(i) for i in np.argsort(ctx.dims))), None
 
 
 class Unsqueeze(Function):
@@ -50,6 +52,7 @@ class Unsqueeze(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int) -> Any:
+        xp = get_array_module(x)
         d = dim if dim >= 0 else dim + x.ndim + 1
         if not 0 <= d <= x.ndim:
             raise IndexError(f"unsqueeze: dim {dim} out of range for a tensor with {x.ndim} dims")
@@ -58,6 +61,7 @@ class Unsqueeze(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         return xp.squeeze(grad, ctx.d), None
 
 
@@ -66,6 +70,7 @@ class Squeeze(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None) -> Any:
+        xp = get_array_module(x)
         ctx.in_shape = x.shape
         if dim is None:
             return x.reshape(tuple(s for s in x.shape if s != 1))
@@ -83,6 +88,7 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, sizes: tuple) -> Any:
+        xp = get_array_module(x)
         lead = len(sizes) - x.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes {len(sizes)} is less than the tensor's dims {x.ndim}")
@@ -103,6 +109,7 @@ class Expand(Function):
 class Repeat(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, reps: tuple) -> Any:
+        xp = get_array_module(x)
         xs = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
         ctx.meta = (x.shape, xs.shape, reps)
         return xp.tile(xs, reps)
@@ -126,6 +133,17 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _index_on(xp: Any, index: Any) -> Any:
+    """``index`` with its arrays (and lists) on the device of ``xp`` (host index arrays are copied to a GPU)."""
+    if xp is np:
+        return index
+    if isinstance(index, tuple):
+        return tuple(_index_on(xp, i) for i in index)
+    if isinstance(index, (np.ndarray, list)):
         return xp.asarray(index)
     return index
 
@@ -140,6 +158,8 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any) -> Any:
+        xp = get_array_module(x)
+        index = _index_on(xp, index)
         ctx.meta = (x.shape, x.dtype, index)
         try:
             out = x[index]
@@ -149,6 +169,7 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         shape, dtype, index = ctx.meta
         if isinstance(index, slice) and index.step in (None, 1) and shape:
             # a block of the leading axis: zero only the rest (no full memset before the copy)
@@ -163,7 +184,7 @@ class GetItem(Function):
         if _is_basic(index):
             out[index] = grad
         else:
-            xp.add.at(out, index, grad)
+            add_at(xp, out, index, grad)
         return out, None
 
 
@@ -172,6 +193,7 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any, value: Any) -> Any:
+        index = _index_on(get_array_module(x), index)
         out = x.copy()
         out[index] = value
         ctx.meta = (index, getattr(value, "shape", ()))
@@ -179,6 +201,7 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         from gradlab.ops.elementwise import unbroadcast
 
         index, vshape = ctx.meta
@@ -195,16 +218,19 @@ def index_put(x: Any, index: Any, value: Any) -> Any:
 class Gather(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int, index: Any) -> Any:
+        xp = get_array_module(x)
         ctx.meta = (x.shape, dim, index)
         return xp.take_along_axis(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         shape, dim, index = ctx.meta
         out = xp.zeros(shape, dtype=grad.dtype)
-        idx = list(xp.indices(index.shape, sparse=True))
+        nd = index.ndim
+        idx = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1)) for i, n in enumerate(index.shape)]
         idx[dim] = index
-        xp.add.at(out, tuple(idx), grad)
+        add_at(xp, out, tuple(idx), grad)
         return out, None, None
 
 
@@ -222,12 +248,13 @@ class Cat(Function):
                     f"{xs[0].shape} and tensor {i} has shape {x.shape}"
                 )
         ctx.meta = (d, [x.shape[d] for x in xs])
-        return xp.concatenate(xs, axis=d)
+        return get_array_module(xs[0]).concatenate(xs, axis=d)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         d, sizes = ctx.meta
-        cuts = xp.cumsum(sizes)[:-1]
+        cuts = np.cumsum(sizes)[:-1].tolist()
         return (None, *xp.split(grad, cuts, axis=d))
 
 
@@ -244,21 +271,25 @@ class Stack(Function):
                 )
         d = dim if dim >= 0 else dim + xs[0].ndim + 1
         ctx.d = d
-        return xp.stack(xs, axis=d)
+        return get_array_module(xs[0]).stack(xs, axis=d)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         return (None, *(xp.take(grad, i, axis=ctx.d) for i in range(grad.shape[ctx.d])))
 
 
 def _dtype_align(tensors: Any) -> list:
     from gradlab.tensor import Tensor
 
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = list(tensors)
+    first = next((t for t in tensors if isinstance(t, Tensor)), None)
+    ts = [t if isinstance(t, Tensor) else Tensor(t, device=first.device if first is not None else None)
+          for t in tensors]
     if len({t.dtype for t in ts}) > 1:
         common = ts[0].dtype
         for t in ts[1:]:
-            common = xp.promote_types(common, t.dtype)
+            common = np.promote_types(common, t.dtype)
         ts = [t.to(common) for t in ts]
     return ts
 
@@ -304,6 +335,7 @@ def chunk(x: Any, chunks: int, dim: int = 0) -> tuple:
 class Pad(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, pad: tuple, mode: str = "constant", value: float = 0.0) -> Any:
+        xp = get_array_module(x)
         if len(pad) % 2 or len(pad) // 2 > x.ndim:
             raise ValueError(f"pad: padding length {len(pad)} must be even and at most 2 * ndim ({2 * x.ndim})")
         widths = [(0, 0)] * x.ndim
@@ -324,16 +356,17 @@ class Pad(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
         widths, shape = ctx.widths, ctx.shape
         if getattr(ctx, "mode", "constant") == "constant":
             idx = tuple(slice(a, a + s) for (a, _), s in zip(widths, shape))
             return grad[idx], None, None, None
         # non-constant modes: route each output position back to its source with scatter-add
-        src = xp.arange(int(xp.prod(shape))).reshape(shape)
+        src = xp.arange(int(np.prod(shape))).reshape(shape)
         np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[ctx.mode]
         where_from = xp.pad(src, widths, mode=np_mode)  # type: ignore[call-overload]
-        out = xp.zeros(int(xp.prod(shape)), dtype=grad.dtype)
-        xp.add.at(out, where_from.ravel(), grad.ravel())
+        out = xp.zeros(int(np.prod(shape)), dtype=grad.dtype)
+        add_at(xp, out, where_from.ravel(), grad.ravel())
         return out.reshape(shape), None, None, None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import device_of, to_device
 from ..tensor import Tensor
 
 
@@ -112,10 +113,10 @@ def _typename(obj: Any) -> str:
 
 
 def _to_numpy(value: Any) -> Any:
-    """A Tensor becomes its array; anything else is returned as is."""
+    """A Tensor becomes its array (a GPU array is copied to the host); anything else is returned as is."""
     if isinstance(value, Tensor):
-        return value.data
-    return value
+        value = value.data
+    return to_device(value, "cpu") if device_of(value).type == "cuda" else value
 
 
 def _normalize_index(key: Any) -> Any:
@@ -128,10 +129,13 @@ def _normalize_index(key: Any) -> Any:
 
 
 def _copy_state(value: Any) -> Any:
+    """A deep copy of optimizer state, with arrays on the host (a state dict is device-neutral, as checkpoints)."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if device_of(value).type == "cuda":
+        return to_device(value, "cpu")
     if isinstance(value, np.ndarray):
         return value.copy()
-    if isinstance(value, Tensor):
-        return np.array(value.data, copy=True)
     if isinstance(value, dict):
         return {k: _copy_state(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -166,8 +170,8 @@ def _cast_state(param: Any, value: Any, index: Any, key: Any = None, shaped: fro
                 f"but the parameter has shape {pdata.shape}"
             )
         if arr.dtype.kind == "f" and pdata.dtype.kind == "f":
-            return np.array(arr, dtype=pdata.dtype, copy=True)
-        return np.array(arr, copy=True)
+            return to_device(np.array(arr, dtype=pdata.dtype, copy=True), device_of(pdata))
+        return to_device(np.array(arr, copy=True), device_of(pdata))
     if isinstance(value, dict):
         return {k: _cast_state(param, v, index, key=k, shaped=shaped) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import get_array_module
+from ._cuda_kernels import adam_step
 from .optimizer import Optimizer, _lerp_
 
 __all__ = ["Adam"]
@@ -102,6 +104,12 @@ class Adam(Optimizer):
                 exp_avg = state["exp_avg"]
                 exp_avg_sq = state["exp_avg_sq"]
                 step = state["step"] = state["step"] + 1
+                xp = get_array_module(param)
+                if not amsgrad and xp is not np:  # on a GPU: one fused kernel launch
+                    adam_step(xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
+                              beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
+                              maximize=maximize, step=step)
+                    continue
 
                 if weight_decay != 0 and decoupled:
                     param *= 1 - lr * weight_decay

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..tensor import Tensor
 from ._optimizer_utils import _cast_state as _cast_state
 from ._optimizer_utils import _copy_state as _copy_state
@@ -76,7 +77,7 @@ class Optimizer:
         self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
         self._in_step = False
         self._opt_called = False
-        self._ws: dict[tuple[np.dtype, int], np.ndarray] = {}
+        self._ws: dict[tuple, Any] = {}
 
         if isinstance(params, Tensor):
             raise TypeError(
@@ -247,8 +248,8 @@ class Optimizer:
                 arr = g.data
                 if isinstance(arr, np.ndarray) and arr.flags.writeable:
                     arr.fill(0)
-                else:
-                    g.data = np.zeros_like(arr)
+                else:  # read-only (broadcast) arrays, and GPU arrays (fresh zeros from CuPy's pool)
+                    g.data = get_array_module(arr).zeros_like(arr)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
@@ -268,11 +269,12 @@ class Optimizer:
     # ------------------------------------------------------------------ scratch space
     def _workspace(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
         """A scratch array shaped and typed like ``like``, reused across steps (one buffer per dtype and slot)."""
-        key = (like.dtype, slot)
+        xp = get_array_module(like)
+        key = (like.dtype, slot) if xp is np else (like.dtype, slot, str(like.device))
         buf = self._ws.get(key)
         n = like.size
         if buf is None or buf.size < n:
-            buf = np.empty(n, dtype=like.dtype)
+            buf = xp.empty(n, dtype=like.dtype)
             self._ws[key] = buf
         return buf[:n].reshape(like.shape)
 

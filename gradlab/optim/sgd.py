@@ -85,7 +85,7 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = np.array(d, dtype=param.dtype, copy=True)
+                        buf = d.astype(param.dtype, copy=True)
                         state["momentum_buffer"] = buf
                     else:
                         buf *= momentum
