@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradlab import backend, devices
+from gradlab.ops import activation as A
 from gradlab.ops import elementwise as E
 from gradlab.ops import matmul as M
 from gradlab.ops import reduce as R
@@ -239,10 +240,10 @@ class TensorMath:
         return E.Tanh.apply(self._floating())
 
     def sigmoid(self) -> Any:
-        return E.Sigmoid.apply(self._floating())
+        return A.Sigmoid.apply(self._floating())
 
     def relu(self) -> Any:
-        return E.ReLU.apply(self)
+        return A.ReLU.apply(self)
 
     def square(self) -> Any:
         return self * self

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from gradlab import backend
+from gradlab.ops import activation as A
 from gradlab.ops import elementwise as E
 from gradlab.ops import nn as N
 from gradlab.tensor import Tensor
@@ -62,7 +63,7 @@ def selu(input: Any, inplace: bool = False) -> Any:
     >>> round(selu(gradlab.tensor([1.0])).item(), 6)
     1.050701
     """
-    return E.ELU.apply(input, _SELU_ALPHA) * _SELU_SCALE
+    return A.ELU.apply(input, _SELU_ALPHA) * _SELU_SCALE
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
@@ -96,7 +97,7 @@ def mish(input: Any, inplace: bool = False) -> Any:
     >>> round(mish(gradlab.tensor([1.0])).item(), 6)
     0.865098
     """
-    return input * E.Tanh.apply(E.Softplus.apply(input, 1.0, 20.0))
+    return input * E.Tanh.apply(A.Softplus.apply(input, 1.0, 20.0))
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
@@ -128,7 +129,7 @@ def logsigmoid(input: Any) -> Any:
     >>> round(logsigmoid(gradlab.tensor([0.0])).item(), 6)
     -0.693147
     """
-    return -E.Softplus.apply(-input, 1.0, 20.0)
+    return -A.Softplus.apply(-input, 1.0, 20.0)
 
 
 def softsign(input: Any) -> Any:
@@ -163,7 +164,7 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """
     if alpha == 0:
         raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
-    return E.ELU.apply(input / alpha, 1.0) * alpha
+    return A.ELU.apply(input / alpha, 1.0) * alpha
 
 
 def glu(input: Any, dim: int = -1) -> Any:
@@ -176,7 +177,7 @@ def glu(input: Any, dim: int = -1) -> Any:
     if input.ndim == 0 or int(input.shape[dim]) % 2:
         raise ValueError(f"glu: halving dimension must be even, but dimension {dim} of {tuple(input.shape)} is not")
     a, b = input.chunk(2, dim=dim)
-    return a * E.Sigmoid.apply(b)
+    return a * A.Sigmoid.apply(b)
 
 
 def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Any:

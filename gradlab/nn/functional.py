@@ -14,6 +14,7 @@ from gradlab.nn._loss_functions import (
     nll_loss,
     smooth_l1_loss,
 )
+from gradlab.ops import activation as A
 from gradlab.ops import elementwise as E
 from gradlab.ops import nn as N
 from gradlab.ops.shape import pad
@@ -33,7 +34,7 @@ def relu(input: Any, inplace: bool = False) -> Any:
     >>> relu(gradlab.tensor([-1.0, 0.0, 2.0])).tolist()
     [0.0, 0.0, 2.0]
     """
-    return E.ReLU.apply(input)
+    return A.ReLU.apply(input)
 
 
 def relu_(input: Any) -> Any:
@@ -44,7 +45,7 @@ def relu_(input: Any) -> Any:
     >>> relu_(x) is x, x.tolist()
     (True, [0.0, 2.0])
     """
-    return input._set_inplace(E.ReLU.apply(input))
+    return input._set_inplace(A.ReLU.apply(input))
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
@@ -54,7 +55,7 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
     >>> leaky_relu(gradlab.tensor([-2.0, 3.0]), negative_slope=0.25).tolist()
     [-0.5, 3.0]
     """
-    return E.LeakyReLU.apply(input, negative_slope)
+    return A.LeakyReLU.apply(input, negative_slope)
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
@@ -64,7 +65,7 @@ def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     >>> [round(v, 4) for v in elu(gradlab.tensor([-1.0, 2.0])).tolist()]
     [-0.6321, 2.0]
     """
-    return E.ELU.apply(input, alpha)
+    return A.ELU.apply(input, alpha)
 
 
 def gelu(input: Any, approximate: str = "none") -> Any:
@@ -76,7 +77,7 @@ def gelu(input: Any, approximate: str = "none") -> Any:
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return E.GELU.apply(input, approximate)
+    return A.GELU.apply(input, approximate)
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
@@ -86,7 +87,7 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     >>> [round(v, 4) for v in softplus(gradlab.tensor([0.0, 30.0])).tolist()]
     [0.6931, 30.0]
     """
-    return E.Softplus.apply(input, beta, threshold)
+    return A.Softplus.apply(input, beta, threshold)
 
 
 def silu(input: Any, inplace: bool = False) -> Any:
@@ -96,7 +97,7 @@ def silu(input: Any, inplace: bool = False) -> Any:
     >>> [round(v, 4) for v in silu(gradlab.tensor([-1.0, 1.0])).tolist()]
     [-0.2689, 0.7311]
     """
-    return E.SiLU.apply(input)
+    return A.SiLU.apply(input)
 
 
 def swish(input: Any, beta: float = 1.0) -> Any:
@@ -106,7 +107,7 @@ def swish(input: Any, beta: float = 1.0) -> Any:
     >>> [round(v, 4) for v in swish(gradlab.tensor([1.0]), beta=2.0).tolist()]
     [0.8808]
     """
-    return input * E.Sigmoid.apply(input * beta) if beta != 1.0 else E.SiLU.apply(input)
+    return input * A.Sigmoid.apply(input * beta) if beta != 1.0 else A.SiLU.apply(input)
 
 
 def sigmoid(input: Any) -> Any:
@@ -116,7 +117,7 @@ def sigmoid(input: Any) -> Any:
     >>> [round(v, 4) for v in sigmoid(gradlab.tensor([0.0, 2.0, -100.0])).tolist()]
     [0.5, 0.8808, 0.0]
     """
-    return E.Sigmoid.apply(input)
+    return A.Sigmoid.apply(input)
 
 
 def tanh(input: Any) -> Any:
@@ -375,6 +376,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
     """Zero whole channels with probability ``p`` (scaling the kept ones by 1 / (1 - p)); (N, C, H, W) or (C, H, W).
+    A 2-D (N, C) input has no spatial dims, so its elements are dropped one by one, as torch does.
 
     >>> import gradlab
     >>> y = dropout2d(gradlab.ones(1, 8, 2, 2), p=0.5)
@@ -387,13 +389,12 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    from gradlab import backend
+    if input.ndim < 3:  # (N, C): no spatial dims, so each element is its own channel (torch masks elementwise)
+        return N.Dropout.apply(input, p, None)
+    from gradlab.creation import ones
 
-    shape = tuple(input.shape[:-2]) + (1, 1)
-    if p == 1.0:
-        mask = backend.xp.zeros(shape, dtype=input.dtype)
-    else:
-        mask = (backend.rng().random(shape) >= p).astype(input.dtype) / input.dtype.type(1.0 - p)
+    # one keep/drop draw per (sample, channel), on the input's device, broadcast over H and W
+    mask = N.Dropout.apply(ones(*input.shape[:-2], 1, 1, dtype=input.dtype, device=input.device), p, None).detach()
     return input * mask
 
 

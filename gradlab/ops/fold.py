@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradlab.autograd.function import Context, Function
-from gradlab.backend import xp
+from gradlab.backend import get_array_module
 
 __all__ = ["Unfold", "Fold", "sliding_output_size"]
 
@@ -26,6 +26,7 @@ def sliding_output_size(size: int, k: int, d: int, p: int, s: int) -> int:
 
 
 def _unfold(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
+    xp = get_array_module(x)
     n, c, h, w = x.shape
     ho = sliding_output_size(h, k[0], d[0], p[0], s[0])
     wo = sliding_output_size(w, k[1], d[1], p[1], s[1])
@@ -41,12 +42,13 @@ def _unfold(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
         buf = xp.ascontiguousarray(x)
     sn, sc, sh, sw = buf.strides
     view = xp.lib.stride_tricks.as_strided(
-        buf, (n, c, k[0], k[1], ho, wo), (sn, sc, d[0] * sh, d[1] * sw, s[0] * sh, s[1] * sw), writeable=False
+        buf, (n, c, k[0], k[1], ho, wo), (sn, sc, d[0] * sh, d[1] * sw, s[0] * sh, s[1] * sw)
     )
     return view.reshape(n, c * k[0] * k[1], ho * wo)
 
 
 def _fold(cols: Any, out_hw: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
+    xp = get_array_module(cols)
     n, ckk, length = cols.shape
     h, w = out_hw
     c = ckk // (k[0] * k[1])
@@ -78,12 +80,12 @@ class Unfold(Function):
         if x.ndim != 4:
             raise RuntimeError(f"unfold: expected a 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
         ctx.meta = (tuple(x.shape[2:]), k, d, p, s)
-        return xp.ascontiguousarray(_unfold(x, k, d, p, s))
+        return get_array_module(x).ascontiguousarray(_unfold(x, k, d, p, s))
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         hw, k, d, p, s = ctx.meta
-        return xp.ascontiguousarray(_fold(grad, hw, k, d, p, s)), None, None, None, None
+        return get_array_module(grad).ascontiguousarray(_fold(grad, hw, k, d, p, s)), None, None, None, None
 
 
 class Fold(Function):
@@ -115,9 +117,9 @@ class Fold(Function):
                 f"{ho} * {wo} = {ho * wo}, but got input.size(2)={cols.shape[2]}"
             )
         ctx.meta = (k, d, p, s)
-        return xp.ascontiguousarray(_fold(cols, out_hw, k, d, p, s))
+        return get_array_module(cols).ascontiguousarray(_fold(cols, out_hw, k, d, p, s))
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         k, d, p, s = ctx.meta
-        return xp.ascontiguousarray(_unfold(grad, k, d, p, s)), None, None, None, None, None
+        return get_array_module(grad).ascontiguousarray(_unfold(grad, k, d, p, s)), None, None, None, None, None

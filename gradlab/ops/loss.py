@@ -12,7 +12,8 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
-from gradlab.ops.elementwise import stable_sigmoid, unbroadcast
+from gradlab.ops.activation import stable_sigmoid
+from gradlab.ops.elementwise import unbroadcast
 
 __all__ = ["CrossEntropy", "NLLLoss", "PointwiseLoss", "BCELoss", "BCEWithLogits", "KLDiv", "REDUCTIONS"]
 

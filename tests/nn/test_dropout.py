@@ -65,3 +65,21 @@ def test_dropout_rejects_bad_p_and_reprs(torch) -> None:
     with pytest.raises(ValueError):
         F.dropout(gradlab.ones(2), -0.1)
     assert repr(nn.Dropout(0.2)) == repr(torch.nn.Dropout(0.2))
+
+
+def test_dropout2d_on_a_2d_input_masks_each_element_as_torch_does():
+    # (N, C) has no spatial dims: torch drops elements one by one, not one mask for the whole tensor
+    gradlab.manual_seed(0)
+    y = gradlab.nn.functional.dropout2d(gradlab.ones(64, 32), p=0.5).numpy()
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    rows_mixed = ((y == 0).any(axis=1) & (y == 2).any(axis=1)).mean()
+    assert rows_mixed > 0.9  # nearly every row holds both kept and dropped elements
+    assert 0.4 < (y == 0).mean() < 0.6
+
+
+def test_dropout2d_draws_one_mask_per_channel():
+    gradlab.manual_seed(0)
+    y = gradlab.nn.Dropout2d(0.5)(gradlab.ones(8, 16, 3, 3)).numpy()
+    per_channel = y.reshape(8, 16, 9)
+    assert (per_channel == per_channel[:, :, :1]).all()  # constant over H, W
+    assert 0.3 < (per_channel[:, :, 0] == 0).mean() < 0.7

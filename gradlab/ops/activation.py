@@ -1,0 +1,143 @@
+"""Activation ops (sigmoid, ReLU and its relatives, GELU, softplus, SiLU), forward and backward side by side."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradlab.autograd.function import Context, Function
+from gradlab.backend import get_array_module
+
+__all__ = ["stable_sigmoid", "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU"]
+
+
+def stable_sigmoid(x: Any) -> Any:
+    """1 / (1 + exp(-x)) without overflow for large |x|."""
+    xp = get_array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        y = stable_sigmoid(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        xp = get_array_module(x)
+        y = xp.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        return grad * (y > 0)
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, negative_slope: float = 0.01) -> Any:
+        xp = get_array_module(x)
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return xp.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
+        (x,) = ctx.saved_tensors
+        return xp.where(x > 0, grad, grad * ctx.slope), None
+
+
+class ELU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, alpha: float = 1.0) -> Any:
+        xp = get_array_module(x)
+        y = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        ctx.save_for_backward(x, y)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
+        x, y = ctx.saved_tensors
+        return xp.where(x > 0, grad, grad * (y + ctx.alpha)), None
+
+
+_SQRT_2_OVER_PI = 0.7978845608028654
+_INV_SQRT_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+class GELU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, approximate: str = "none") -> Any:
+        xp = get_array_module(x)
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            ctx.t = t
+            return 0.5 * x * (1 + t)
+        if xp is np:
+            from scipy.special import erf
+        else:
+            from cupyx.scipy.special import erf
+        cdf = (0.5 * (1 + erf(x * _INV_SQRT_2))).astype(x.dtype, copy=False)
+        ctx.cdf = cdf
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = ctx.t
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner), None
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return grad * (ctx.cdf + x * pdf), None
+
+
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        xp = get_array_module(x)
+        bx = x * beta
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        return xp.where(bx > ctx.threshold, grad, grad * stable_sigmoid(bx)), None, None
+
+
+class SiLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        s = stable_sigmoid(x)
+        ctx.save_for_backward(x)
+        ctx.s = s
+        return x * s
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        s = ctx.s
+        return grad * s * (1 + x * (1 - s))
