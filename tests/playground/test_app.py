@@ -129,7 +129,7 @@ BAD_MESSAGES = [
     (json.dumps({"kind": "play"}), 'must be a JSON object with a "type"'),
     (json.dumps({"type": "explode"}), "unknown message type 'explode'"),
     (json.dumps({"type": "config"}), "settings must be an object"),
-    (json.dumps({"type": "config", "settings": {"lr": -1}}), "learning rate must be > 0"),
+    (json.dumps({"type": "config", "settings": {"lr": -1}}), "learning rate must be a number above 0"),
     (json.dumps({"type": "config", "settings": {"layers": [0]}}), "between 1 and 64 neurons, got 0"),
     (json.dumps({"type": "config", "settings": {"layers": [10000]}}), "between 1 and 64 neurons, got 10000"),
     (json.dumps({"type": "config", "settings": {"layers": [8] * 20}}), "at most 8 hidden layers"),
@@ -138,9 +138,9 @@ BAD_MESSAGES = [
     (json.dumps({"type": "neuron", "layer": 9, "index": 0}), "no neuron"),
     (json.dumps({"type": "upload", "csv": 5}), "must be text"),
     (json.dumps({"type": "upload", "csv": "a,b\n1,2\n"}), "at least 4 data rows"),
-    (json.dumps({"type": "upload", "csv": "1,2,0\n3,4,1\n5,6,0\n7,8,x\n"}), "line 4: not a number"),
+    (json.dumps({"type": "upload", "csv": "1,2,0\n3,4,1\n5,6,0\n7,8,x\n"}), "line 4, column 3 (label): 'x' is not a number"),
     (json.dumps({"type": "upload", "csv": "1,2,0\n3,4,1\n5,6,0\n7,8,1\n", "problem": "clustering"}), "problem"),
-    (json.dumps({"type": "ack", "frame": "x"}), "ack needs an integer"),
+    (json.dumps({"type": "ack", "frame": "x"}), "ack needs the frame number"),
     (json.dumps({"type": "config", "settings": {"dataset": "csv"}}), "no CSV data set uploaded"),
 ]
 
