@@ -1,6 +1,6 @@
 """Where sessions run: worker processes (or the server's own process), and a fair queue in front of each worker.
 
-Sessions are sharded over ``n`` worker processes (``python -m gradlab.playground.worker``), so independent
+Sessions are sharded over ``n`` worker processes (each running :func:`main`), so independent
 sessions use all cores instead of waiting on one lock. The server talks to a worker through its stdin and stdout:
 each message is a 4-byte big-endian length and a JSON object (no pickle). ``workers=0`` runs one
 :class:`~gradlab.playground.host.SessionHost` in the server's process instead (tests, tiny machines).
@@ -86,7 +86,7 @@ class ProcessWorker:
         path = os.environ.get("PYTHONPATH")
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONPATH=root + (os.pathsep + path if path else ""))
-        self.proc = subprocess.Popen([sys.executable, "-m", "gradlab.playground.worker"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-c", "from gradlab.playground.worker import main; main()"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env)
 
     def call(self, req: dict[str, Any]) -> dict[str, Any]:
