@@ -101,7 +101,8 @@ def create_app(manager: SessionManager | None = None, *, max_fps: float | None =
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def ws_endpoint(ws: WebSocket) -> None:
-        if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"), allow):
+        scheme = "https" if ws.url.scheme == "wss" else "http"
+        if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"), allow, scheme):
             await ws.close(code=ORIGIN_CODE)  # before accepting: the browser sees the handshake refused (403)
             return
         await ws.accept()

@@ -44,11 +44,12 @@ def normalise_origin(origin: str) -> str | None:
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
-def origin_allowed(origin: str | None, host_header: str | None, allow: Sequence[str] = ()) -> bool:
-    """May a WebSocket with this ``Origin`` header use the server reached as ``host_header``?
+def origin_allowed(origin: str | None, host_header: str | None, allow: Sequence[str] = (),
+                   scheme: str = "http") -> bool:
+    """May a WebSocket with this ``Origin`` header use the server reached as ``scheme://host_header``?
 
     Yes when there is no Origin (not a browser: browsers always send one), when it is the page's own origin (same
-    host and port as the request), when it is on ``allow`` (origins such as ``https://example.org``), or when
+    scheme, host and port as the request; ``scheme`` is ``http`` or ``https``), when it is on ``allow`` (origins such as ``https://example.org``), or when
     ``allow`` contains ``*``. ``null`` (sandboxed frames, files) and anything unparsable are refused.
     """
     if origin is None:
@@ -62,11 +63,7 @@ def origin_allowed(origin: str | None, host_header: str | None, allow: Sequence[
         return True
     if not host_header:
         return False
-    netloc = norm.split("://", 1)[1]
-    for scheme in ("http", "https"):
-        if normalise_origin(f"{scheme}://{host_header}") == f"{scheme}://" + netloc and norm.startswith(scheme):
-            return True
-    return False
+    return bool(host_header) and norm == normalise_origin(f"{scheme}://{host_header}")
 
 
 def is_loopback(host: str) -> bool:
