@@ -140,7 +140,8 @@ def _check_one(name: str, value: Any) -> Any:
         return value
     if kind == "features":
         if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
-            raise SettingsError(f"{label} must be a list of feature names ({', '.join(FEATURES)}); got {describe(value)}")
+            raise SettingsError(f"{label} must be a list of feature names ({', '.join(FEATURES)}); "
+                                f"got {describe(value)}")
         unknown = [f for f in value if f not in FEATURES]
         if unknown:
             raise SettingsError(f"unknown input feature {describe(unknown[0])}; choose from {', '.join(FEATURES)}")

@@ -222,7 +222,7 @@ def parse_csv(text: Any, problem: str, scaling: str = "columns") -> UploadedData
     how = "each column centred and scaled to fill the plot" if scaling == "columns" else \
         "centred and scaled by one factor (aspect ratio kept)"
     note = f"{len(data)} points, {how} (x1 \u00d7 {scale[0]:.3g}, x2 \u00d7 {scale[1]:.3g})"
-    common = dict(center=(float(center[0]), float(center[1])), scale=(float(scale[0]), float(scale[1])),
+    common: dict[str, Any] = dict(center=(float(center[0]), float(center[1])), scale=(float(scale[0]), float(scale[1])),
                   raw=values, columns=columns)
     if problem == "regression":
         top = float(np.abs(labels).max())

@@ -9,7 +9,7 @@ this is the bookkeeping the server consults when a page connects, and the idle s
 >>> m.attach(None, "tab 3", client="10.0.0.1")
 Traceback (most recent call last):
 ...
-gradlab.playground.manager.ClientLimitError: this address already has 2 playground tabs open (the limit per address is 2): close one of them, then press Retry
+gradlab.playground.manager.ClientLimitError: this address already has 2 playground tabs open ...
 >>> m.attach(None, "tab 4", client="10.0.0.2").resumed, len(m)
 (False, 3)
 """

@@ -49,7 +49,8 @@ def origin_allowed(origin: str | None, host_header: str | None, allow: Sequence[
     """May a WebSocket with this ``Origin`` header use the server reached as ``scheme://host_header``?
 
     Yes when there is no Origin (not a browser: browsers always send one), when it is the page's own origin (same
-    scheme, host and port as the request; ``scheme`` is ``http`` or ``https``), when it is on ``allow`` (origins such as ``https://example.org``), or when
+    scheme, host and port as the request; ``scheme`` is ``http`` or ``https``), when it is on ``allow`` (origins
+    such as ``https://example.org``), or when
     ``allow`` contains ``*``. ``null`` (sandboxed frames, files) and anything unparsable are refused.
     """
     if origin is None:

@@ -352,8 +352,8 @@ class Session:
               and not isinstance(index, bool) and 0 <= layer < len(self.layer_sizes)
               and 0 <= index < self.layer_sizes[layer])
         if not ok:
-            raise SettingsError(f"no neuron {describe(index)} in layer {describe(layer)}: layers are whole numbers from "
-                                f"0 (the inputs) to {len(self.layer_sizes) - 1} (the output)")
+            raise SettingsError(f"no neuron {describe(index)} in layer {describe(layer)}: layers are whole numbers "
+                                f"from 0 (the inputs) to {len(self.layer_sizes) - 1} (the output)")
         self.neuron = (layer, index)
         _, values, _ = self._evaluate()
         return {"type": "neuron", **self._neuron_message(values)} if values is not None else None
@@ -398,7 +398,8 @@ class Session:
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or abs(value) > 1e6:
-                raise SettingsError(f"a weight must be a number between -1,000,000 and 1,000,000; got {describe(value)}")
+                raise SettingsError("a weight must be a number between -1,000,000 and 1,000,000; "
+                                    f"got {describe(value)}")
             w[dst, src] = value
         return {"type": "weight", "layer": layer, "src": src, "dst": dst, "value": float(w[dst, src])}
 

@@ -86,8 +86,9 @@ class ProcessWorker:
         path = os.environ.get("PYTHONPATH")
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONPATH=root + (os.pathsep + path if path else ""))
-        self.proc = subprocess.Popen([sys.executable, "-c", "from gradlab.playground.worker import main; main()"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env)
+        code = "from gradlab.playground.worker import main; main()"
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     env=env)
 
     def call(self, req: dict[str, Any]) -> dict[str, Any]:
         with self.lock:

@@ -32,7 +32,8 @@ def _upload(ws, text: str, **extra) -> dict:
 
 
 def _run_snippet(client, sid: str, tmp_path, monkeypatch) -> dict:
-    (tmp_path / "playground_model.safetensors").write_bytes(client.get(f"/api/sessions/{sid}/model.safetensors").content)
+    weights = client.get(f"/api/sessions/{sid}/model.safetensors").content
+    (tmp_path / "playground_model.safetensors").write_bytes(weights)
     code = client.get(f"/api/sessions/{sid}/model.py").text
     monkeypatch.chdir(tmp_path)
     ns: dict = {"__name__": "snippet"}

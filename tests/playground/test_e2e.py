@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -181,7 +182,8 @@ def test_csv_upload_export_and_the_snippet_reproduces_the_pages_accuracy(server,
     x1, x2 = 1000 + rng.uniform(-50, 50, 300), rng.uniform(-2.5, 2.5, 300)
     label = ((x1 - 1000) / 50 + x2 / 2.5 > 0).astype(int)
     data = tmp_path / "mine.csv"
-    data.write_text("mass,height,kind\n" + "\n".join(f"{a!r},{b!r},{c}" for a, b, c in zip(x1.tolist(), x2.tolist(), label.tolist())))
+    rows = zip(x1.tolist(), x2.tolist(), label.tolist())
+    data.write_text("mass,height,kind\n" + "\n".join(f"{a!r},{b!r},{c}" for a, b, c in rows))
     with sync_api.sync_playwright() as p:
         ctx = _browser(p, tmp_path)
         try:
@@ -201,7 +203,7 @@ def test_csv_upload_export_and_the_snippet_reproduces_the_pages_accuracy(server,
             epoch = _stable_epoch(page)
             page.click("#step")
             page.wait_for_function(f"document.getElementById('epoch').textContent.replace(/,/g, '') == {epoch + 1}")
-            acc = [float(page.text_content(f"#{k}-acc").strip("(accuracy %)")) / 100 for k in ("train", "test")]
+            acc = [float(re.sub(r"[^0-9.]", "", page.text_content(f"#{k}-acc") or "")) / 100 for k in ("train", "test")]
             sid = page.evaluate("sessionStorage.getItem('gradlab-playground-session')")
             for name in ("model.safetensors", "model.py", "data.csv"):
                 body = urllib.request.urlopen(f"{server}api/sessions/{sid}/{name}", timeout=10).read()
