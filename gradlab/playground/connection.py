@@ -29,7 +29,7 @@ __all__ = ["Connection", "MAX_MESSAGE_CHARS", "MAX_QUEUED_STEPS", "EXPIRED_CODE"
 
 MAX_MESSAGE_CHARS = 2_000_000  # a 1 MB CSV as JSON text, with room to spare
 MAX_QUEUED_STEPS = 2
-SHARE_S = 0.06   # a worker's training time per round of its busy sessions (each gets SHARE_S / n of it) ...
+SHARE_S = 0.03  # a worker's training time per round of its busy sessions (each gets SHARE_S / n of it) ...
 MIN_SLICE_S = 0.003  # ... but never less than this per frame
 EXPIRED_CODE = 4000
 LOST_CODE = 4001

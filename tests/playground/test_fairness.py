@@ -3,6 +3,8 @@ steps are time-sliced and merged, and sessions really run in separate worker pro
 the queue's clock is a fake one advanced by the fake worker."""
 from __future__ import annotations
 
+import time
+
 import anyio
 import pytest
 
@@ -13,10 +15,11 @@ from gradlab.playground.worker import WorkerPool, WorkerQueue
 
 
 class FakeWorker:
-    """Each request 'takes' ``cost[sid]`` seconds of the fake clock; records the order it ran them in."""
+    """Each request 'takes' ``cost[sid]`` seconds of the fake clock (and ``real`` times that in real time, for tests
+    where the pages' pauses between requests matter); records the order it ran them in."""
 
-    def __init__(self, cost: dict[str, float]):
-        self.cost, self.t, self.ran = cost, 0.0, []
+    def __init__(self, cost: dict[str, float], real: float = 0.0):
+        self.cost, self.real, self.t, self.ran = cost, real, 0.0, []
 
     def clock(self) -> float:
         return self.t
@@ -24,12 +27,14 @@ class FakeWorker:
     def call(self, req: dict) -> dict:
         self.ran.append(req["sid"])
         self.t += self.cost[req["sid"]]
+        if self.real:
+            time.sleep(self.cost[req["sid"]] * self.real)
         return {"ok": True}
 
 
 def test_an_expensive_session_gets_its_share_not_more():
     worker = FakeWorker({"heavy": 0.050, "light1": 0.005, "light2": 0.005})
-    queue = WorkerQueue(worker, clock=worker.clock)
+    queue = WorkerQueue(worker, clock=worker.clock, anticipate_s=0)
 
     async def client(sid: str, n: int) -> None:
         for _ in range(n):
@@ -51,9 +56,38 @@ def test_an_expensive_session_gets_its_share_not_more():
     assert first.count("light1") >= 9 * first.count("heavy"), used
 
 
+@pytest.mark.parametrize("anticipate", [0.0, 0.5])
+def test_a_cheap_session_that_pauses_between_requests_is_waited_for(anticipate):
+    """The page's play loop sends its next request a moment after each reply; a heavy session always has one
+    waiting. Without anticipation the two strictly alternate; with it, the cheap one gets its fair share."""
+    worker = FakeWorker({"heavy": 0.050, "light": 0.005}, real=0.2)  # 10 ms and 1 ms
+    queue = WorkerQueue(worker, clock=worker.clock, anticipate_s=anticipate)
+
+    async def client(sid: str, n: int, pause: float) -> None:
+        for _ in range(n):
+            await queue.call(sid, {"op": "play_frame"})
+            await anyio.sleep(pause)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(queue.run)
+            async with anyio.create_task_group() as clients:
+                clients.start_soon(client, "heavy", 30, 0)
+                clients.start_soon(client, "light", 300, 0.001)
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    first = worker.ran[:worker.ran.index("heavy", 20)]  # up to the 20th-odd heavy request
+    ratio = first.count("light") / first.count("heavy")
+    if anticipate:
+        assert ratio >= 5, ratio  # about 10: equal worker time
+    else:
+        assert ratio <= 1.5, ratio  # alternation
+
+
 def test_a_request_whose_page_went_away_never_runs():
     worker = FakeWorker({"a": 0.01, "gone": 0.01})
-    queue = WorkerQueue(worker, clock=worker.clock)
+    queue = WorkerQueue(worker, clock=worker.clock, anticipate_s=0)
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
