@@ -270,3 +270,66 @@ def test_keyboard_reaches_every_control(server, tmp_path):
             assert page.get_attribute("#dataset-xor", "aria-checked") == "true"
         finally:
             ctx.close()
+
+
+BOX = "(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+
+
+def test_layout_banners_and_weight_editing(server, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    with sync_api.sync_playwright() as p:
+        ctx = _browser(p, tmp_path, width=1024, height=800)
+        try:
+            page = ctx.pages[0] if ctx.pages else ctx.new_page()
+            page.clock.install()
+            page.goto(server + "#problem=regression&dataset=plane&lr=10&features=x1,x2,x1sq&layers=4")
+            page.wait_for_selector("#dataset-plane", timeout=30_000)
+            page.clock.run_for(500)
+            # 1024 px: the output (heatmap) sits beside the network, and nothing scrolls sideways
+            net, heat = page.evaluate(BOX, "#net"), page.evaluate(BOX, "#heatmap")
+            assert heat[0] >= net[2] and heat[1] < net[3], (net, heat)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+            # divergence: a warning over the page (not pushing it down), cleared by lowering the learning rate
+            top = page.evaluate(BOX, "main")[1]
+            page.click("#play")
+            page.wait_for_function("document.getElementById('banner-text').textContent.includes('NaN')",
+                                   timeout=60_000)
+            assert page.evaluate(BOX, "main")[1] == top
+            assert page.evaluate("getComputedStyle(document.getElementById('banner')).position") == "fixed"
+            page.select_option("#lr", "0.01")
+            page.wait_for_function("document.getElementById('banner').classList.contains('hidden')", timeout=10_000)
+            # an error banner goes away by itself
+            page.evaluate("location.hash = '#lr=-1'")
+            page.wait_for_function("document.getElementById('banner-text').textContent.includes('learning rate')",
+                                   timeout=10_000)
+            page.clock.run_for(9_000)
+            page.wait_for_function("document.getElementById('banner').classList.contains('hidden')", timeout=10_000)
+            # click a link: its weight can be read and edited
+            page.wait_for_function("document.getElementById('test-loss').textContent !== '\\u2013'")
+            box = page.evaluate(BOX, "#net")
+            scale = (box[2] - box[0]) / 560
+            found = page.evaluate("""(s) => { const c = document.getElementById('net');
+                for (let x = 100; x < 500; x += 3) for (let y = 10; y < 410; y += 3) {
+                  const d = c.getContext('2d').getImageData(x, y, 1, 1).data;
+                  if (d[3] > 200 && (d[2] > 150 && d[0] < 100 || d[0] > 200 && d[2] < 100)) return [x, y]; }
+                return null; }""", scale)
+            assert found is not None
+            page.mouse.click(box[0] + found[0] * scale, box[1] + found[1] * scale)
+            page.wait_for_selector("#weight-edit:not(.hidden)", timeout=10_000)
+            assert page.text_content("#weight-label").startswith("Weight from ")
+            page.fill("#weight-value", "2.5")
+            page.press("#weight-value", "Enter")
+            page.press("#weight-value", "Escape")
+            page.wait_for_selector("#weight-edit", state="hidden")
+            page.evaluate("document.getElementById('weight-value').value = ''")
+            page.mouse.click(box[0] + found[0] * scale, box[1] + found[1] * scale)  # read it back from the server
+            page.wait_for_function("document.getElementById('weight-value').value === '2.5'", timeout=10_000)
+            # 390 px: one column, nothing wider than the screen
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.clock.run_for(500)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            heat = page.evaluate(BOX, "#heatmap")
+            assert heat[0] >= 0 and heat[2] <= 390
+            page.screenshot(path=str(tmp_path / "playground-390.png"), full_page=True)
+        finally:
+            ctx.close()
