@@ -272,7 +272,8 @@ def test_keyboard_reaches_every_control(server, tmp_path):
             ctx.close()
 
 
-BOX = "(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+BOX = ("(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); "
+       "return [r.left, r.top, r.right, r.bottom]; }")
 
 
 def test_layout_banners_and_weight_editing(server, tmp_path):
