@@ -88,8 +88,8 @@ class Connection:
                                      "new one", "connect"), "fatal": True})
             with contextlib.suppress(Exception):
                 await self.ws.close(code=LOST_CODE, reason="session lost")
-            self._stop()
-            raise anyio.get_cancelled_exc_class()()
+            self._stop()  # cancels this connection's task group, and with it this call
+            await anyio.sleep_forever()
         return reply
 
     async def _send_replies(self, reply: dict[str, Any]) -> None:

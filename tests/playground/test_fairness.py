@@ -158,3 +158,23 @@ def test_sessions_are_sharded_over_worker_processes():
 def test_bad_worker_counts(n):
     with pytest.raises(ValueError, match="number of workers"):
         WorkerPool(n)
+
+
+def test_a_worker_that_dies_loses_its_sessions_cleanly(clock):
+    from tests.playground.wshelpers import connect, make_client, recv
+
+    manager = SessionManager(workers=1, clock=clock)
+    for client in make_client(manager):
+        ws, _ = connect(client)
+        proc = manager.pool.queues[0].worker.proc
+        proc.kill()
+        proc.wait()
+        ws.send_json({"type": "config", "settings": {"layers": [3]}})
+        err = recv(ws, "error")
+        assert err["fatal"] and "session was lost" in err["message"] and "Retry" in err["message"]
+        assert len(manager) == 0
+        again, hello = connect(client)  # a fresh worker takes the new session
+        again.send_json({"type": "config", "settings": {"layers": [3]}})
+        assert recv(again, "state")["layer_sizes"] == [2, 3, 1]
+        for t in (ws, again):
+            t.close()
