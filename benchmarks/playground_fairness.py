@@ -52,6 +52,22 @@ class Server:
         assert self.proc.stdout is not None
         self.proc.stdout.readline()  # the URL: the socket is bound
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and its worker processes (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids, total = [self.proc.pid], 0.0
+        try:
+            pids += [int(c) for c in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()]
+        except OSError:
+            return float("nan")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=20)
@@ -140,9 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     server = Server(args.root, args.workers)
     try:
         asyncio.run(phase(server.port, 4, 1.0, False))  # warm up: the workers have started, the code is loaded
+        cpu0 = server.cpu_seconds()
         crowd = asyncio.run(phase(server.port, args.sessions, args.seconds, False))
+        per_frame = (server.cpu_seconds() - cpu0) / (sum(crowd) * args.seconds)  # (includes set-up and warm-up)
         print(f"crowd: {args.sessions} sessions of a 6x8 network: frames/s min {min(crowd):.1f}, median "
               f"{statistics.median(crowd):.1f}, max {max(crowd):.1f}  (target: each >= 10)")
+        print(f"  server CPU per frame delivered (all its processes, set-up included): {1000 * per_frame:.1f} ms; "
+              f"on {os.cpu_count()} idle cores that is at most {os.cpu_count() / per_frame / args.sessions:.0f} "
+              f"frames/s per session (capped at 30)")
         ratios = []
         for r in range(args.rounds):
             alone = asyncio.run(phase(server.port, 2, args.seconds, False))

@@ -29,7 +29,7 @@ __all__ = ["Connection", "MAX_MESSAGE_CHARS", "MAX_QUEUED_STEPS", "EXPIRED_CODE"
 
 MAX_MESSAGE_CHARS = 2_000_000  # a 1 MB CSV as JSON text, with room to spare
 MAX_QUEUED_STEPS = 2
-SHARE_S = 0.03  # a worker's training time per round of its busy sessions (each gets SHARE_S / n of it) ...
+SHARE_S = 0.016  # a shared worker's training time per round of its busy sessions (each gets SHARE_S / n) ...
 MIN_SLICE_S = 0.003  # ... but never less than this per frame
 EXPIRED_CODE = 4000
 LOST_CODE = 4001
@@ -188,8 +188,10 @@ class Connection:
 
     # ------------------------------------------------------------------ training
     def _slice(self) -> float:
+        """Training time for the next frame: the whole budget alone on the worker; shared, a slice that keeps the
+        frames coming (frame rate over training speed)."""
         busy = len(self.manager.pool.queues[self.worker].busy)
-        return min(self.budget_s, max(MIN_SLICE_S, SHARE_S / max(busy, 1)))
+        return self.budget_s if busy <= 1 else min(self.budget_s, max(MIN_SLICE_S, SHARE_S / busy))
 
     async def _work_loop(self) -> None:
         busy = self.manager.pool.queues[self.worker].busy
