@@ -2,6 +2,7 @@
 started as a subprocess. Skipped (with the reason) only where /usr/bin/chromium or playwright is missing."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -34,12 +35,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server():
+@contextlib.contextmanager
+def _serve(*extra: str):
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "gradlab", "playground", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "gradlab", "playground", "--port", str(port), *extra], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         line = proc.stdout.readline()  # the URL, printed once the socket is bound
@@ -58,6 +59,12 @@ def server():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def server():
+    with _serve() as url:
+        yield url
 
 
 COUNT_COLOURS = """() => {
@@ -332,5 +339,28 @@ def test_layout_banners_and_weight_editing(server, tmp_path):
             heat = page.evaluate(BOX, "#heatmap")
             assert heat[0] >= 0 and heat[2] <= 390
             page.screenshot(path=str(tmp_path / "playground-390.png"), full_page=True)
+        finally:
+            ctx.close()
+
+
+def test_a_refused_tab_says_why_and_retries(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    with _serve("--max-per-client", "1") as url, sync_api.sync_playwright() as p:
+        ctx = _browser(p, tmp_path)
+        try:
+            first = ctx.pages[0] if ctx.pages else ctx.new_page()
+            first.goto(url)
+            first.wait_for_selector("#dataset-circle", timeout=30_000)
+            second = ctx.new_page()
+            second.goto(url)
+            second.wait_for_function("document.getElementById('banner-text').textContent.includes('limit per "
+                                     "address is 1')", timeout=30_000)
+            assert second.is_visible("#reconnect") and second.text_content("#reconnect") == "Retry"
+            first.close()  # its session now waits, detached: a retry may replace it
+            second.click("#reconnect")
+            second.wait_for_selector("#dataset-circle", timeout=30_000)
+            second.wait_for_function("document.getElementById('test-loss').textContent !== '\\u2013'",
+                                     timeout=30_000)
+            assert not second.is_visible("#banner")
         finally:
             ctx.close()
