@@ -5,18 +5,23 @@ Run it with ``gradlab playground`` (or ``python -m gradlab playground``). The pa
 * :mod:`~gradlab.playground.config` -- settings, limits and their validation;
 * :mod:`~gradlab.playground.data` -- data sets, CSV upload, input features;
 * :mod:`~gradlab.playground.session` -- one network training, and the frames it sends;
-* :mod:`~gradlab.playground.manager` -- the live sessions and the message protocol;
+* :mod:`~gradlab.playground.protocol` -- the session-level messages and their answers;
+* :mod:`~gradlab.playground.host` -- the sessions of one worker, running the server's requests;
+* :mod:`~gradlab.playground.worker` -- worker processes and the fair queue in front of each;
+* :mod:`~gradlab.playground.manager` -- the live sessions' bookkeeping, limits and idle expiry;
 * :mod:`~gradlab.playground.export` -- safetensors + a Python snippet rebuilding the network;
+* :mod:`~gradlab.playground.security` -- the WebSocket Origin check and the host names answered;
+* :mod:`~gradlab.playground.connection` -- one page's WebSocket: messages, play loop, time-sliced steps;
 * :mod:`~gradlab.playground.app` -- the Starlette app (HTTP + WebSocket) and ``serve`` (uvicorn);
 * ``static/`` -- the page (plain JavaScript and canvas, no build step).
 
 The server parts need the ``playground`` extra (starlette, uvicorn, websockets); the rest is plain gradlab.
 """
 from .config import SettingsError
-from .manager import SessionLimitError, SessionManager
+from .manager import ClientLimitError, SessionLimitError, SessionManager
 from .session import Session
 
-__all__ = ["Session", "SessionManager", "SettingsError", "SessionLimitError", "create_app", "serve"]
+__all__ = ["Session", "SessionManager", "SettingsError", "SessionLimitError", "ClientLimitError", "create_app", "serve"]
 
 
 def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""``gradlab playground [--host 127.0.0.1] [--port 8000]``: the subcommand's arguments and its run function.
+"""``gradlab playground [--host 127.0.0.1] [--port 8000] ...``: the subcommand's arguments and its run function.
 
 Kept free of heavy imports: ``gradlab.cli`` builds every subcommand's parser on each invocation.
 """
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="browser tabs that may train at once (default 32)")
     p.add_argument("--max-fps", type=_number(float, "--max-fps", 0, 1000), default=30.0, metavar="F",
                    help="frames per second sent to each page at most (default 30; 0: as fast as it can)")
+    p.add_argument("--max-per-client", type=_number(int, "--max-per-client", 1, 10_000), default=8, metavar="N",
+                   help="sessions one client address may hold at once (default 8)")
+    p.add_argument("--workers", type=_number(int, "--workers", 0, 64), default=None, metavar="N",
+                   help="worker processes that train the sessions (default: the number of cores, at most 4; "
+                   "0: train in the server process)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="also accept WebSocket connections from pages on ORIGIN, e.g. https://example.org "
+                   "(repeatable; '*': any origin). By default only the playground's own page may connect")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests for host NAME (repeatable). Bound to loopback, the playground "
+                   "answers only 127.0.0.1, localhost and [::1]")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from gradlab.playground.manager import SessionManager
 
     try:
-        serve(args.host, args.port, manager=SessionManager(max_sessions=args.max_sessions),
-              max_fps=args.max_fps or None)
+        workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
+        manager = SessionManager(max_sessions=args.max_sessions, max_per_client=args.max_per_client, workers=workers)
+        serve(args.host, args.port, manager=manager, max_fps=args.max_fps or None, allow_origins=args.allow_origin,
+              allow_hosts=args.allow_host)
     except ImportError as e:  # the playground extra is not installed
         raise RuntimeError(str(e)) from None
     return 0

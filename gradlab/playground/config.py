@@ -9,7 +9,7 @@ A setting arrives from the browser as JSON; :func:`validate_settings` checks a p
 >>> validate_settings({"lr": -1})
 Traceback (most recent call last):
 ...
-gradlab.playground.config.SettingsError: learning rate must be > 0 and <= 10, got -1
+gradlab.playground.config.SettingsError: learning rate must be a number above 0 and at most 10; got -1
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 __all__ = [
-    "SettingsError", "DEFAULTS", "SPECS", "LIMITS", "FEATURES", "ACTIVATIONS", "OPTIMIZERS", "DATASETS",
+    "SettingsError", "describe", "DEFAULTS", "SPECS", "LIMITS", "FEATURES", "ACTIVATIONS", "OPTIMIZERS", "DATASETS",
     "validate_settings", "n_classes_for",
 ]
 
@@ -88,24 +88,44 @@ LIMITS: dict[str, Any] = {
 }
 
 
-def _fmt(v: Any) -> str:
-    return repr(v) if isinstance(v, str) else f"{v:g}" if isinstance(v, float) else str(v)
+def describe(value: Any) -> str:
+    """``value`` in words for a message: short values as they are, long or odd ones described, never echoed.
+
+    >>> describe(None), describe(True), describe(10**300), describe(2.5), describe("x" * 99)
+    ('nothing (null)', 'true', 'a number with 301 digits', '2.5', 'a text of 99 characters')
+    """
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        digits = len(str(abs(value)))
+        return f"{value:,}" if digits <= 15 else f"a number with {digits} digits"
+    if isinstance(value, float):
+        return f"{value:g}" if math.isfinite(value) else "an infinite number" if value == value else "NaN"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 30 else f"a text of {len(value)} characters"
+    if isinstance(value, list):
+        return "an empty list" if not value else f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _bound(v: float, kind: str) -> str:
+    return f"{int(v):,}" if kind == "int" else f"{v:g}"
 
 
 def _number(name: str, value: Any, kind: str, label: str, low: float, high: float, low_open: bool) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SettingsError(f"{label} must be a number, got {_fmt(value) if len(repr(value)) < 40 else 'that'}")
-    if not math.isfinite(value):
-        raise SettingsError(f"{label} must be a finite number, got {value}")
-    if kind == "int":
-        if value != int(value):
-            raise SettingsError(f"{label} must be a whole number, got {_fmt(value)}")
-        value = int(value)
-    else:
-        value = float(value)
+    lo, hi = _bound(low, kind), _bound(high, kind)
+    wanted = (f"a whole number from {lo} to {hi}" if kind == "int" else
+              f"a number above {lo} and at most {hi}" if low_open else f"a number from {lo} to {hi}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or (kind == "int" and value != int(value)):
+        raise SettingsError(f"{label} must be {wanted}; got {describe(value)}")
+    value = int(value) if kind == "int" else float(value)
     if (value <= low if low_open else value < low) or value > high:
-        op = ">" if low_open else ">="
-        raise SettingsError(f"{label} must be {op} {low:g} and <= {high:g}, got {_fmt(value)}")
+        raise SettingsError(f"{label} must be {wanted}; got {describe(value)}")
     return value
 
 
@@ -116,37 +136,33 @@ def _check_one(name: str, value: Any) -> Any:
         return _number(name, value, kind, label, *spec[2:])
     if kind == "choice":
         if not isinstance(value, str) or value not in spec[2]:
-            raise SettingsError(f"{label} must be one of {', '.join(spec[2])}; got {_short(value)}")
+            raise SettingsError(f"{label} must be one of {', '.join(spec[2])}; got {describe(value)}")
         return value
     if kind == "features":
         if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
-            raise SettingsError(f"{label} must be a list of feature names ({', '.join(FEATURES)})")
+            raise SettingsError(f"{label} must be a list of feature names ({', '.join(FEATURES)}); "
+                                f"got {describe(value)}")
         unknown = [f for f in value if f not in FEATURES]
         if unknown:
-            raise SettingsError(f"unknown input feature {_short(unknown[0])}; choose from {', '.join(FEATURES)}")
+            raise SettingsError(f"unknown input feature {describe(unknown[0])}; choose from {', '.join(FEATURES)}")
         if not value:
             raise SettingsError("choose at least one input feature")
         return [f for f in FEATURES if f in value]  # canonical order, no duplicates
     if kind == "layers":
         if not isinstance(value, list):
-            raise SettingsError(f"{label} must be a list of neuron counts, e.g. [4, 2]")
+            raise SettingsError(f"{label} must be a list of neuron counts, e.g. [4, 2]; got {describe(value)}")
         if len(value) > MAX_LAYERS:
             raise SettingsError(f"at most {MAX_LAYERS} hidden layers, got {len(value)}")
         out = []
         for i, n in enumerate(value):
             if isinstance(n, bool) or not isinstance(n, (int, float)) or not math.isfinite(n) or n != int(n):
                 raise SettingsError(f"hidden layer {i + 1}: the number of neurons must be a whole number, "
-                                    f"got {_short(n)}")
+                                    f"got {describe(n)}")
             if not 1 <= n <= MAX_NEURONS:
                 raise SettingsError(f"hidden layer {i + 1}: between 1 and {MAX_NEURONS} neurons, got {int(n)}")
             out.append(int(n))
         return out
     raise AssertionError(kind)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def validate_settings(update: Any, current: dict[str, Any] | None = None, *, csv_problem: str | None = None
@@ -157,11 +173,11 @@ def validate_settings(update: Any, current: dict[str, Any] | None = None, *, csv
     is refused). Raises :class:`SettingsError` on the first bad value; ``current`` is never modified.
     """
     if not isinstance(update, dict):
-        raise SettingsError("settings must be an object of name: value pairs")
+        raise SettingsError(f"settings must be an object of name: value pairs; got {describe(update)}")
     merged = dict(DEFAULTS if current is None else current)
     for name, value in update.items():
         if name not in SPECS:
-            raise SettingsError(f"unknown setting {_short(name)}")
+            raise SettingsError(f"unknown setting {describe(name)}")
         merged[name] = _check_one(name, value)
     if "dataset" in update and "problem" not in update:  # a data set implies its problem type
         merged["problem"] = next((p for p, names in DATASETS.items() if merged["dataset"] in names), merged["problem"])

@@ -25,7 +25,7 @@ from gradlab.data.datasets.toy import CLASSIFICATION_DATASETS, REGRESSION_DATASE
 from .config import DOMAIN, FEATURES, MAX_CLASSES, MAX_CSV_BYTES, MAX_CSV_ROWS, SettingsError
 
 __all__ = ["make_dataset", "make_multiclass_gauss", "make_multiclass_spiral", "split", "feature_matrix",
-           "grid_points", "parse_csv", "UploadedData"]
+           "grid_points", "parse_csv", "UploadedData", "SCALINGS", "MAX_ABS_VALUE"]
 
 
 def make_multiclass_gauss(n: int, k: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -106,28 +106,74 @@ def grid_points(n: int, domain: float = DOMAIN) -> np.ndarray:
     return np.stack([x1.ravel(), x2.ravel()], axis=1).astype(np.float32)
 
 
+MAX_ABS_VALUE = 1e30  # larger values overflow float32 arithmetic once centred and scaled
+SCALINGS = ("columns", "shared")
+
+
 @dataclass
 class UploadedData:
-    """A validated CSV data set: points scaled into the plot, labels or targets, and what was done to them."""
+    """A validated CSV data set: points scaled into the plot, labels or targets, and what was done to them.
+
+    The network sees ``(raw - center) * scale`` (per column); regression targets are ``raw / target_scale``.
+    ``raw`` keeps the file's rows (x1, x2, label) for "download data".
+    """
 
     x: np.ndarray
     y: np.ndarray
     problem: str
     n_classes: int
     note: str
+    center: tuple[float, float] = (0.0, 0.0)
+    scale: tuple[float, float] = (1.0, 1.0)
+    target_scale: float = 1.0
+    raw: np.ndarray | None = None
+    columns: tuple[str, str, str] = ("x1", "x2", "label")
+
+    def to_csv(self) -> str:
+        """The uploaded rows as CSV text (the original values, not the scaled ones).
+
+        >>> parse_csv("1,2,0\\n3,4,1\\n5,6,0\\n7,8,1\\n", "classification").to_csv().splitlines()[:2]
+        ['x1,x2,label', '1,2,0']
+        """
+        assert self.raw is not None
+        lines = [",".join(self.columns)] + [",".join(f"{v:.17g}" for v in row) for row in self.raw.tolist()]
+        return "\n".join(lines) + "\n"
 
 
-def parse_csv(text: Any, problem: str) -> UploadedData:
+def _column_names(header: list[str] | None) -> tuple[str, str, str]:
+    if header is None or len(header) != 3:
+        return ("x1", "x2", "label")
+    names = [h.strip()[:30] or d for h, d in zip(header, ("x1", "x2", "label"))]
+    return (names[0], names[1], names[2])
+
+
+def _fit_scaling(pts: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
+    """Centre (midpoint of each column's range) and scale so that the points fill ``[-5, 5]`` per column
+    (``columns``) or keep their aspect ratio (``shared``)."""
+    lo, hi = pts.min(0), pts.max(0)
+    center = lo / 2 + hi / 2
+    half = np.maximum(hi / 2 - lo / 2, 0.0)
+    if scaling == "shared":
+        half = np.full(2, half.max())
+    scale = np.where(half > 0, 5.0 / np.where(half > 0, half, 1.0), 1.0)
+    return center, scale
+
+
+def parse_csv(text: Any, problem: str, scaling: str = "columns") -> UploadedData:
     """Parse ``x1,x2,label`` rows (an optional header line; commas, semicolons or tabs).
 
     Classification labels must be whole numbers: ``0 .. k-1`` (2 <= k <= 6) or ``-1/+1`` (read as 0/1).
     Regression targets are any finite numbers, scaled into ``[-1, 1]`` by their largest magnitude.
-    The points are centred and scaled to fit ``[-5, 5]^2`` (aspect ratio kept). Raises :class:`SettingsError`
-    naming the first bad line.
+    The points are centred and scaled to fill ``[-5, 5]`` in each column (``scaling="columns"``, the default: columns
+    in different units both spread over the plot) or together (``"shared"``: the aspect ratio is kept). Every value
+    must be a finite number of magnitude at most 1e30. Raises :class:`SettingsError` naming the first bad line and
+    column.
 
-    >>> d = parse_csv("x1,x2,label\\n0,0,0\\n1,1,1\\n2,0,1\\n0,2,0\\n", "classification")
-    >>> d.x.shape, d.y.tolist(), d.n_classes
-    ((4, 2), [0, 1, 1, 0], 2)
+    >>> d = parse_csv("x1,x2,label\\n0,0,0\\n1,10,1\\n2,0,1\\n0,20,0\\n", "classification")
+    >>> d.x.shape, d.y.tolist(), d.n_classes, d.scale
+    ((4, 2), [0, 1, 1, 0], 2, (5.0, 0.5))
+    >>> parse_csv("x1,x2,label\\n0,0,0\\n1,10,1\\n2,0,1\\n0,20,0\\n", "classification", "shared").scale
+    (0.5, 0.5)
     """
     if not isinstance(text, str):
         raise SettingsError("the CSV upload must be text")
@@ -135,6 +181,8 @@ def parse_csv(text: Any, problem: str) -> UploadedData:
         raise SettingsError(f"the CSV file is too large (limit {MAX_CSV_BYTES // 1000} kB)")
     if problem not in ("classification", "regression"):
         raise SettingsError("problem must be classification or regression")
+    if scaling not in SCALINGS:
+        raise SettingsError(f"scaling must be one of {', '.join(SCALINGS)}")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise SettingsError("the CSV file is empty: expected rows of x1,x2,label")
@@ -145,6 +193,7 @@ def parse_csv(text: Any, problem: str) -> UploadedData:
         [float(v) for v in rows[0]]
     except ValueError:
         start = 1  # a header line
+    columns = _column_names(rows[0] if start else None)
     data = rows[start:]
     if len(data) > MAX_CSV_ROWS:
         raise SettingsError(f"the CSV file has {len(data)} rows; at most {MAX_CSV_ROWS} are allowed")
@@ -155,27 +204,36 @@ def parse_csv(text: Any, problem: str) -> UploadedData:
         line = i + start + 1
         if len(row) != 3:
             raise SettingsError(f"CSV line {line}: expected 3 columns x1,x2,label, found {len(row)}")
-        try:
-            values[i] = [float(v) for v in row]
-        except ValueError:
-            raise SettingsError(f"CSV line {line}: not a number in {_clip(delim.join(row))}") from None
-        if not np.isfinite(values[i]).all():
-            raise SettingsError(f"CSV line {line}: values must be finite numbers")
+        for j, v in enumerate(row):
+            where = f"CSV line {line}, column {j + 1} ({columns[j]})"
+            try:
+                values[i, j] = float(v)
+            except ValueError:
+                raise SettingsError(f"{where}: {_clip(v.strip())} is not a number") from None
+            if not math.isfinite(values[i, j]):
+                raise SettingsError(f"{where}: {_clip(v.strip())} is not a finite number (infinite or NaN, or too "
+                                    "large for a floating-point number)")
+            if abs(values[i, j]) > MAX_ABS_VALUE:
+                raise SettingsError(f"{where}: {_clip(v.strip())} is too large; values must lie between "
+                                    f"-{MAX_ABS_VALUE:g} and {MAX_ABS_VALUE:g}")
     pts, labels = values[:, :2], values[:, 2]
-    center = (pts.max(0) + pts.min(0)) / 2
-    span = float(np.abs(pts - center).max())
-    scale = 5.0 / span if span > 0 else 1.0
+    center, scale = _fit_scaling(pts, scaling)
     x = ((pts - center) * scale).astype(np.float32)
-    note = f"{len(data)} points, centred and scaled by {scale:.3g} to fit the plot"
+    how = "each column centred and scaled to fill the plot" if scaling == "columns" else \
+        "centred and scaled by one factor (aspect ratio kept)"
+    note = f"{len(data)} points, {how} (x1 \u00d7 {scale[0]:.3g}, x2 \u00d7 {scale[1]:.3g})"
+    common: dict[str, Any] = dict(center=(float(center[0]), float(center[1])), scale=(float(scale[0]), float(scale[1])),
+                  raw=values, columns=columns)
     if problem == "regression":
         top = float(np.abs(labels).max())
         y = (labels / top if top > 0 else labels).astype(np.float32)
         if top > 1:
             note += f"; targets divided by {top:.3g}"
-        return UploadedData(x, y, problem, 0, note)
+        return UploadedData(x, y, problem, 0, note, target_scale=top if top > 0 else 1.0, **common)
     if not np.all(labels == np.round(labels)):
         bad = int(np.argmax(labels != np.round(labels)))
-        raise SettingsError(f"CSV line {bad + start + 1}: a class label must be a whole number, got {labels[bad]:g}")
+        raise SettingsError(f"CSV line {bad + start + 1}, column 3 ({columns[2]}): a class label must be a whole "
+                            f"number, got {labels[bad]:g}")
     classes = sorted(set(labels.astype(np.int64).tolist()))
     if classes == [-1, 1] or classes == [-1]:
         labels = (labels > 0).astype(np.float64)
@@ -186,9 +244,8 @@ def parse_csv(text: Any, problem: str) -> UploadedData:
     k = max(classes) + 1
     if len(classes) < 2:
         raise SettingsError("a classification data set needs at least two classes")
-    return UploadedData(x, labels.astype(np.int64), problem, max(k, 2), note + f"; {k} classes")
+    return UploadedData(x, labels.astype(np.int64), problem, max(k, 2), note + f"; {k} classes", **common)
 
 
 def _clip(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
+    return repr(text if len(text) <= 30 else text[:27] + "...")

@@ -19,16 +19,33 @@ from gradlab import io
 from .config import ACTIVATIONS
 from .data import FEATURE_CODE
 
-__all__ = ["safetensors_bytes", "snippet", "WEIGHTS_FILE", "SNIPPET_FILE"]
+__all__ = ["safetensors_bytes", "snippet", "input_scaling", "WEIGHTS_FILE", "SNIPPET_FILE"]
 
 WEIGHTS_FILE = "playground_model.safetensors"
 SNIPPET_FILE = "playground_model.py"
 
 
+def input_scaling(session: Any) -> tuple[list[float], list[float], float]:
+    """``(center, scale, target_scale)``: the network sees ``(points - center) * scale`` and regression targets were
+    divided by ``target_scale``; identity for the generated data sets, the CSV's own for uploaded data.
+
+    >>> from gradlab.playground.session import Session
+    >>> input_scaling(Session())
+    ([0.0, 0.0], [1.0, 1.0], 1.0)
+    """
+    csv = session.csv if session.settings["dataset"] == "csv" else None
+    if csv is None:
+        return [0.0, 0.0], [1.0, 1.0], 1.0
+    return list(csv.center), list(csv.scale), float(csv.target_scale)
+
+
 def safetensors_bytes(session: Any) -> bytes:
     """The network's ``state_dict`` in safetensors format (written by :func:`gradlab.io.save`), with the settings
     in the file's metadata."""
-    meta = {"gradlab.playground.settings": json.dumps(session.settings), "epoch": str(session.epoch)}
+    center, scale, target = input_scaling(session)
+    meta = {"gradlab.playground.settings": json.dumps(session.settings), "epoch": str(session.epoch),
+            "gradlab.playground.input_center": json.dumps(center), "gradlab.playground.input_scale": json.dumps(scale),
+            "gradlab.playground.target_scale": repr(target)}
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, WEIGHTS_FILE)
         io.save(session.model.state_dict(), path, metadata=meta)
@@ -49,16 +66,22 @@ def snippet(session: Any, weights_file: str = WEIGHTS_FILE) -> str:
     problem = s["problem"] + (f" ({k} classes)" if k else "")
     feats = ", ".join(FEATURE_CODE[f] for f in s["features"])
     if s["problem"] == "regression":
-        out_doc, out_code = "the predicted target of each point", "out[:, 0]"
+        out_doc, out_code = "the predicted target of each point", "out[:, 0] * TARGET_SCALE"
     elif k > 2:
         out_doc, out_code = f"the probabilities of the {k} classes, shape (n, {k})", "gradlab.nn.functional.softmax(" \
             "out, dim=1)"
     else:
         out_doc, out_code = "the probability of class 1 for each point", "gradlab.sigmoid(out)[:, 0]"
     data = "an uploaded CSV" if s["dataset"] == "csv" else s["dataset"]
+    center, scale, target = input_scaling(session)
+    if s["dataset"] == "csv":
+        where = ("Points are in the units of your CSV file: features() centres and scales them as the playground "
+                 "did.")
+    else:
+        where = "Points lie in [-6, 6] x [-6, 6], as in the playground."
     return f'''# A network trained in the gradlab playground: {data} data set, {problem}.
 # Settings: {json.dumps({k_: s[k_] for k_ in ("features", "layers", "activation", "optimizer", "lr")})}
-# Epochs trained: {session.epoch}. Points lie in [-6, 6] x [-6, 6], as in the playground.
+# Epochs trained: {session.epoch}. {where}
 import numpy as np
 
 import gradlab
@@ -66,6 +89,10 @@ import gradlab.nn.functional
 from gradlab import io, nn
 
 WEIGHTS = {weights_file!r}
+# the network was trained on (points - CENTER) * SCALE; regression targets were divided by TARGET_SCALE
+CENTER = np.array({center!r})
+SCALE = np.array({scale!r})
+TARGET_SCALE = {target!r}
 
 model = nn.Sequential(
 {chr(10).join(layers)}
@@ -76,7 +103,7 @@ model.eval()
 
 def features(points):
     """(n, 2) points (x1, x2) -> the network's inputs: {", ".join(s["features"])}."""
-    points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    points = ((np.asarray(points, dtype=np.float64).reshape(-1, 2) - CENTER) * SCALE).astype(np.float32)
     x1, x2 = points[:, 0], points[:, 1]
     return np.stack([{feats}], axis=1).astype(np.float32)
 
@@ -89,5 +116,5 @@ def predict(points):
 
 
 if __name__ == "__main__":
-    print(predict([[0.0, 0.0], [3.0, 3.0], [-3.0, 3.0]]))
+    print(predict(CENTER + np.array([[0.0, 0.0], [3.0, 3.0], [-3.0, 3.0]]) / SCALE))
 '''

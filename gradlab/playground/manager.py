@@ -1,159 +1,157 @@
-"""The live sessions (bounded, freed when idle) and the session-level message protocol. No server in here.
+"""The live sessions: which worker runs each, who holds it, when it was last used, and the limits on them.
 
-Messages from the page are JSON objects with a ``type``; :func:`handle` answers the session-level ones with a
-list of replies. ``play``, ``pause`` and ``ack`` belong to the connection (see :mod:`gradlab.playground.app`).
+No server and no training in here: the sessions themselves live in workers (:mod:`gradlab.playground.worker`);
+this is the bookkeeping the server consults when a page connects, and the idle sweep.
 
->>> m = SessionManager(max_sessions=2)
->>> s = m.create()
->>> [r["type"] for r in handle(s, {"type": "config", "settings": {"dataset": "xor"}})]
-['state', 'frame']
->>> handle(s, {"type": "config", "settings": {"layers": [0]}})[0]["message"]
-'hidden layer 1: between 1 and 64 neurons, got 0'
->>> handle(s, {"type": "bogus"})[0]["message"]
-"unknown message type 'bogus'"
+>>> m = SessionManager(max_sessions=3, max_per_client=2)
+>>> a = m.attach(None, "tab 1", client="10.0.0.1")
+>>> b = m.attach(None, "tab 2", client="10.0.0.1")
+>>> m.attach(None, "tab 3", client="10.0.0.1")
+Traceback (most recent call last):
+...
+gradlab.playground.manager.ClientLimitError: this address already has 2 playground tabs open ...
+>>> m.attach(None, "tab 4", client="10.0.0.2").resumed, len(m)
+(False, 3)
 """
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from .config import SettingsError
-from .data import parse_csv
-from .session import Session
+from .worker import WorkerPool
 
-__all__ = ["SessionManager", "SessionLimitError", "handle", "error", "COMPUTE_LOCK", "MESSAGE_TYPES"]
-
-log = logging.getLogger("gradlab.playground")
-
-# gradlab's grad mode is one global switch: every session's gradlab work runs under this lock, one at a time.
-COMPUTE_LOCK = threading.Lock()
-
-CONNECTION_TYPES = ("play", "pause", "ack")
-SESSION_TYPES = ("config", "reset", "regenerate", "step", "upload", "neuron", "state")
-MESSAGE_TYPES = CONNECTION_TYPES + SESSION_TYPES
+__all__ = ["SessionManager", "SessionLimitError", "ClientLimitError", "Record", "Attached"]
 
 
 class SessionLimitError(RuntimeError):
     """Every session slot is taken by a connected page."""
 
 
-def error(message: str, request: Any = None) -> dict[str, Any]:
-    return {"type": "error", "message": message, "request": request}
+class ClientLimitError(SessionLimitError):
+    """One client address already holds its share of the sessions."""
+
+
+@dataclass
+class Record:
+    """One session as the server sees it."""
+
+    sid: str
+    worker: int
+    client: str
+    last_active: float
+
+
+@dataclass
+class Attached:
+    """What :meth:`SessionManager.attach` decided: the session, whether it existed, and sessions to free."""
+
+    sid: str
+    worker: int
+    resumed: bool
+    evicted: list[Record] = field(default_factory=list)
 
 
 class SessionManager:
-    """Holds at most ``max_sessions`` sessions; ``sweep`` frees those idle for ``idle_timeout`` seconds.
+    """At most ``max_sessions`` sessions, at most ``max_per_client`` of them per client address; ``sweep`` frees
+    those idle for ``idle_timeout`` seconds. ``workers``: worker processes to shard sessions over (0: sessions run
+    in this process). ``clock`` (default ``time.monotonic``) is injectable for tests.
 
-    ``clock`` (default ``time.monotonic``) is injectable for tests. A session is *attached* while a page's
-    WebSocket uses it; a detached session waits for its page to reconnect until it expires, and is the first
-    to be evicted when a new page needs a slot.
+    A session is *attached* while a page's WebSocket uses it; a detached session waits for its page to reconnect
+    until it expires, and is the first to be evicted when its client (or anyone, when the server is full) needs a
+    slot.
     """
 
     def __init__(self, max_sessions: int = 32, idle_timeout: float = 600.0,
-                 clock: Callable[[], float] = time.monotonic):
-        if max_sessions < 1 or idle_timeout <= 0:
-            raise ValueError("max_sessions must be >= 1 and idle_timeout > 0")
+                 clock: Callable[[], float] = time.monotonic, *, workers: int = 0, max_per_client: int = 8):
+        if max_sessions < 1 or idle_timeout <= 0 or max_per_client < 1:
+            raise ValueError("max_sessions and max_per_client must be >= 1 and idle_timeout > 0")
         self.max_sessions = max_sessions
+        self.max_per_client = max_per_client
         self.idle_timeout = idle_timeout
         self.clock = clock
-        self.sessions: dict[str, Session] = {}
+        self.pool = WorkerPool(workers)
+        self.records: dict[str, Record] = {}
         self.attached: dict[str, Any] = {}  # session id -> its connection
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
-        return len(self.sessions)
+        return len(self.records)
 
-    def get(self, sid: Any) -> Session | None:
-        return self.sessions.get(sid) if isinstance(sid, str) else None
+    def record(self, sid: Any) -> Record | None:
+        return self.records.get(sid) if isinstance(sid, str) else None
 
-    def sweep(self) -> list[tuple[Session, Any]]:
-        """Free every session idle for longer than ``idle_timeout``; returns ``(session, connection or None)``."""
+    def get(self, sid: Any) -> Any:
+        """The Session object of ``sid`` when sessions run in this process (``workers=0``), else None."""
+        return self.pool.inline_session(sid) if self.record(sid) is not None else None
+
+    def touch(self, sid: str) -> None:
+        rec = self.records.get(sid)
+        if rec is not None:
+            rec.last_active = self.clock()
+
+    def sweep(self) -> list[tuple[Record, Any]]:
+        """Forget every session idle for longer than ``idle_timeout``: ``(record, connection or None)`` each (the
+        caller drops them from their workers and closes the connections)."""
         now = self.clock()
         with self._lock:
-            gone = [s for s in self.sessions.values() if now - s.last_active > self.idle_timeout]
-            return [(s, self.remove(s.sid)) for s in gone]
+            gone = [r for r in self.records.values() if now - r.last_active > self.idle_timeout]
+            return [(r, self.remove(r.sid)) for r in gone]
 
     def remove(self, sid: str) -> Any:
         """Forget a session; returns the connection it was attached to (or None)."""
         with self._lock:
-            self.sessions.pop(sid, None)
+            self.records.pop(sid, None)
             return self.attached.pop(sid, None)
 
-    def create(self, settings: dict[str, Any] | None = None) -> Session:
-        """A new session (evicting the longest-idle detached one when full; SessionLimitError if all attached)."""
+    def attach(self, sid: Any, connection: Any, client: str = "") -> Attached:
+        """The session ``sid`` if it exists and no other page holds it (resumed), else a new slot; raises
+        :class:`ClientLimitError` or :class:`SessionLimitError` when there is no room."""
         with self._lock:
-            if len(self.sessions) >= self.max_sessions:
-                detached = [s for s in self.sessions.values() if s.sid not in self.attached]
-                if not detached:
-                    raise SessionLimitError(
-                        f"the playground is busy: {len(self.sessions)} sessions are open (the limit is "
-                        f"{self.max_sessions}); close another tab or try again later")
-                self.remove(min(detached, key=lambda s: s.last_active).sid)
-            sid = secrets.token_urlsafe(12)
-            with COMPUTE_LOCK:
-                session = Session(settings, sid=sid, clock=self.clock)
-            self.sessions[sid] = session
-            return session
+            rec = self.record(sid)
+            if rec is not None and sid not in self.attached:
+                rec.last_active = self.clock()
+                self.attached[rec.sid] = connection
+                return Attached(rec.sid, rec.worker, True)
+            evicted = []
+            mine = [r for r in self.records.values() if r.client == client]
+            if len(mine) >= self.max_per_client:
+                evicted.append(self._evict(mine, ClientLimitError(
+                    f"this address already has {len(mine)} playground tabs open (the limit per address is "
+                    f"{self.max_per_client}): close one of them, then press Retry")))
+            if len(self.records) >= self.max_sessions:
+                evicted.append(self._evict(list(self.records.values()), SessionLimitError(
+                    f"the playground is busy: {len(self.records)} sessions are open (the limit is "
+                    f"{self.max_sessions}); close another tab, or press Retry later")))
+            load = [0] * len(self.pool)
+            for r in self.records.values():
+                load[r.worker] += 1
+            new = Record(secrets.token_urlsafe(12), load.index(min(load)), client, self.clock())
+            self.records[new.sid] = new
+            self.attached[new.sid] = connection
+            return Attached(new.sid, new.worker, False, evicted)
 
-    def attach(self, sid: Any, connection: Any) -> tuple[Session, bool]:
-        """The session ``sid`` if it exists and no other page holds it (resumed: True), else a new one."""
-        self.sweep()
-        with self._lock:
-            session = self.get(sid)
-            if session is not None and sid not in self.attached:
-                session.touch()
-                self.attached[sid] = connection
-                return session, True
-            session = self.create()
-            self.attached[session.sid] = connection
-            return session, False
+    def _evict(self, candidates: list[Record], refusal: SessionLimitError) -> Record:
+        detached = [r for r in candidates if r.sid not in self.attached]
+        if not detached:
+            raise refusal
+        victim = min(detached, key=lambda r: r.last_active)
+        self.remove(victim.sid)
+        return victim
 
     def detach(self, sid: str, connection: Any) -> None:
         with self._lock:
             if self.attached.get(sid) is connection:
                 del self.attached[sid]
 
-
-def handle(session: Session, msg: Any) -> list[dict[str, Any]]:
-    """Answer one session-level message (never raises for bad input: replies with an ``error`` instead)."""
-    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
-        return [error('a message must be a JSON object with a "type"')]
-    kind = msg["type"]
-    if kind not in SESSION_TYPES:
-        if kind in CONNECTION_TYPES:
-            return [error(f"{kind!r} is handled by the connection, not the session", kind)]
-        return [error(f"unknown message type {kind[:40]!r}", kind[:40])]
-    session.touch()
-    try:
-        with COMPUTE_LOCK:
-            return _dispatch(session, kind, msg)
-    except SettingsError as e:
-        return [error(str(e), kind)]
-    except Exception as e:  # a bug: say so, keep the connection and the server
-        log.exception("playground: %s message failed", kind)
-        return [error(f"internal error while handling {kind!r}: {type(e).__name__}: {e}", kind)]
-
-
-def _dispatch(session: Session, kind: str, msg: dict[str, Any]) -> list[dict[str, Any]]:
-    if kind == "config":
-        session.configure(msg.get("settings"))
-    elif kind == "reset":
-        session.reset()
-    elif kind == "regenerate":
-        session.regenerate()
-    elif kind == "step":
-        return [session.step()]
-    elif kind == "neuron":
-        reply = session.set_neuron(msg.get("layer"), msg.get("index"))
-        return [reply] if reply else []
-    elif kind == "upload":
-        problem = msg.get("problem", session.settings["problem"])
-        data = parse_csv(msg.get("csv"), problem)
-        session.upload(data)
-        return [{"type": "info", "message": f"CSV data set loaded: {data.note}"}, session.state(), session.frame()]
-    frame = session.paused_message() if session.diverged else session.frame()
-    return [session.state(), frame]
+    async def drop(self, records: list[Record]) -> None:
+        """Free forgotten sessions in their workers."""
+        for r in records:
+            self.pool.queues[r.worker].forget(r.sid)
+            try:
+                await self.pool.call(r.worker, r.sid, {"op": "drop"})
+            except Exception:  # the worker is gone, and the session with it
+                pass

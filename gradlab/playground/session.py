@@ -22,7 +22,7 @@ import gradlab
 import gradlab.nn.functional as F
 from gradlab import nn, optim
 
-from .config import ACTIVATIONS, DATA_SETTINGS, GRID, LIMITS, LIVE_SETTINGS, SettingsError, n_classes_for
+from .config import ACTIVATIONS, DATA_SETTINGS, GRID, LIMITS, LIVE_SETTINGS, SettingsError, describe, n_classes_for
 from .config import validate_settings as _validate
 from .data import UploadedData, feature_matrix, grid_points, make_dataset, split
 from .frames import accuracy, b64, heatmap_bytes, loss, output_values, scaled_columns, signed_bytes
@@ -352,7 +352,8 @@ class Session:
               and not isinstance(index, bool) and 0 <= layer < len(self.layer_sizes)
               and 0 <= index < self.layer_sizes[layer])
         if not ok:
-            raise SettingsError(f"no neuron {index!r} in layer {layer!r}")
+            raise SettingsError(f"no neuron {describe(index)} in layer {describe(layer)}: layers are whole numbers "
+                                f"from 0 (the inputs) to {len(self.layer_sizes) - 1} (the output)")
         self.neuron = (layer, index)
         _, values, _ = self._evaluate()
         return {"type": "neuron", **self._neuron_message(values)} if values is not None else None
@@ -366,6 +367,41 @@ class Session:
         """One whole epoch, then a frame."""
         self.advance(budget_s=math.inf)
         return self.paused_message() if self.diverged else self.frame()
+
+    def step_slice(self, target: int, budget_s: float) -> bool:
+        """Train towards the end of epoch ``target`` for at most about ``budget_s`` seconds; True once it is reached
+        (or training diverged). A step of the page is a series of these, so one long epoch never holds the worker.
+
+        >>> s = Session({"layers": [2], "n_points": 100, "batch_size": 1})
+        >>> done = [s.step_slice(1, 0.0) for _ in range(60)]
+        >>> done.index(True), s.epoch
+        (49, 1)
+        """
+        if self.epoch < target and not self.diverged:
+            self.advance(budget_s, max_epochs=1)
+        return self.epoch >= target or self.diverged is not None
+
+    def weight(self, layer: Any, src: Any, dst: Any, value: Any = None) -> dict[str, Any]:
+        """Read (``value`` None) or set the weight of the link from neuron ``src`` of layer ``layer - 1`` to neuron
+        ``dst`` of layer ``layer`` (layers numbered as in :meth:`set_neuron`; 1: the first weight matrix).
+
+        >>> s = Session({"layers": [3]})
+        >>> s.weight(1, 0, 2, 0.5)["value"], s.weight(1, 0, 2)["value"]
+        (0.5, 0.5)
+        """
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (layer, src, dst))
+        if not ints or not (1 <= layer < len(self.layer_sizes) and 0 <= src < self.layer_sizes[layer - 1]
+                            and 0 <= dst < self.layer_sizes[layer]):
+            raise SettingsError(f"no link from neuron {describe(src)} of layer {describe(layer - 1 if ints else layer)}"
+                                f" to neuron {describe(dst)} of the next layer")
+        w = self.linears[layer - 1].weight.data
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or abs(value) > 1e6:
+                raise SettingsError("a weight must be a number between -1,000,000 and 1,000,000; "
+                                    f"got {describe(value)}")
+            w[dst, src] = value
+        return {"type": "weight", "layer": layer, "src": src, "dst": dst, "value": float(w[dst, src])}
 
     def paused_message(self) -> dict[str, Any]:
         return {"type": "paused", "reason": self.diverged or "paused", "epoch": self.epoch, "diverged": True}

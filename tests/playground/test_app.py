@@ -11,84 +11,10 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx2" if __import__("importlib.util").util.find_spec("httpx2") else "httpx")
 
-from starlette.testclient import TestClient  # noqa: E402
-
 import gradlab  # noqa: E402
 from gradlab import io  # noqa: E402
-from gradlab.playground.app import create_app  # noqa: E402
 from gradlab.playground.data import feature_matrix  # noqa: E402
-from gradlab.playground.manager import SessionManager  # noqa: E402
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def manager(clock):
-    return SessionManager(max_sessions=3, idle_timeout=600, clock=clock)
-
-
-class Tab:
-    """A page's WebSocket: ``close()`` disconnects it (and waits for the server side to finish)."""
-
-    def __init__(self, client, session: str | None = None):
-        self.ws = client.websocket_connect("/ws" + (f"?session={session}" if session else ""))
-        self.ws.__enter__()
-        self.open = True
-
-    def __getattr__(self, name):
-        return getattr(self.ws, name)
-
-    def close(self) -> None:
-        if self.open:
-            self.open = False
-            self.ws.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(manager):
-    tabs: list[Tab] = []
-    with TestClient(create_app(manager, max_fps=None, sweep_interval=3600)) as c:
-        c.tabs = tabs
-        yield c
-        for t in tabs:
-            t.close()
-
-
-def recv(ws, kind: str, limit: int = 200) -> dict:
-    """The next message of type ``kind`` (acknowledging frames on the way); fails on an unexpected error."""
-    for _ in range(limit):
-        msg = ws.receive_json()
-        if msg["type"] == "frame":
-            ws.send_json({"type": "ack", "frame": msg["frame"]})
-        if msg["type"] == kind:
-            return msg
-        assert msg["type"] != "error" or kind == "error", msg
-    raise AssertionError(f"no {kind!r} message")
-
-
-def open_tab(client, session: str | None = None) -> Tab:
-    tab = Tab(client, session)
-    client.tabs.append(tab)
-    return tab
-
-
-def connect(client, session: str | None = None):
-    ws = open_tab(client, session)
-    hello = recv(ws, "hello")
-    recv(ws, "state")
-    recv(ws, "frame")
-    return ws, hello
+from tests.playground.wshelpers import connect, open_tab, recv  # noqa: E402
 
 
 # ------------------------------------------------------------------ HTTP
@@ -129,7 +55,7 @@ BAD_MESSAGES = [
     (json.dumps({"kind": "play"}), 'must be a JSON object with a "type"'),
     (json.dumps({"type": "explode"}), "unknown message type 'explode'"),
     (json.dumps({"type": "config"}), "settings must be an object"),
-    (json.dumps({"type": "config", "settings": {"lr": -1}}), "learning rate must be > 0"),
+    (json.dumps({"type": "config", "settings": {"lr": -1}}), "learning rate must be a number above 0"),
     (json.dumps({"type": "config", "settings": {"layers": [0]}}), "between 1 and 64 neurons, got 0"),
     (json.dumps({"type": "config", "settings": {"layers": [10000]}}), "between 1 and 64 neurons, got 10000"),
     (json.dumps({"type": "config", "settings": {"layers": [8] * 20}}), "at most 8 hidden layers"),
@@ -138,9 +64,10 @@ BAD_MESSAGES = [
     (json.dumps({"type": "neuron", "layer": 9, "index": 0}), "no neuron"),
     (json.dumps({"type": "upload", "csv": 5}), "must be text"),
     (json.dumps({"type": "upload", "csv": "a,b\n1,2\n"}), "at least 4 data rows"),
-    (json.dumps({"type": "upload", "csv": "1,2,0\n3,4,1\n5,6,0\n7,8,x\n"}), "line 4: not a number"),
+    (json.dumps({"type": "upload", "csv": "1,2,0\n3,4,1\n5,6,0\n7,8,x\n"}),
+     "line 4, column 3 (label): 'x' is not a number"),
     (json.dumps({"type": "upload", "csv": "1,2,0\n3,4,1\n5,6,0\n7,8,1\n", "problem": "clustering"}), "problem"),
-    (json.dumps({"type": "ack", "frame": "x"}), "ack needs an integer"),
+    (json.dumps({"type": "ack", "frame": "x"}), "ack needs the frame number"),
     (json.dumps({"type": "config", "settings": {"dataset": "csv"}}), "no CSV data set uploaded"),
 ]
 

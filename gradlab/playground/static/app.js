@@ -13,7 +13,7 @@
   let ws = null, expired = false, fatal = false;
   let hello = null, state = null, frame = null, weights = null, heat = null, thumbs = null;
   let history = [], hovered = null, neuron = null, playing = false, geometry = null, drawPending = false;
-  let bannerTimer = null, lastHash = "";
+  let bannerTimer = null, bannerKind = "", lastHash = "", editing = null;
   const client = { showTest: false, discretize: false };
 
   // ------------------------------------------------------------------ messages
@@ -34,7 +34,7 @@
     };
     ws.onclose = (ev) => {
       setPlaying(false);
-      if (expired || fatal || ev.code === 4000 || ev.code === 1013) return;
+      if (expired || fatal || ev.code === 4000 || ev.code === 4001 || ev.code === 1013) return;
       banner("warning", "The connection to the server was lost; reconnecting\u2026");
       setTimeout(connect, 1500);
     };
@@ -49,6 +49,7 @@
         $("max-neurons").textContent = msg.limits.max_neurons;
         $("export-weights").href = `/api/sessions/${msg.session}/model.safetensors`;
         $("export-code").href = `/api/sessions/${msg.session}/model.py`;
+        $("download-data").href = `/api/sessions/${msg.session}/data.csv`;
         if (!$("banner").classList.contains("error")) hideBanner();
         const h = readHash();
         if (!msg.resumed && Object.keys(h).length) configure(fromLink(h));
@@ -58,6 +59,8 @@
         state = msg;
         history = msg.history.slice();
         hovered = null; neuron = null;
+        if (!msg.diverged && bannerKind === "diverged") hideBanner();  // e.g. the learning rate was lowered
+        closeWeightEditor();
         applyControls();
         writeHash();
         buildLayerButtons();
@@ -81,10 +84,11 @@
       }
       case "neuron": neuron = msg; scheduleDraw(); break;
       case "playing": setPlaying(msg.playing); break;
-      case "paused": setPlaying(false); banner("warning", msg.reason); break;
+      case "paused": setPlaying(false); banner("warning", msg.reason, 15000, false, "diverged"); break;
+      case "weight": showWeight(msg); break;
       case "error":
-        banner("error", msg.message);
         if (msg.fatal) fatal = true;
+        banner("error", msg.fatal ? `${msg.message}.` : msg.message, msg.fatal ? 0 : 8000, !!msg.fatal);
         if (state) applyControls();  // put the refused control back
         break;
       case "info": banner("info", msg.message, 6000); break;
@@ -157,6 +161,8 @@
     const n = s.layers.length;
     $("layers-label").textContent = `${n} hidden layer${n === 1 ? "" : "s"}`;
     $("csv-note").textContent = state.csv || "";
+    $("csv-link-note").classList.toggle("hidden", !state.csv);
+    buildFeatureButtons();
   }
 
   function buildDatasets() {
@@ -167,16 +173,59 @@
     if (box.dataset.key !== key) {
       box.innerHTML = "";
       for (const name of names) {
-        const c = document.createElement("canvas");
-        c.width = 64; c.height = 64; c.dataset.name = name; c.title = name; c.id = `dataset-${name}`;
+        const b = document.createElement("button"), c = document.createElement("canvas");
+        b.type = "button"; b.id = `dataset-${name}`; b.dataset.name = name; b.title = name;
+        b.setAttribute("role", "radio");
+        b.setAttribute("aria-label", name === "csv" ? "Data set: your CSV file" : `Data set: ${name}`);
+        c.width = 64; c.height = 64; c.setAttribute("aria-hidden", "true");
         Draw.thumb(c, name);
-        c.addEventListener("click", () => configure({ dataset: name }));
-        box.appendChild(c);
+        b.appendChild(c);
+        b.addEventListener("click", () => configure({ dataset: name }));
+        box.appendChild(b);
       }
       box.dataset.key = key;
     }
-    box.querySelectorAll("canvas").forEach((c) => c.classList.toggle("selected", c.dataset.name === s.dataset));
+    box.querySelectorAll("button").forEach((b) => {
+      const on = b.dataset.name === s.dataset;
+      b.classList.toggle("selected", on);
+      b.setAttribute("aria-checked", String(on));
+    });
   }
+
+  function toggleFeature(name) {
+    const cur = state.settings.features;
+    configure({ features: cur.includes(name) ? cur.filter((f) => f !== name) : cur.concat([name]) });
+  }
+  function buildFeatureButtons() {
+    const box = $("feature-buttons");
+    if (!hello) return;
+    if (!box.childElementCount) {
+      for (const [name, label] of Object.entries(hello.features)) {
+        const b = document.createElement("button");
+        b.type = "button"; b.id = `feature-${name}`; b.dataset.name = name;
+        b.setAttribute("aria-label", `Input feature ${label}`);
+        b.addEventListener("click", () => toggleFeature(name));
+        box.appendChild(b);
+      }
+    }
+    box.querySelectorAll("button").forEach((b) => {
+      const on = state.settings.features.includes(b.dataset.name);
+      b.setAttribute("aria-pressed", String(on));
+      b.title = `${hello.features[b.dataset.name]}: ${on ? "on (press to switch off)" : "off (press to switch on)"}`;
+    });
+  }
+  function placeFeatureButtons() {
+    if (!geometry) return;
+    const k = canvasScale();
+    $("feature-buttons").querySelectorAll("button").forEach((b, i) => {
+      const slot = geometry.slots[i];
+      if (!slot) return;
+      const size = Math.max(slot.s, 14) / k;
+      Object.assign(b.style, { left: `${slot.x / k - size / 2}px`, top: `${slot.y / k - size / 2}px`,
+        width: `${size}px`, height: `${size}px` });
+    });
+  }
+  function canvasScale() { const c = $("net"); return c.clientWidth ? c.width / c.clientWidth : 1; }
 
   function readControl(el) {
     const t = el.dataset.type, v = el.value;
@@ -206,6 +255,8 @@
       const plus = document.createElement("button"), minus = document.createElement("button");
       plus.textContent = "+"; minus.textContent = "\u2212";
       plus.title = "Add a neuron"; minus.title = "Remove a neuron";
+      plus.setAttribute("aria-label", `Add a neuron to hidden layer ${i + 1}`);
+      minus.setAttribute("aria-label", `Remove a neuron from hidden layer ${i + 1}`);
       const change = (delta) => setLayers(state.settings.layers.map((m, j) => (j === i ? m + delta : m)));
       plus.onclick = () => change(1);
       minus.onclick = () => change(-1);
@@ -218,7 +269,8 @@
   }
   function placeLayerButtons() {
     if (!geometry) return;
-    $("layer-buttons").querySelectorAll(".lb").forEach((d) => { d.style.left = `${geometry.xs[+d.dataset.layer]}px`; });
+    const k = canvasScale();
+    $("layer-buttons").querySelectorAll(".lb").forEach((d) => { d.style.left = `${geometry.xs[+d.dataset.layer] / k}px`; });
   }
 
   $("play").onclick = () => send({ type: playing ? "pause" : "play" });
@@ -226,7 +278,11 @@
   $("reset").onclick = () => send({ type: "reset" });
   $("regenerate").onclick = () => send({ type: "regenerate" });
   $("banner-close").onclick = hideBanner;
-  $("reconnect").onclick = () => { hideBanner(); fatal = false; connect(); };
+  $("reconnect").onclick = () => {
+    hideBanner(); fatal = false;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close();
+    connect();
+  };
   $("show-test").onchange = (e) => { client.showTest = e.target.checked; writeHash(); scheduleDraw(); };
   $("discretize").onchange = (e) => { client.discretize = e.target.checked; writeHash(); scheduleDraw(); };
   $("csv-file").onchange = (e) => {
@@ -235,7 +291,8 @@
     const limit = hello ? hello.limits.max_csv_bytes : 1e6;
     if (file.size > limit) { banner("error", `The CSV file is too large (${file.size} bytes; the limit is ${limit}).`); return; }
     const reader = new FileReader();
-    reader.onload = () => send({ type: "upload", csv: reader.result, problem: state ? state.settings.problem : "classification" });
+    reader.onload = () => send({ type: "upload", csv: reader.result, problem: state ? state.settings.problem : "classification",
+      scaling: $("csv-shared").checked ? "shared" : "columns" });
     reader.readAsText(file);
     e.target.value = "";
   };
@@ -243,31 +300,36 @@
   function setPlaying(p) {
     playing = p;
     $("play").classList.toggle("playing", p);
+    $("play").setAttribute("aria-pressed", String(p));
+    $("play").setAttribute("aria-label", p ? "Pause" : "Play");
     $("play").innerHTML = p ? '<svg viewBox="0 0 24 24" width="26" height="26"><path d="M6 4h4v16H6z M14 4h4v16h-4z" ' +
       'fill="currentColor"/></svg>' : '<svg viewBox="0 0 24 24" width="26" height="26"><path d="M7 4l13 8-13 8z" ' +
       'fill="currentColor"/></svg>';
   }
 
-  function banner(kind, text, timeout, reconnect) {
+  // a message over the page (it never pushes the page down); it goes away after `timeout` ms (0: stays)
+  function banner(kind, text, timeout, reconnect, tag) {
     const b = $("banner");
     b.className = `banner ${kind}`;
+    bannerKind = tag || kind;
     $("banner-text").textContent = text;
     $("reconnect").classList.toggle("hidden", !reconnect);
     clearTimeout(bannerTimer);
     if (timeout) bannerTimer = setTimeout(hideBanner, timeout);
   }
-  function hideBanner() { $("banner").className = "banner hidden"; }
+  function hideBanner() { $("banner").className = "banner hidden"; bannerKind = ""; clearTimeout(bannerTimer); }
 
   // ------------------------------------------------------------------ hover: one neuron's heatmap
   const net = $("net");
+  const at = (e) => { const k = canvasScale(); return [e.offsetX * k, e.offsetY * k]; };
   net.addEventListener("mousemove", (e) => {
     if (!geometry) return;
     let hit = null;
+    const [x, y] = at(e);
     geometry.boxes.forEach((col, l) => col.forEach((b, i) => {
-      if (Math.abs(e.offsetX - b.x) <= Math.max(b.s / 2, 4) && Math.abs(e.offsetY - b.y) <= Math.max(b.s / 2, 3)) hit = [l, i];
+      if (Math.abs(x - b.x) <= Math.max(b.s / 2, 4) && Math.abs(y - b.y) <= Math.max(b.s / 2, 3)) hit = [l, i];
     }));
-    const featureHit = geometry.slots.findIndex((b) => Math.abs(e.offsetX - b.x) <= b.s / 2 && Math.abs(e.offsetY - b.y) <= b.s / 2);
-    net.style.cursor = featureHit >= 0 ? "pointer" : "default";
+    net.style.cursor = !hit && Draw.linkAt(geometry, x, y, 4) ? "pointer" : "default";
     if (JSON.stringify(hit) === JSON.stringify(hovered)) return;
     hovered = hit; neuron = null;
     send(hit ? { type: "neuron", layer: hit[0], index: hit[1] } : { type: "neuron", layer: null });
@@ -276,13 +338,39 @@
   net.addEventListener("mouseleave", () => {
     if (hovered) { hovered = null; neuron = null; send({ type: "neuron", layer: null }); scheduleDraw(); }
   });
+  // click a link: read its weight, edit it
   net.addEventListener("click", (e) => {
     if (!geometry || !hello) return;
-    const i = geometry.slots.findIndex((b) => Math.abs(e.offsetX - b.x) <= b.s / 2 && Math.abs(e.offsetY - b.y) <= b.s / 2);
-    if (i < 0) return;
-    const name = Object.keys(hello.features)[i], cur = state.settings.features;
-    configure({ features: cur.includes(name) ? cur.filter((f) => f !== name) : cur.concat([name]) });
+    const [x, y] = at(e), link = Draw.linkAt(geometry, x, y, 5);
+    if (!link) { closeWeightEditor(); return; }
+    editing = link;
+    send({ type: "weight", layer: link.layer, src: link.src, dst: link.dst });
+    const form = $("weight-edit");
+    form.style.left = `${Math.max(0, Math.min(e.offsetX + 8, net.clientWidth - 200))}px`;
+    form.style.top = `${Math.max(e.offsetY - 40, 0)}px`;
   });
+  function linkName(l) {
+    const from = l.layer === 1 ? hello.features[state.settings.features[l.src]] : `neuron ${l.src + 1} of layer ${l.layer - 1}`;
+    const to = l.layer === state.layer_sizes.length - 1 ? `output ${l.dst + 1}` : `neuron ${l.dst + 1} of layer ${l.layer}`;
+    return `Weight from ${from} to ${to}`;
+  }
+  function showWeight(msg) {
+    if (!editing || msg.layer !== editing.layer || msg.src !== editing.src || msg.dst !== editing.dst) return;
+    $("weight-label").textContent = linkName(msg);
+    $("weight-edit").classList.remove("hidden");
+    const input = $("weight-value");
+    if (document.activeElement !== input) { input.value = String(+msg.value.toPrecision(6)); input.focus(); input.select(); }
+  }
+  function closeWeightEditor() { editing = null; $("weight-edit").classList.add("hidden"); }
+  $("weight-edit").addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!editing) return;
+    send({ type: "weight", layer: editing.layer, src: editing.src, dst: editing.dst, value: Number($("weight-value").value) });
+    $("weight-value").blur();
+  });
+  $("weight-close").onclick = closeWeightEditor;
+  $("weight-edit").addEventListener("keydown", (e) => { if (e.key === "Escape") closeWeightEditor(); });
+  window.addEventListener("resize", scheduleDraw);
 
   // ------------------------------------------------------------------ drawing
   function fmt(v) { return v === undefined || v === null ? "\u2013" : v.toFixed(3); }
@@ -323,7 +411,8 @@
       outLabel: state.n_classes > 2 ? `${state.n_classes} classes (softmax)` : "output",
     });
     placeLayerButtons();
-    Draw.curve($("curve"), history);
+    placeFeatureButtons();
+    Chart.loss($("curve"), history);
     Draw.grads($("grads"), frame ? frame.grad_norms : state.grad_norms);
     Draw.legend($("legend"), hovered ? "neuron" : mode(), state.n_classes);
     $("legend-text").textContent = mode() === "regression" || hovered ? "\u22121 \u2026 +1" : mode() === "binary" ? "class 0 \u2026 class 1" : "";

@@ -166,30 +166,31 @@ const Draw = (() => {
     ctx.textAlign = "center"; ctx.fillStyle = "#555";
     const last = boxes[nCols - 1];
     if (last.length) ctx.fillText(net.outLabel || "output", xs[nCols - 1], Math.min(H - 6, last[last.length - 1].y + last[0].s / 2 + 10));
-    return { boxes, slots, xs };
+    return { boxes, slots, xs, sizes: net.sizes };
   }
 
-  function curve(canvas, history) {
-    const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
-    ctx.clearRect(0, 0, W, H);
-    if (history.length < 2) return;
-    let max = 0;
-    for (const h of history) max = Math.max(max, h[1], h[2]);
-    max = max > 0 ? max * 1.05 : 1;
-    const line = (k, color) => {
-      ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.beginPath();
-      history.forEach((h, i) => {
-        const x = i / (history.length - 1) * W, y = H - Math.min(h[k] / max, 1) * (H - 2) - 1;
-        if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
-      });
-      ctx.stroke();
+  // the link (weight) nearest to (x, y) within `tol` canvas pixels: {layer, src, dst} or null
+  function linkAt(geometry, x, y, tol) {
+    let best = null, bestD = tol * tol;
+    const bez = (p0, p1, p2, p3, t) => {
+      const u = 1 - t;
+      return u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
     };
-    line(1, "#999");
-    line(2, "#000");
-    ctx.fillStyle = "#777"; ctx.font = "10px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "top";
-    ctx.fillText(`max ${max.toPrecision(2)}`, 2, 1);
-    ctx.fillStyle = "#000"; ctx.fillText("\u2014 test", W - 110, 1);
-    ctx.fillStyle = "#999"; ctx.fillText("\u2014 training", W - 60, 1);
+    for (let l = 1; l < geometry.boxes.length; l++) {
+      const ins = geometry.boxes[l - 1], outs = geometry.boxes[l];
+      for (let o = 0; o < outs.length; o++) {
+        for (let i = 0; i < ins.length; i++) {
+          const a = ins[i], b = outs[o], x0 = a.x + a.s / 2, x1 = b.x - b.s / 2, xm = (x0 + x1) / 2;
+          if (x < x0 - tol || x > x1 + tol) continue;
+          for (let k = 0; k <= 16; k++) {
+            const t = k / 16, px = bez(x0, xm, xm, x1, t), py = bez(a.y, a.y, b.y, b.y, t);
+            const d = (px - x) * (px - x) + (py - y) * (py - y);
+            if (d < bestD) { bestD = d; best = { layer: l, src: i, dst: o }; }
+          }
+        }
+      }
+    }
+    return best;
   }
 
   // norms: one value per weight matrix; log scale from 1e-8 to 1e2
@@ -261,5 +262,5 @@ const Draw = (() => {
     }
   }
 
-  return { heatmap, blank, points, network, curve, grads, legend, thumb, decodeBase64, scale, classColor };
+  return { heatmap, blank, points, network, linkAt, grads, legend, thumb, decodeBase64, scale, classColor };
 })();
