@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gradlab.cli._parser import Command, UsageError, check_out, explicit_options, number, parse_hidden
 
-__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm"]
+__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm", "resolve_device"]
 
 RECURRENT_MODELS = ("lstm", "gru", "charlstm")
 
@@ -74,6 +74,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="replace the earlier run in a non-empty --out (its run files; other files are kept). "
                    "Without --resume or --overwrite, --out must be missing or empty")
     r.add_argument("--no-progress", action="store_true", help="no progress bar (epoch summaries only)")
+    r.add_argument("--device", default="cpu", metavar="DEV",
+                   help="where to train: cpu (default), cuda or cuda:N (needs CuPy and an NVIDIA GPU: "
+                   "pip install gradlab[cuda]); the run folder stays device-neutral")
     add_text_arguments(p)
 
 
@@ -107,10 +110,35 @@ def _saved_config(out: Path) -> dict:
     return saved
 
 
+def resolve_device(text: str) -> str | None:
+    """``--device``: None for the CPU, else the device name, checked now (UsageError naming the flag and the reason:
+    a malformed name, CuPy missing, no GPU).
+
+    >>> resolve_device("cpu") is None
+    True
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    gradlab.cli._parser.UsageError: --device tpu: unknown device type 'tpu': gradlab runs on 'cpu' and 'cuda' (CuPy)
+    """
+    import gradlab
+
+    try:
+        dev = gradlab.device(text)
+        if dev.type == "cpu":
+            return None
+        gradlab.zeros(1, device=dev)  # CuPy present, a GPU there
+    except (RuntimeError, ValueError, TypeError, ImportError) as e:
+        raise UsageError(f"--device {text}: {str(e).splitlines()[0]}") from None
+    return str(dev)
+
+
 def run(args: argparse.Namespace) -> int:
     """``gradlab train``: train, write the run folder, print the test accuracy (the char-LM: validation loss)."""
     args.clip_grad_norm = resolve_clip_norm(args)  # resolved once: both training paths read it as given
+    device = resolve_device(getattr(args, "device", "cpu"))
     if args.model == "charlstm" or args.text:  # character-level language model on a text file
+        if device is not None:
+            raise UsageError("--device: the character-level model trains on the CPU only for now")
         from gradlab.cli._charlm import run_charlm
 
         return run_charlm(args)
@@ -139,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         config = dict(saved, epochs=config["epochs"])
     results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
                            callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
-                           overwrite=args.overwrite)
+                           overwrite=args.overwrite, device=device)
     if results.get("stopped"):
         print(f"gradlab train: {results['stopped']}", file=sys.stderr)
     hist = results["history"].history

@@ -168,8 +168,10 @@ def split_sizes(n: int, val_split: float, what: str = "training samples") -> tup
     return n - n_val, n_val
 
 
-def _prepare(config: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
-    """Everything a run needs, built and checked without touching its folder: data, loaders, model, optimizer."""
+def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None) -> dict[str, Any]:
+    """Everything a run needs, built and checked without touching its folder: data, loaders, model, optimizer.
+    With ``device`` (e.g. ``"cuda"``) the model lives there and the loaders move each batch there."""
+    dev = gradlab.device(device) if device is not None else None
     for key in ("dataset", "model", "optimizer", "lr", "epochs", "batch_size", "seed"):
         if key not in config:
             raise ValueError(f"the run config has no {key!r}")
@@ -192,16 +194,18 @@ def _prepare(config: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
     else:
         train_ds, val_ds = full, None
     train_loader = DataLoader(train_ds, batch_size=int(config["batch_size"]), shuffle=True,
-                              generator=gradlab.Generator(config["seed"] + 1))
-    val_loader = DataLoader(val_ds, batch_size=1000) if val_ds is not None else None
+                              generator=gradlab.Generator(config["seed"] + 1), device=dev)
+    val_loader = DataLoader(val_ds, batch_size=1000, device=dev) if val_ds is not None else None
     try:
         model = build_from_config(config, info)
     except TypeError as e:  # an option the model does not take
         raise ValueError(f"cannot build the model {config['model']!r} from the config: {e}") from None
+    if dev is not None:
+        model.to(dev)  # before the optimizer: its state is made on the parameters' device
     model.eval()  # one forward pass on two samples: does the model fit the data? (eval: no random draws)
     try:
         with gradlab.no_grad():
-            model(gradlab.from_numpy(x[:2]))
+            model(gradlab.from_numpy(x[:2]).to(dev) if dev is not None else gradlab.from_numpy(x[:2]))
     except (ValueError, TypeError, IndexError, RuntimeError) as e:
         raise ValueError(f"the model {config['model']!r} does not fit the inputs of {config['dataset']} (shape "
                          f"{list(x.shape[1:])}): {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
@@ -209,7 +213,8 @@ def _prepare(config: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
     optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"], config.get("momentum", 0.0),
                                 config.get("weight_decay", 0.0))
     scheduler = build_scheduler(config.get("scheduler"), optimizer, config["epochs"], len(train_loader), config["lr"])
-    test_loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=1000)
+    test_loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=1000,
+                             device=dev)
     return {"model": model, "optimizer": optimizer, "scheduler": scheduler, "train_loader": train_loader,
             "val_loader": val_loader, "test_loader": test_loader, "n_train": n_train, "n_val": n_val}
 
@@ -217,7 +222,7 @@ def _prepare(config: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
 def run_training(
     config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
     progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
-    on_nan: str = "raise", overwrite: bool = False,
+    on_nan: str = "raise", overwrite: bool = False, device: Any = None,
 ) -> dict[str, Any]:
     """Train as ``config`` says, writing the run folder ``out``; returns the results (test loss/accuracy, timing).
 
@@ -226,7 +231,9 @@ def run_training(
     empty, unless ``resume`` (training continues from its ``checkpoint/``, up to ``config['epochs']``) or
     ``overwrite`` (an earlier run's files are replaced); see :mod:`gradlab.train.runfolder`.
     ``on_nan`` is :func:`~gradlab.train.fit`'s: ``"raise"`` (default), ``"stop"`` or ``"skip-batch"``; weights
-    holding NaN or infinity are never saved (FloatingPointError naming the parameter).
+    holding NaN or infinity are never saved (FloatingPointError naming the parameter). ``device`` (``"cpu"``,
+    ``"cuda"``, a :class:`gradlab.device`) is where the model trains; it is not part of the config, since the run
+    folder is device-neutral (weights and checkpoints on the host), so a run may resume or be evaluated elsewhere.
     """
     from gradlab.train.finite import check_on_nan
     from gradlab.train.runfolder import check_run_folder, start_run_folder
@@ -235,7 +242,7 @@ def run_training(
     out = Path(out)
     check_on_nan(on_nan)
     mode = check_run_folder(out, resume=resume, overwrite=overwrite)
-    run = _prepare(config, data_dir)
+    run = _prepare(config, data_dir, device)
     ckpt = out / CHECKPOINT_DIRNAME
     resume_from = ckpt if mode == "resume" and has_checkpoint(ckpt) else None
     if resume and resume_from is None:

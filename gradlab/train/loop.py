@@ -89,7 +89,7 @@ def _split(batch: Any) -> tuple[tuple, Any]:
 
 
 def _arr(x: Any) -> Any:
-    return x.data if isinstance(x, gradlab.Tensor) else x
+    return np.asarray(x) if isinstance(x, gradlab.Tensor) else x  # host arrays, also for CUDA tensors
 
 
 def _loss_value(loss: Any) -> float:

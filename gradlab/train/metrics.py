@@ -21,8 +21,8 @@ __all__ = ["accuracy", "binary_accuracy", "top_k_accuracy", "mean_absolute_error
 
 
 def _arr(x: Any) -> np.ndarray:
-    data = getattr(x, "data", x)
-    return data if isinstance(data, np.ndarray) else np.asarray(data)
+    # np.asarray on a Tensor goes through Tensor.__array__, which copies a CUDA tensor to the host
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
 
 
 def accuracy(output: Any, target: Any) -> float:

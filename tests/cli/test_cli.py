@@ -162,3 +162,28 @@ def test_console_script_if_installed():
     proc = subprocess.run([str(script), "evaluate", "/nonexistent"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "gradlab evaluate: error: run folder '/nonexistent' does not exist"
+
+
+def test_train_device_flag_is_checked_before_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    for dev, words in (("tpu", "unknown device type"), ("cuda:x", "must be a number")):
+        assert main(["train", "--device", dev, "--out", str(out), "--limit", "100", "--epochs", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"--device {dev}" in err and words in err
+    assert not out.exists()
+
+
+def test_train_device_cuda_without_cupy_names_what_to_install(tmp_path, capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed here: the no-CuPy message cannot be shown")
+    assert main(["train", "--device", "cuda", "--out", str(tmp_path / "r"), "--limit", "100"]) == 2
+    assert "gradlab[cuda]" in capsys.readouterr().err
+
+
+def test_train_on_device_cpu_explicitly(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--device", "cpu", "--out", str(out), "--limit", "200", "--epochs", "1", "--hidden", "16",
+                 "--no-progress"]) == 0
+    assert (out / "weights.safetensors").is_file()
