@@ -118,7 +118,7 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | None = N
             alt = None
             if any(spec.get(n) for n in in_names):
                 grown = tuple(_grown(x, spec.get(n, {})) for x, n in zip(inputs, in_names))
-                alt_tracer = Tracer(GraphBuilder(opset), model, record_only=True)
+                alt_tracer = Tracer(GraphBuilder(opset), model, record_only=True, module_exporters=modules)
                 alt_out = flat_tensors(_run(alt_tracer, model, grown, in_names))
                 alt = alt_tracer.events
             graph = GraphBuilder(opset)
