@@ -37,11 +37,30 @@ def _unary(op: str, **attrs: Any) -> Callable:
     return export
 
 
+def _operand(tr: Any, t: Any, dtype: Any) -> str:
+    """``t`` as a value of ``dtype`` (ONNX's arithmetic wants equal types; numpy promotes Python scalars)."""
+    arr_dtype = t.dtype if hasattr(t, "dtype") else np.asarray(t).dtype
+    if arr_dtype == dtype:
+        return tr.name(t)
+    if not tr.traced(t):
+        data = t.data if hasattr(t, "data") and not isinstance(t, np.ndarray) else np.asarray(t)
+        return tr.g.const(np.asarray(data, dtype=dtype), "scalar")
+    to = require_onnx().helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    return tr.g.node("Cast", [tr.name(t)], to=to)
+
+
 def _binary(op: str) -> Callable:
     def export(tr: Any, c: Any) -> str:
-        return tr.g.node(op, [tr.name(c.args[0]), tr.name(c.args[1])], hint=_hint(c))
+        dt = c.out.dtype
+        return tr.g.node(op, [_operand(tr, c.args[0], dt), _operand(tr, c.args[1], dt)], hint=_hint(c))
 
     return export
+
+
+def _where(tr: Any, c: Any) -> str:
+    cond, a, b = c.args[:3]
+    ins = [_operand(tr, cond, np.dtype(np.bool_)), _operand(tr, a, c.out.dtype), _operand(tr, b, c.out.dtype)]
+    return tr.g.node("Where", ins, hint=_hint(c))
 
 
 def _arg(c: Any, i: int, name: str, default: Any) -> Any:
@@ -261,7 +280,7 @@ def op_exporters() -> dict[type, Callable]:
         E.Sigmoid: _unary("Sigmoid"), E.ReLU: _unary("Relu"), E.Clone: _unary("Identity"),
         E.LeakyReLU: _leaky_relu, E.ELU: _elu, E.GELU: _gelu, E.Softplus: _softplus, E.SiLU: _silu,
         E.Clamp: _clamp, E.Cast: _cast,
-        E.Where: lambda tr, c: tr.g.node("Where", [tr.name(a) for a in c.args[:3]], hint=_hint(c)),
+        E.Where: _where,
         N.Linear: _linear, N.Softmax: _softmax("Softmax"), N.LogSoftmax: _softmax("LogSoftmax"),
         N.Dropout: _unary("Identity"), N.BatchNorm: _batch_norm, N.LayerNorm: _layer_norm,
         C.Conv2d: _conv2d, C.ConvTranspose2d: _conv_transpose2d,

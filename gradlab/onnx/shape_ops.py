@@ -107,12 +107,16 @@ def _expand_ellipsis(index: tuple, ndim: int) -> tuple:
     return tuple(out)
 
 
+def _listless(items: tuple) -> tuple:
+    return tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
+
+
 def _getitem(tr: Any, c: Any) -> str:
     x, index = c.args[0], c.args[1]
     g = tr.g
     alt_index = c.alt[2][1] if c.alt is not None else index
-    items = index if isinstance(index, tuple) else (index,)
-    alt_items = alt_index if isinstance(alt_index, tuple) else (alt_index,)
+    items = _listless(index if isinstance(index, tuple) else (index,))
+    alt_items = _listless(alt_index if isinstance(alt_index, tuple) else (alt_index,))
     if not all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items):
         return _advanced(tr, c, items)
     items, alt_items = _expand_ellipsis(items, x.ndim), _expand_ellipsis(alt_items, x.ndim)
@@ -162,7 +166,7 @@ def _advanced(tr: Any, c: Any, items: tuple) -> str:
     """Indexing with one integer array on one axis (the other items full slices): a Gather."""
     arrays = [k for k, i in enumerate(items) if isinstance(i, np.ndarray)]
     rest_ok = all(isinstance(i, np.ndarray) or i == slice(None) for i in items if i is not Ellipsis)
-    if len(arrays) != 1 or Ellipsis in items or not rest_ok or items[arrays[0]].dtype.kind not in "iu":
+    if len(arrays) != 1 or any(i is Ellipsis for i in items) or not rest_ok or items[arrays[0]].dtype.kind not in "iu":
         raise ExportError(
             f"indexing in {c.path} with {items!r}: only basic indexing (ints, slices, None, ...) and one integer "
             f"array on one axis are exportable"

@@ -28,6 +28,10 @@ from gradlab.tensor import Tensor
 __all__ = ["Tracer", "Call", "flat_tensors"]
 
 
+# ops whose array arguments are bookkeeping (MaxDim's precomputed arg-max), not values the graph needs
+_ARRAY_NOT_DATA = frozenset({"MaxDim"})
+
+
 def flat_tensors(obj: Any) -> list[Tensor]:
     """The tensors inside nested tuples/lists, in order.
 
@@ -144,8 +148,9 @@ class Tracer:
 
     # ---- events -----------------------------------------------------------------------------------------------
     def _event(self, label: str, args: tuple, out: Any) -> Any:
+        arrays = () if label in _ARRAY_NOT_DATA else tuple(a.shape for a in args if isinstance(a, np.ndarray))
         ev = (label, tuple(tuple(t.shape) for t in flat_tensors(args)), _statics(args),
-              tuple(tuple(t.shape) for t in flat_tensors(out)))
+              tuple(tuple(t.shape) for t in flat_tensors(out)), arrays)
         if self.record_only:
             self.events.append(ev)
             return None
@@ -159,12 +164,15 @@ class Tracer:
                 f"the forward pass takes a different path when the dynamic axes change size (call {k}: {label} in "
                 f"{self.path()}); export with dynamic_axes={{}} for a fixed-size model"
             )
-        for t, s_main, s_alt in zip(flat_tensors(args), ev[1], other[1]):
-            if s_main != s_alt and not self.traced(t):
+        consts = [(s_main, s_alt) for t, s_main, s_alt in zip(flat_tensors(args), ev[1], other[1])
+                  if not self.traced(t)]
+        for s_main, s_alt in consts + list(zip(ev[4], other[4])):
+            if s_main != s_alt:
                 raise ExportError(
                     f"{label} in {self.path()}: a tensor of shape {s_main} made inside forward (not from the "
-                    f"model's inputs) changes with the dynamic axes, so it cannot be stored in the ONNX file; "
-                    f"derive it from the input or export with dynamic_axes={{}}"
+                    f"model's inputs, e.g. by a comparison such as x > 0, which is not traced) changes with the "
+                    f"dynamic axes, so it cannot be stored in the ONNX file; export with dynamic_axes={{}} to fix "
+                    f"every size"
                 )
         return other
 
