@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from gradlab.onnx._graph import ExportError, require_onnx
 from gradlab.ops import conv as C
 from gradlab.ops import elementwise as E
 from gradlab.ops import matmul as M
 from gradlab.ops import nn as N
 from gradlab.ops import pooling as P
 from gradlab.ops import reduce as R
-from gradlab.onnx._graph import ExportError, require_onnx
 
 __all__ = ["op_exporters"]
 

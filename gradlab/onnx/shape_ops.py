@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from gradlab.ops import shape as S
 from gradlab.onnx._graph import ExportError
+from gradlab.ops import shape as S
 
 __all__ = ["shape_exporters"]
 

@@ -235,7 +235,7 @@ class Tracer:
                 tracer.stack.pop()
 
         Function.apply = classmethod(traced_apply)  # type: ignore[method-assign,assignment]
-        Module.__call__ = traced_call  # type: ignore[method-assign]
+        Module.__call__ = traced_call  # type: ignore[method-assign,assignment]
         try:
             yield self
         finally:

@@ -7,11 +7,10 @@ import json
 import numpy as np
 import pytest
 
+import gradlab
+import gradlab.onnx
+from gradlab.models import MLP, CharLSTM, LeNet5, SequenceClassifier, SimpleCNN
 from tests.onnx.common import check_export, onnx, run_session, session
-
-import gradlab  # noqa: E402
-import gradlab.onnx  # noqa: E402
-from gradlab.models import MLP, CharLSTM, LeNet5, SequenceClassifier, SimpleCNN  # noqa: E402
 
 
 def _images(n: int, seed: int = 0, size: int = 28) -> np.ndarray:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gradlab import nn
 from tests.onnx.common import check_export
-
-from gradlab import nn  # noqa: E402  (after the importorskip in common)
 
 
 def _rand(*shape: int, seed: int = 0) -> np.ndarray:

@@ -8,13 +8,12 @@ import sys
 import numpy as np
 import pytest
 
+import gradlab
+import gradlab.onnx
+from gradlab import nn
+from gradlab.nn import functional as F
+from gradlab.onnx import ExportError
 from tests.onnx.common import check_export, onnx, run_session, session
-
-import gradlab  # noqa: E402
-import gradlab.onnx  # noqa: E402
-from gradlab import nn  # noqa: E402
-from gradlab.nn import functional as F  # noqa: E402
-from gradlab.onnx import ExportError  # noqa: E402
 
 
 def _rand(*shape: int, seed: int = 0) -> np.ndarray:

@@ -9,11 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
+import gradlab
+import gradlab.onnx
+from gradlab.models import MLP, LeNet5, SequenceClassifier
 from tests.onnx.common import TOL, run_session, session
-
-import gradlab  # noqa: E402
-import gradlab.onnx  # noqa: E402
-from gradlab.models import MLP, LeNet5, SequenceClassifier  # noqa: E402
 
 
 def _torch_lenet(torch):
