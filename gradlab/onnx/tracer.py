@@ -206,7 +206,7 @@ class Tracer:
     # ---- patching ---------------------------------------------------------------------------------------------
     @contextmanager
     def active(self) -> Iterator[Tracer]:
-        """Wrap ``Function.apply`` and ``Module.__call__`` for the duration of the block."""
+        """Wrap ``Function.apply``, ``Module.__call__`` and the Tensor's in-place writers for the block."""
         orig_apply = Function.__dict__["apply"]
         orig_call = Module.__dict__["__call__"]
         apply = orig_apply.__func__
@@ -234,10 +234,40 @@ class Tracer:
             finally:
                 tracer.stack.pop()
 
+        orig_set_inplace, orig_setitem, orig_fill = Tensor._set_inplace, Tensor.__setitem__, Tensor.fill_
+
+        def traced_set_inplace(t: Tensor, result: Tensor) -> Tensor:
+            out = orig_set_inplace(t, result)
+            if tracer.traced(result):  # x.add_(y), relu_(x) ...: x now is the op's result
+                tracer.values[id(t)] = tracer.values[id(result)]
+                tracer.keep.append(t)
+            elif tracer.traced(t):
+                raise ExportError(f"an in-place write of a constant into a traced tensor in {tracer.path()}")
+            return out
+
+        def traced_setitem(t: Tensor, index: Any, value: Any) -> None:
+            if tracer.traced(t) or tracer.traced(value):
+                raise ExportError(
+                    f"in-place item assignment (x[...] = v) on a traced tensor in {tracer.path()} is not exportable; "
+                    f"build the result with gradlab.where or gradlab.cat instead"
+                )
+            orig_setitem(t, index, value)
+
+        def traced_fill(t: Tensor, value: Any) -> Tensor:
+            if tracer.traced(t):
+                raise ExportError(f"fill_/zero_ on a traced tensor in {tracer.path()} is not exportable")
+            return orig_fill(t, value)
+
         Function.apply = classmethod(traced_apply)  # type: ignore[method-assign,assignment]
         Module.__call__ = traced_call  # type: ignore[method-assign,assignment]
+        Tensor._set_inplace = traced_set_inplace  # type: ignore[method-assign]
+        Tensor.__setitem__ = traced_setitem  # type: ignore[method-assign]
+        Tensor.fill_ = traced_fill  # type: ignore[method-assign]
         try:
             yield self
         finally:
             Function.apply = orig_apply  # type: ignore[method-assign]
             Module.__call__ = orig_call  # type: ignore[method-assign]
+            Tensor._set_inplace = orig_set_inplace  # type: ignore[method-assign]
+            Tensor.__setitem__ = orig_setitem  # type: ignore[method-assign]
+            Tensor.fill_ = orig_fill  # type: ignore[method-assign]

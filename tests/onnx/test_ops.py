@@ -137,6 +137,28 @@ def test_batch_dependent_constant_is_an_error():
         gradlab.onnx.export(Lambda(lambda m, x: gradlab.where(x > 0, x, x * 0.1)), _rand(2, 4))
 
 
+def test_in_place_ops_follow_the_new_value():
+    def fn(m, x):
+        y = x * 2
+        y += 1
+        F.relu_(y)
+        y.mul_(x)
+        return y
+
+    check_export(Lambda(fn), [_rand(2, 3, 4), _rand(4, 3, 4, seed=1)])
+    check_export(nn.Sequential(nn.Linear(4, 4), nn.ReLU(inplace=True), nn.Linear(4, 2)), [_rand(2, 4), _rand(5, 4)])
+
+
+def test_item_assignment_on_traced_tensors_is_an_error():
+    def fn(m, x):
+        y = x * 1
+        y[:, 0] = 0.0
+        return y
+
+    with pytest.raises(ExportError, match="item assignment"):
+        gradlab.onnx.export(Lambda(fn), _rand(2, 4))
+
+
 def test_training_mode_ops_and_options_are_errors():
     bn = nn.BatchNorm1d(4)
     with pytest.raises(ExportError, match="training=True"):
