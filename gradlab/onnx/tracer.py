@@ -24,6 +24,7 @@ from gradlab.autograd.function import Function
 from gradlab.nn.module import Module
 from gradlab.onnx._graph import ExportError, GraphBuilder
 from gradlab.tensor import Tensor
+from gradlab.tensor_math import TensorMath
 
 __all__ = ["Tracer", "Call", "flat_tensors"]
 
@@ -258,6 +259,22 @@ class Tracer:
                 raise ExportError(f"fill_/zero_ on a traced tensor in {tracer.path()} is not exportable")
             return orig_fill(t, value)
 
+        orig_compare, orig_arg = TensorMath._compare, TensorMath._arg
+
+        def untraceable(what: str, orig: Callable) -> Callable:
+            def check(t: Any, other: Any, *rest: Any) -> Any:
+                if tracer.traced(t) or tracer.traced(other):
+                    raise ExportError(
+                        f"{what} on a traced tensor in {tracer.path()} is not exportable (its result is not an op, "
+                        f"so the ONNX file would hold the example's value); use ops such as clamp, maximum or relu"
+                    )
+                return orig(t, other, *rest)
+
+            return check
+
+        TensorMath._compare = untraceable("a comparison or logical op (x > 0, x == y, ~m ...)",  # type: ignore
+                                          orig_compare)
+        TensorMath._arg = untraceable("argmax/argmin", orig_arg)  # type: ignore[method-assign]
         Function.apply = classmethod(traced_apply)  # type: ignore[method-assign,assignment]
         Module.__call__ = traced_call  # type: ignore[method-assign,assignment]
         Tensor._set_inplace = traced_set_inplace  # type: ignore[method-assign]
@@ -267,6 +284,7 @@ class Tracer:
             yield self
         finally:
             Function.apply = orig_apply  # type: ignore[method-assign]
+            TensorMath._compare, TensorMath._arg = orig_compare, orig_arg  # type: ignore[method-assign]
             Module.__call__ = orig_call  # type: ignore[method-assign]
             Tensor._set_inplace = orig_set_inplace  # type: ignore[method-assign]
             Tensor.__setitem__ = orig_setitem  # type: ignore[method-assign]

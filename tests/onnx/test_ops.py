@@ -133,8 +133,14 @@ def test_batch_dependent_constant_is_an_error():
     with pytest.raises(ExportError, match=r"shape \(2, 4\) made inside forward"):
         gradlab.onnx.export(model, _rand(2, 4))
     check_export(model, [_rand(2, 4)], dynamic_axes={})  # fine with fixed sizes
-    with pytest.raises(ExportError, match="comparison"):
-        gradlab.onnx.export(Lambda(lambda m, x: gradlab.where(x > 0, x, x * 0.1)), _rand(2, 4))
+
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: gradlab.where(x > 0, x, x * 0.1), lambda m, x: x * (x.sum() > 0),
+                                lambda m, x: x[:, x.argmax(1)[0]]])
+def test_comparisons_and_argmax_on_traced_tensors_are_errors(fn):
+    with pytest.raises(ExportError, match="comparison|argmax"):
+        gradlab.onnx.export(Lambda(fn), _rand(2, 4), dynamic_axes={})
 
 
 def test_in_place_ops_follow_the_new_value():
