@@ -272,20 +272,18 @@ class Tracer:
 
             return check
 
-        TensorMath._compare = untraceable("a comparison or logical op (x > 0, x == y, ~m ...)",  # type: ignore
-                                          orig_compare)
-        TensorMath._arg = untraceable("argmax/argmin", orig_arg)  # type: ignore[method-assign]
-        Function.apply = classmethod(traced_apply)  # type: ignore[method-assign,assignment]
-        Module.__call__ = traced_call  # type: ignore[method-assign,assignment]
-        Tensor._set_inplace = traced_set_inplace  # type: ignore[method-assign]
-        Tensor.__setitem__ = traced_setitem  # type: ignore[method-assign]
-        Tensor.fill_ = traced_fill  # type: ignore[method-assign]
+        patches = [
+            (Function, "apply", classmethod(traced_apply)), (Module, "__call__", traced_call),
+            (Tensor, "_set_inplace", traced_set_inplace), (Tensor, "__setitem__", traced_setitem),
+            (Tensor, "fill_", traced_fill),
+            (TensorMath, "_compare", untraceable("a comparison or logical op (x > 0, x == y, ~m ...)", orig_compare)),
+            (TensorMath, "_arg", untraceable("argmax/argmin", orig_arg)),
+        ]
+        saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
+        for owner, name, value in patches:
+            setattr(owner, name, value)
         try:
             yield self
         finally:
-            Function.apply = orig_apply  # type: ignore[method-assign]
-            TensorMath._compare, TensorMath._arg = orig_compare, orig_arg  # type: ignore[method-assign]
-            Module.__call__ = orig_call  # type: ignore[method-assign]
-            Tensor._set_inplace = orig_set_inplace  # type: ignore[method-assign]
-            Tensor.__setitem__ = orig_setitem  # type: ignore[method-assign]
-            Tensor.fill_ = orig_fill  # type: ignore[method-assign]
+            for owner, name, value in saved:
+                setattr(owner, name, value)
