@@ -1,7 +1,7 @@
 """ONNX export of gradlab models, checked with ONNX Runtime (optional extra ``gradlab[onnx]``: the ``onnx`` package,
 imported only when an export runs).
 
-- ``export(model, example_input, path, ...)``: trace one forward pass, write an ONNX graph (``export.py``);
+- ``export(model, example_input, path, ...)``: trace one forward pass, write an ONNX graph (``exporter.py``);
 - ``export_run(run_dir, path)``: the same for a ``gradlab train`` run folder (``run.py``);
 - the tracer (``tracer.py``), the op exporters (``ops.py``, ``shape_ops.py``) and the module exporters for the
   recurrent layers and embeddings (``recurrent.py``); ``ExportError`` for what ONNX cannot express.
@@ -12,7 +12,7 @@ imported only when an export runs).
 17
 """
 from gradlab.onnx._graph import ExportError
-from gradlab.onnx.export import MIN_OPSET, export
+from gradlab.onnx.exporter import MIN_OPSET, export
 from gradlab.onnx.run import export_run
 
 __all__ = ["export", "export_run", "ExportError", "MIN_OPSET"]

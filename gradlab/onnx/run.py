@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab.onnx.export import export
+from gradlab.onnx.exporter import export
 
 __all__ = ["export_run"]
 
