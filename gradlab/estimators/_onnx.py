@@ -36,7 +36,12 @@ class _WithOutput(nn.Module):
 
 
 class OnnxExportMixin:
-    """Adds ``to_onnx`` to a fitted MLP estimator."""
+    """Adds ``to_onnx`` to the MLP estimators.
+
+    >>> from gradlab.estimators import MLPClassifier
+    >>> issubclass(MLPClassifier, OnnxExportMixin)
+    True
+    """
 
     def to_onnx(self, path: str | os.PathLike | None = None, opset: int = 17) -> Any:
         """Write the fitted estimator as an ONNX model to ``path`` and return the ``onnx.ModelProto``.

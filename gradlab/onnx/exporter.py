@@ -109,7 +109,7 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | None = N
         raise ValueError(f"opset must be an int >= {MIN_OPSET}, got {opset!r}")
     inputs = _as_inputs(example_input)
     in_names = _names(input_names, len(inputs), "input")
-    spec = _axes_spec(dynamic_axes, inputs, in_names, [] if output_names is None else list(output_names))
+    spec = _axes_spec(dynamic_axes, inputs, in_names, list(dynamic_axes or ()))  # output names checked below
     ops, modules = op_exporters(), module_exporters()
     was_training = model.training
     model.eval()

@@ -91,6 +91,20 @@ def test_names_paths_and_atomic_write(tmp_path):
     assert out.shape == (7, 3)
 
 
+def test_output_axes_follow_the_inputs_or_the_given_labels():
+    model = Lambda(lambda m, x: (x.sum(1), x.transpose(0, 2)))
+    proto = gradlab.onnx.export(model, _rand(2, 3, 4), dynamic_axes={"input": {0: "n"}, "output_1": {2: "rows"}})
+    shapes = [[d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in proto.graph.output]
+    assert shapes == [["n", 4], [4, 3, "rows"]]
+
+
+def test_float64_models():
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh()).double()
+    x = np.random.default_rng(0).standard_normal((2, 4))
+    proto = check_export(model, [x, x[:1]])
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+
+
 def test_static_shapes_with_empty_dynamic_axes():
     proto = gradlab.onnx.export(nn.Linear(4, 3), _rand(2, 4), dynamic_axes={})
     assert [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim] == [2, 4]
