@@ -87,7 +87,10 @@ def test_names_paths_and_atomic_write(tmp_path):
     loaded = onnx.load(str(path))
     assert [i.name for i in loaded.graph.input] == ["x"] and [o.name for o in loaded.graph.output] == ["y"]
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+    (tmp_path / "plain").write_bytes(b"")
+    assert path.stat().st_mode == (tmp_path / "plain").stat().st_mode
     (out,) = run_session(session(loaded), _rand(7, 4))
+    (tmp_path / "plain").unlink()
     assert out.shape == (7, 3)
 
 
