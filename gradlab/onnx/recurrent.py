@@ -100,6 +100,11 @@ def _export_embedding(tr: Any, c: Any) -> None:
     ids = c.args[0] if c.args else c.kwargs["input"]
     if not tr.traced(ids):
         raise ExportError(f"Embedding in {c.path}: the indices must come from the model's inputs")
+    if emb.max_norm is not None:
+        raise ExportError(
+            f"Embedding in {c.path} has max_norm={emb.max_norm}: it renormalises the rows it looks up at every call, "
+            f"which an ONNX Gather cannot do; renormalise the weights once and set max_norm=None before exporting"
+        )
     tr.bind(c.out, tr.g.node("Gather", [tr.name(emb.weight), tr.name(ids)], hint=f"{c.path}/Embedding", axis=0))
 
 

@@ -191,6 +191,8 @@ def test_training_mode_ops_and_options_are_errors():
         gradlab.onnx.export(Lambda(lambda m, x: F.max_pool2d(x, 2, return_indices=True)[0]), _rand(1, 2, 4, 4))
     with pytest.raises(ExportError, match="divisor_override"):
         gradlab.onnx.export(nn.AvgPool2d(2, divisor_override=3), _rand(1, 2, 4, 4))
+    with pytest.raises(ExportError, match="max_norm"):
+        gradlab.onnx.export(nn.Embedding(5, 3, max_norm=1.0), np.array([[1, 2]]))
     with pytest.raises(ExportError, match="only batched"):
         gradlab.onnx.export(nn.GRU(3, 4), _rand(5, 3), dynamic_axes={})
 
