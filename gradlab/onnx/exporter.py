@@ -111,7 +111,7 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | None = N
     in_names = _names(input_names, len(inputs), "input")
     spec = _axes_spec(dynamic_axes, inputs, in_names, list(dynamic_axes or ()))  # output names checked below
     ops, modules = op_exporters(), module_exporters()
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
         with no_grad():
@@ -119,7 +119,15 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | None = N
             if any(spec.get(n) for n in in_names):
                 grown = tuple(_grown(x, spec.get(n, {})) for x, n in zip(inputs, in_names))
                 alt_tracer = Tracer(GraphBuilder(opset), model, record_only=True, module_exporters=modules)
-                alt_out = flat_tensors(_run(alt_tracer, model, grown, in_names))
+                try:
+                    alt_out = flat_tensors(_run(alt_tracer, model, grown, in_names))
+                except ExportError:
+                    raise
+                except Exception as e:
+                    raise ExportError(
+                        f"{type(model).__name__} fails on inputs one longer along the dynamic axes {spec} ({e}); "
+                        f"pass dynamic_axes naming only the axes that may change size"
+                    ) from e
                 alt = alt_tracer.events
             graph = GraphBuilder(opset)
             for name in in_names:
@@ -127,7 +135,8 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | None = N
             tracer = Tracer(graph, model, alt=alt, op_exporters=ops, module_exporters=modules)
             outs = flat_tensors(_run(tracer, model, inputs, in_names))
     finally:
-        model.train(was_training)
+        for m, mode in modes:
+            m.training = mode
     if not outs:
         raise ExportError(f"{type(model).__name__}.forward returned no tensor")
     out_names = _names(output_names, len(outs), "output")

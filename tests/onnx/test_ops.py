@@ -120,11 +120,21 @@ def test_newer_opsets(opset):
     assert proto.opset_import[0].version == opset
 
 
-def test_model_stays_in_its_mode():
-    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+def test_model_and_submodules_stay_in_their_modes():
+    model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
     model.train()
+    model[1].eval()
     gradlab.onnx.export(model, _rand(2, 4))
-    assert model.training
+    assert [m.training for m in model.modules()] == [True, True, False, True]
+
+
+def test_a_model_that_needs_a_fixed_size_on_a_dynamic_axis():
+    model = Lambda(lambda m, x: x.reshape(x.shape[0], 2, 2) if x.shape[1] == 4 else x.sum(1))
+    with pytest.raises(ExportError, match="different path"):
+        gradlab.onnx.export(model, _rand(2, 4), dynamic_axes={"input": [0, 1]})
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    with pytest.raises(ExportError, match="fails on inputs one longer"):
+        gradlab.onnx.export(model, _rand(2, 3, 4), dynamic_axes={"input": {0: "batch", 2: "width"}})
 
 
 def test_unsupported_op_names_op_and_module_path():
