@@ -126,3 +126,21 @@ def test_recurrent_initial_states_as_inputs(cls):
     batches = [(_rand(n, 6, 3, seed=n), _rand(4, n, 4, seed=n + 1), _rand(4, n, 4, seed=n + 2)) for n in (2, 5)]
     check_export(model, batches, input_names=["x", "h0", "c0"],
                  dynamic_axes={"x": {0: "batch"}, "h0": {1: "batch"}, "c0": {1: "batch"}})
+
+
+@pytest.mark.parametrize("cell", [nn.RNNCell(3, 4), nn.RNNCell(3, 4, nonlinearity="relu", bias=False),
+                                  nn.LSTMCell(3, 4), nn.GRUCell(3, 4)], ids=repr)
+def test_recurrent_cells_with_and_without_state(cell):
+    check_export(cell, _two((2, 3)))
+    is_lstm = isinstance(cell, nn.LSTMCell)
+
+    class Step(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = cell
+
+        def forward(self, x, h, c):
+            return self.cell(x, (h, c) if is_lstm else h)
+
+    batches = [(_rand(n, 3, seed=n), _rand(n, 4, seed=n + 1), _rand(n, 4, seed=n + 2)) for n in (2, 5)]
+    check_export(Step(), batches, input_names=["x", "h", "c"])

@@ -150,9 +150,13 @@ def test_unsupported_op_names_op_and_module_path():
         gradlab.onnx.export(Net(), _rand(2, 4))
 
 
-def test_unsupported_recurrent_cell_names_the_layer_op():
+def test_recurrent_layer_op_outside_its_module_names_the_op():
+    from gradlab.ops.recurrent import rnn_layer
+
+    lstm = nn.LSTM(3, 4)
+    model = Lambda(lambda m, x: rnn_layer("LSTM", x, None, None, *lstm._layer_weights(0, 0))[0])
     with pytest.raises(ExportError, match="LSTMLayer"):
-        gradlab.onnx.export(nn.LSTMCell(3, 4), _rand(2, 3))
+        gradlab.onnx.export(model, _rand(5, 2, 3), dynamic_axes={})
 
 
 def test_batch_dependent_constant_is_an_error():
