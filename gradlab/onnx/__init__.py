@@ -2,7 +2,7 @@
 imported only when an export runs).
 
 - ``export(model, example_input, path, ...)``: trace one forward pass, write an ONNX graph (``exporter.py``);
-- ``export_run(run_dir, path)``: the same for a ``gradlab train`` run folder (``run.py``);
+- (``gradlab.train.onnx_run.export_run(run_dir, path)`` does it for a ``gradlab train`` run folder);
 - the tracer (``tracer.py``), the op exporters (``ops.py``, ``shape_ops.py``) and the module exporters for the
   recurrent layers and embeddings (``recurrent.py``); ``ExportError`` for what ONNX cannot express.
 
@@ -13,6 +13,5 @@ imported only when an export runs).
 """
 from gradlab.onnx._graph import ExportError
 from gradlab.onnx.exporter import MIN_OPSET, export
-from gradlab.onnx.run import export_run
 
-__all__ = ["export", "export_run", "ExportError", "MIN_OPSET"]
+__all__ = ["export", "ExportError", "MIN_OPSET"]

@@ -1,5 +1,7 @@
 """``export_run(run_dir, path)``: the model of a finished ``gradlab train`` run folder as an ONNX file (what
-``gradlab export RUN --onnx model.onnx`` calls)."""
+``gradlab export RUN --onnx model.onnx`` calls). It lives in the train layer because it rebuilds the model the way
+``gradlab evaluate`` does (``gradlab.train.experiment.load_run_model``, ``gradlab.charlm.load_charlm``); the export
+itself is ``gradlab.onnx.export``."""
 from __future__ import annotations
 
 import json
@@ -9,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab.onnx.exporter import export
+from gradlab.onnx import export
 
 __all__ = ["export_run"]
 
