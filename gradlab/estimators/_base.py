@@ -50,6 +50,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from . import _network as N
 from ._lbfgs import _LbfgsSolverMixin
+from ._onnx import OnnxExportMixin
 from ._params import EXTRA_ACTIVATIONS, SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, validate_data
 from ._stochastic import _batch_rows, _StochasticSolverMixin  # noqa: F401  (_batch_rows: re-exported)
 from .serialization import load_estimator, save_estimator
@@ -57,7 +58,7 @@ from .serialization import load_estimator, save_estimator
 __all__ = ["BaseMLP", "STOCHASTIC_SOLVERS", "SKLEARN_ACTIVATIONS", "EXTRA_ACTIVATIONS", "validate_data", "load", "save"]
 
 
-class BaseMLP(_StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  # type: ignore[misc]
+class BaseMLP(OnnxExportMixin, _StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  # type: ignore[misc]
     """Shared base of the gradlab MLP estimators. Do not use directly."""
 
     #: Every subclass by class name: the classes :func:`load` may rebuild from a file (filled as they are defined).
