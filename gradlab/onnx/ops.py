@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from gradlab.onnx._graph import ExportError, require_onnx
+from gradlab.ops import activation as A
 from gradlab.ops import conv as C
 from gradlab.ops import elementwise as E
 from gradlab.ops import matmul as M
@@ -277,8 +278,8 @@ def op_exporters() -> dict[type, Callable]:
         E.Pow: _binary("Pow"), E.Maximum: _binary("Max"), E.Minimum: _binary("Min"), M.MatMul: _binary("MatMul"),
         E.Neg: _unary("Neg"), E.Exp: _unary("Exp"), E.Log: _unary("Log"), E.Sqrt: _unary("Sqrt"),
         E.Abs: _unary("Abs"), E.Sin: _unary("Sin"), E.Cos: _unary("Cos"), E.Tanh: _unary("Tanh"),
-        E.Sigmoid: _unary("Sigmoid"), E.ReLU: _unary("Relu"), E.Clone: _unary("Identity"),
-        E.LeakyReLU: _leaky_relu, E.ELU: _elu, E.GELU: _gelu, E.Softplus: _softplus, E.SiLU: _silu,
+        A.Sigmoid: _unary("Sigmoid"), A.ReLU: _unary("Relu"), E.Clone: _unary("Identity"),
+        A.LeakyReLU: _leaky_relu, A.ELU: _elu, A.GELU: _gelu, A.Softplus: _softplus, A.SiLU: _silu,
         E.Clamp: _clamp, E.Cast: _cast,
         E.Where: _where,
         N.Linear: _linear, N.Softmax: _softmax("Softmax"), N.LogSoftmax: _softmax("LogSoftmax"),

@@ -1,6 +1,6 @@
 """``export_run(run_dir, path)``: the model of a finished ``gradlab train`` run folder as an ONNX file (what
 ``gradlab export RUN --onnx model.onnx`` calls). It lives in the train layer because it rebuilds the model the way
-``gradlab evaluate`` does (``gradlab.train.experiment.load_run_model``, ``gradlab.charlm.load_charlm``); the export
+``gradlab evaluate`` does (``gradlab.train.experiment.load_run_model``, ``gradlab.train.charlm.load_charlm``); the export
 itself is ``gradlab.onnx.export``."""
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def export_run(run_dir: str | os.PathLike, path: str | os.PathLike, data_dir: st
         raise FileNotFoundError(f"{run}: no config.json (is this a finished 'gradlab train' run folder?)")
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
     if config.get("model") == "charlstm":
-        from gradlab.charlm import load_charlm
+        from gradlab.train.charlm import load_charlm
 
         model, _, config = load_charlm(run)
         example = np.zeros((2, int(config.get("seq_len", 16))), dtype=np.int64)

@@ -49,7 +49,7 @@ def test_export_run(tmp_path, monkeypatch, model_name):
 
 
 def test_export_charlm_run(tmp_path):
-    from gradlab.textdata import Vocab
+    from gradlab.data.text import Vocab
     from gradlab.train.checkpoint import save_weights
 
     vocab = Vocab.from_text("hello world")
