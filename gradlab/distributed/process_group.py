@@ -226,7 +226,7 @@ def _reduce_array(arr: np.ndarray, op: str, async_op: bool) -> Work | None:
         raise ValueError(f"all_reduce: unknown op {op!r}; expected one of {', '.join(_OPS)} (ReduceOp)")
     b = _group()
     divide = b.size if op == ReduceOp.AVG else 1
-    if divide > 1 and not np.issubdtype(arr.dtype, np.inexact):
+    if op == ReduceOp.AVG and not np.issubdtype(arr.dtype, np.inexact):  # on every world size alike
         raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating tensor, got {arr.dtype}")
     if async_op:
         t0 = time.perf_counter()
