@@ -60,9 +60,29 @@ def raise_on_rank1(out: Path) -> None:
     (out / "rank0-passed-barrier").write_text("bad")
 
 
+def engine(out: Path, epochs: int = 2, resume: bool = False) -> None:
+    """The ``gradlab train --distributed`` engine on a small registered dataset."""
+    from gradlab.train.distributed_run import run_training_distributed
+    from gradlab.train.experiment import make_config, register_dataset
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((120, 1, 3, 3)).astype(np.float32)
+    y = (x[:, 0, 0, 0] + x[:, 0, 1, 1] > 0).astype(np.int64)
+    register_dataset("tiny", lambda train=True, root=None: (x, y, {"input_shape": [1, 3, 3], "num_classes": 2}))
+    cfg = make_config(dataset="tiny", model="mlp", hidden=(16,), epochs=epochs, batch_size=20, seed=3,
+                      optimizer="adam", lr=0.01, val_split=0.2)
+    res = run_training_distributed(cfg, out, resume=resume, progress=False, check_weights=True)
+    if res["rank"] == 0:
+        print(f"test accuracy {res['test_accuracy']:.4f}")
+
+
 if __name__ == "__main__":
     mode, outdir = sys.argv[1], Path(sys.argv[2])
     dist.init_process_group("mpi")
-    {"ddp_steps": ddp_steps, "fit": fit_run, "raise": raise_on_rank1}[mode](outdir)
+    if mode.startswith("engine"):  # engine:EPOCHS[:resume]
+        parts = mode.split(":")
+        engine(outdir, int(parts[1]), resume=parts[-1] == "resume")
+    else:
+        {"ddp_steps": ddp_steps, "fit": fit_run, "raise": raise_on_rank1}[mode](outdir)
     dist.barrier()
     dist.destroy_process_group()

@@ -62,3 +62,20 @@ def test_a_rank_that_raises_aborts_the_whole_job(tmp_path):
     assert proc.returncode != 0
     assert "rank 1 fails on purpose" in proc.stderr
     assert not (tmp_path / "rank0-passed-barrier").exists()
+
+
+def test_train_engine_resumes_bit_identically_with_the_same_ranks(tmp_path):
+    from gradlab.io import load_arrays
+
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    proc = _run("engine:3", whole)
+    assert proc.stdout.count("test accuracy") == 1  # rank 0 alone reports
+    _run("engine:2", split)
+    _run("engine:3:resume", split)
+    (a, _), (b, _) = load_arrays(whole / "weights.safetensors"), load_arrays(split / "weights.safetensors")
+    assert set(a) == set(b)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert (whole / "distributed.json").read_text().count('"world_size": 2') == 1
+    one_rank = launch("engine:4:resume", split, n=1)  # a different number of ranks is refused
+    assert one_rank.returncode != 0 and "same number" in one_rank.stderr
