@@ -88,9 +88,10 @@ class DistributedCallback(Callback):
         self.check_weights = check_weights
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        sampler = getattr(getattr(self.state, "train_loader", None), "sampler", None)
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(epoch)
+        sampler: Any = getattr(getattr(self.state, "train_loader", None), "sampler", None)
+        set_epoch = getattr(sampler, "set_epoch", None)
+        if set_epoch is not None:
+            set_epoch(epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if pg.get_world_size() == 1 or logs is None:
