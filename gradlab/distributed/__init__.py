@@ -19,6 +19,7 @@ from gradlab.distributed.backends import MPI_INSTALL_HINT, launcher_world
 from gradlab.distributed.process_group import (
     ReduceOp,
     Work,
+    abort_on_failure,
     all_gather,
     all_reduce,
     barrier,
@@ -36,5 +37,5 @@ from gradlab.distributed.process_group import (
 __all__ = [
     "ReduceOp", "Work", "init_process_group", "destroy_process_group", "is_initialized", "is_available",
     "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "broadcast", "all_gather",
-    "comm_seconds", "launcher_world", "MPI_INSTALL_HINT",
+    "comm_seconds", "abort_on_failure", "launcher_world", "MPI_INSTALL_HINT",
 ]

@@ -96,6 +96,9 @@ class SelfBackend:
         """Exit at once with ``code``."""
         os._exit(code)
 
+    def abort_at_exit(self, code: int) -> None:
+        """Nothing to do: one process exits with its own status."""
+
 
 class MPIBackend:  # pragma: no cover - exercised by the mpirun tests in subprocesses
     """``MPI.COMM_WORLD`` through mpi4py (imported here, lazily); sums in place with ``MPI.IN_PLACE``."""
@@ -137,3 +140,12 @@ class MPIBackend:  # pragma: no cover - exercised by the mpirun tests in subproc
         sys.stdout.flush()
         sys.stderr.flush()
         self.comm.Abort(code)
+
+    def abort_at_exit(self, code: int) -> None:
+        """Make mpi4py call ``MPI_Abort(code)`` instead of ``MPI_Finalize`` when this interpreter exits (the
+        other ranks may be waiting in a collective that this one will never join)."""
+        setter = getattr(self.MPI, "_set_abort_status", None)
+        if setter is not None:
+            setter(code)
+        else:
+            self.abort(code)

@@ -20,8 +20,10 @@ False
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,7 @@ from gradlab.tensor import Tensor
 __all__ = [
     "ReduceOp", "Work", "init_process_group", "destroy_process_group", "is_initialized", "is_available",
     "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "broadcast", "all_gather",
-    "comm_seconds",
+    "comm_seconds", "abort_on_failure",
 ]
 
 _state: dict[str, Any] = {"backend": None, "hook": None, "seconds": 0.0}
@@ -123,6 +125,30 @@ def destroy_process_group() -> None:
         sys.excepthook = _state["hook"]
         _state["hook"] = None
     _state["backend"] = None
+
+
+@contextlib.contextmanager
+def abort_on_failure() -> Iterator[None]:
+    """Inside: an exception, or a ``SystemExit`` with a non-zero status, leaving the block makes this rank abort the
+    whole MPI job when the interpreter exits (``MPI_Abort`` instead of ``MPI_Finalize``), even if a caller catches
+    it and exits with an error code: the other ranks would otherwise wait for this one forever. A no-op without a
+    process group or with one rank.
+
+    >>> with abort_on_failure():
+    ...     pass
+    """
+    try:
+        yield
+    except SystemExit as exc:
+        code = exc.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        if status and _state["backend"] is not None and _state["backend"].size > 1:
+            _state["backend"].abort_at_exit(status)
+        raise
+    except BaseException:
+        if _state["backend"] is not None and _state["backend"].size > 1:
+            _state["backend"].abort_at_exit(1)
+        raise
 
 
 def is_initialized() -> bool:

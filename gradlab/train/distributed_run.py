@@ -72,13 +72,23 @@ def run_training_distributed(
     results on every rank (test loss/accuracy, timing, ``rank``, ``world_size``).
 
     ``check_weights``: compare a hash of the weights over the ranks after every epoch (a debug mode).
+    ``backend``: for :func:`~gradlab.distributed.init_process_group` (``"mpi"`` from the command line, so a
+    missing mpi4py is an error naming the install; ``None``: MPI under a launcher, else one process).
+
+    An exception on any rank aborts the whole job (:func:`~gradlab.distributed.abort_on_failure`), even when the
+    caller catches it: the other ranks would otherwise wait for this one forever.
     """
     if not pg.is_initialized():
         pg.init_process_group(backend)
+    with pg.abort_on_failure():
+        return _run(config, Path(out), data_dir, resume, progress, log, callbacks, check_weights)
+
+
+def _run(config: dict[str, Any], out: Path, data_dir: str | None, resume: bool, progress: bool,
+         log: Callable[[str], None] | None, callbacks: Sequence[Any], check_weights: bool) -> dict[str, Any]:
     rank, world = pg.get_rank(), pg.get_world_size()
     main = rank == 0
     say = log if (log is not None and main) else (lambda s: None)
-    out = Path(out)
     bs = int(config["batch_size"])
     if bs % world:
         raise ValueError(f"batch_size {bs} (the global batch) must be divisible by the {world} ranks")

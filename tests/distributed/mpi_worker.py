@@ -60,6 +60,18 @@ def raise_on_rank1(out: Path) -> None:
     (out / "rank0-passed-barrier").write_text("bad")
 
 
+def caught(out: Path) -> None:
+    """Rank 1 fails inside abort_on_failure; its caller catches the error and exits 4, as a CLI would."""
+    try:
+        with dist.abort_on_failure():
+            if dist.get_rank() == 1:
+                raise ValueError("rank 1 fails on purpose")
+    except ValueError:
+        sys.exit(4)
+    dist.barrier()
+    (out / "rank0-passed-barrier").write_text("bad")
+
+
 def engine(out: Path, epochs: int = 2, resume: bool = False) -> None:
     """The ``gradlab train --distributed`` engine on a small registered dataset."""
     from gradlab.train.distributed_run import run_training_distributed
@@ -83,6 +95,6 @@ if __name__ == "__main__":
         parts = mode.split(":")
         engine(outdir, int(parts[1]), resume=parts[-1] == "resume")
     else:
-        {"ddp_steps": ddp_steps, "fit": fit_run, "raise": raise_on_rank1}[mode](outdir)
+        {"ddp_steps": ddp_steps, "fit": fit_run, "raise": raise_on_rank1, "caught": caught}[mode](outdir)
     dist.barrier()
     dist.destroy_process_group()

@@ -64,6 +64,12 @@ def test_a_rank_that_raises_aborts_the_whole_job(tmp_path):
     assert not (tmp_path / "rank0-passed-barrier").exists()
 
 
+def test_a_caught_failure_inside_abort_on_failure_still_aborts(tmp_path):
+    proc = launch("caught", tmp_path, timeout=120)  # rank 1 exits 4 (no traceback); rank 0 must not hang
+    assert proc.returncode != 0
+    assert not (tmp_path / "rank0-passed-barrier").exists()
+
+
 def test_train_engine_resumes_bit_identically_with_the_same_ranks(tmp_path):
     from gradlab.io import load_arrays
 

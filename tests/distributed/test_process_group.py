@@ -87,3 +87,32 @@ def test_excepthook_is_restored():
     assert sys.excepthook is before
     dist.destroy_process_group()
     assert sys.excepthook is before
+
+
+class _FakeTwoRanks:
+    name, rank, size = "fake", 1, 2
+
+    def __init__(self):
+        self.aborts = []
+
+    def abort_at_exit(self, code):
+        self.aborts.append(code)
+
+
+@pytest.mark.parametrize("exc, expected", [(ValueError("x"), [1]), (SystemExit(3), [3]), (SystemExit(0), []),
+                                           (SystemExit(None), []), (SystemExit("message"), [1])])
+def test_abort_on_failure_arms_the_abort_for_failures_only(monkeypatch, exc, expected):
+    fake = _FakeTwoRanks()
+    monkeypatch.setitem(dist.process_group._state, "backend", fake)
+    with pytest.raises(type(exc)):
+        with dist.abort_on_failure():
+            raise exc
+    with dist.abort_on_failure():
+        pass
+    assert fake.aborts == expected
+
+
+def test_abort_on_failure_is_a_no_op_in_one_process(group):
+    with pytest.raises(ValueError):
+        with dist.abort_on_failure():
+            raise ValueError("one process: the exception just propagates")
