@@ -53,3 +53,8 @@ __all__ += [
     "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Dropout2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "Upsample", "UpsamplingNearest2d",
 ]
+
+# data-parallel training (issue 21): batch norm over the global batch of all ranks
+from gradlab.nn.sync_batchnorm import SyncBatchNorm  # noqa: E402
+
+__all__ += ["SyncBatchNorm"]

@@ -12,7 +12,8 @@ hooks run at the end of backward and there is little left to overlap the buckets
 ``Iallreduce`` is in place for an engine that accumulates each leaf as soon as its last contribution arrives.
 
 BatchNorm: batch statistics are computed on each rank's own batch (torch's default); with ``broadcast_buffers``
-rank 0's running statistics are copied to all ranks before every training forward, as torch does.
+rank 0's running statistics are copied to all ranks before every training forward, as torch does. For statistics
+over the global batch, convert the model with ``nn.SyncBatchNorm.convert_sync_batchnorm`` first.
 
 >>> import gradlab
 >>> from gradlab import distributed as dist, nn

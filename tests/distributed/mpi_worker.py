@@ -17,6 +17,16 @@ def make_model(seed: int) -> nn.Module:
     return nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3)).double()
 
 
+def make_bn_model(seed: int, sync: bool) -> nn.Module:
+    gradlab.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 3)).double()
+    if sync:
+        from gradlab.nn import SyncBatchNorm
+
+        model = SyncBatchNorm.convert_sync_batchnorm(model)
+    return model
+
+
 def batches(steps: int, global_batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(7)
     return [(rng.standard_normal((global_batch, 5)), rng.integers(0, 3, global_batch)) for _ in range(steps)]
@@ -34,6 +44,18 @@ def ddp_steps(out: Path) -> None:
         opt.step()
     arrays = {k: v.data for k, v in model.module.state_dict().items()}
     np.savez(out / f"rank{rank}.npz", buckets=np.array(len(model._buckets)), **arrays)
+
+
+def syncbn_steps(out: Path) -> None:
+    rank, size = dist.get_rank(), dist.get_world_size()
+    model = DistributedDataParallel(make_bn_model(seed=rank, sync=True))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for x, y in batches(steps=4, global_batch=6 * size):
+        part = slice(rank * 6, (rank + 1) * 6)
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(gradlab.from_numpy(x[part])), gradlab.from_numpy(y[part])).backward()
+        opt.step()
+    np.savez(out / f"rank{rank}.npz", **{k: v.data for k, v in model.module.state_dict().items()})
 
 
 def fit_run(out: Path) -> None:
@@ -95,6 +117,6 @@ if __name__ == "__main__":
         parts = mode.split(":")
         engine(outdir, int(parts[1]), resume=parts[-1] == "resume")
     else:
-        {"ddp_steps": ddp_steps, "fit": fit_run, "raise": raise_on_rank1, "caught": caught}[mode](outdir)
+        {"ddp_steps": ddp_steps, "syncbn": syncbn_steps, "fit": fit_run, "raise": raise_on_rank1, "caught": caught}[mode](outdir)
     dist.barrier()
     dist.destroy_process_group()

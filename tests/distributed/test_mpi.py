@@ -11,7 +11,7 @@ import pytest
 import gradlab
 from gradlab import nn, optim
 from tests.distributed.launcher import launch, why_not
-from tests.distributed.mpi_worker import batches, make_model
+from tests.distributed.mpi_worker import batches, make_bn_model, make_model
 
 pytestmark = pytest.mark.skipif(why_not() is not None, reason=f"MPI tests skipped: {why_not()}")
 
@@ -45,6 +45,22 @@ def test_two_ranks_equal_one_process_on_the_concatenated_batches(tmp_path):
         np.testing.assert_array_equal(r0[k], r1[k])  # identical on both ranks, bit for bit
         np.testing.assert_allclose(r0[k], ref[k], rtol=0, atol=1e-10)
         assert not np.allclose(ref[k], start[k].data)  # training moved the weights
+
+
+def test_sync_batchnorm_over_two_ranks_is_batchnorm_over_the_concatenated_batch(tmp_path):
+    _run("syncbn", tmp_path)
+    r0, r1 = _load(tmp_path / "rank0.npz"), _load(tmp_path / "rank1.npz")
+    model = make_bn_model(seed=0, sync=False)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for x, y in batches(steps=4, global_batch=12):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(gradlab.from_numpy(x)), gradlab.from_numpy(y)).backward()
+        opt.step()
+    ref = {k: v.data for k, v in model.state_dict().items()}
+    assert set(ref) == set(r0) and "1.running_var" in ref
+    for k in ref:
+        np.testing.assert_array_equal(r0[k], r1[k])
+        np.testing.assert_allclose(r0[k], ref[k], rtol=0, atol=1e-10)
 
 
 def test_fit_distributed_keeps_ranks_identical_and_only_rank0_reports(tmp_path):
