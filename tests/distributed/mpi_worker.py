@@ -117,6 +117,8 @@ if __name__ == "__main__":
         parts = mode.split(":")
         engine(outdir, int(parts[1]), resume=parts[-1] == "resume")
     else:
-        {"ddp_steps": ddp_steps, "syncbn": syncbn_steps, "fit": fit_run, "raise": raise_on_rank1, "caught": caught}[mode](outdir)
+        modes = {"ddp_steps": ddp_steps, "syncbn": syncbn_steps, "fit": fit_run, "raise": raise_on_rank1,
+                 "caught": caught}
+        modes[mode](outdir)
     dist.barrier()
     dist.destroy_process_group()
