@@ -26,7 +26,7 @@ __all__ = ["DistributedSampler", "torch_randperm"]
 def torch_randperm(n: int, seed: int) -> np.ndarray:
     """``torch.randperm(n, generator=torch.Generator().manual_seed(seed))``, as an int64 numpy array.
 
-    The swaps depend on one another, so they run as a loop over ``n`` plain ints (about 10 ms for 60,000: once per
+    The swaps depend on one another, so they run as a loop over ``n`` plain ints (30-80 ms for 60,000: once per
     epoch, not per batch).
 
     >>> sorted(torch_randperm(5, 0).tolist())
