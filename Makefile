@@ -18,11 +18,11 @@ $(VENV)/.stamp-base: pyproject.toml | $(PY)
 	@touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(PY)
-	$(PIP) -e '.[test]' '$(TORCH)'
+	$(PIP) -e '.[test,mpi]' '$(TORCH)'
 	@touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)
-	$(PIP) -e '.[bench]' '$(TORCH)'
+	$(PIP) -e '.[bench,mpi]' '$(TORCH)'
 	@touch $@
 
 $(VENV)/.stamp-lint: pyproject.toml | $(PY)

@@ -16,6 +16,7 @@ from . import datasets
 from .collate import default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .datasets import MNIST, FashionMNIST
+from .distributed import DistributedSampler
 from .functional import one_hot
 from .loader import DataLoader
 from .sampler import (
@@ -43,6 +44,7 @@ __all__ = [
     "SubsetRandomSampler",
     "WeightedRandomSampler",
     "BatchSampler",
+    "DistributedSampler",
     "one_hot",
     "datasets",
     "MNIST",

@@ -113,3 +113,8 @@ __all__ += [
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
     "TransformerDecoderLayer",
 ]
+
+# data-parallel training (issue 21): batch norm over the global batch of all ranks
+from gradlab.nn.sync_batchnorm import SyncBatchNorm  # noqa: E402
+
+__all__ += ["SyncBatchNorm"]
