@@ -12,12 +12,13 @@ Whole-dataset training in a few lines::
         ...
 """
 
-from . import datasets
+from . import datasets, transforms
 from .collate import default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .datasets import MNIST, FashionMNIST
 from .functional import one_hot
 from .loader import DataLoader
+from .stats import compute_mean_std
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -44,6 +45,8 @@ __all__ = [
     "WeightedRandomSampler",
     "BatchSampler",
     "one_hot",
+    "compute_mean_std",
+    "transforms",
     "datasets",
     "MNIST",
     "FashionMNIST",

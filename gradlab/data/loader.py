@@ -10,6 +10,7 @@ Batches are always fresh arrays: changing a batch in place never changes the dat
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -159,7 +160,12 @@ class DataLoader:
         if self._custom_collate:
             return None
         factory = getattr(self.dataset, "_batch_fetcher", None)
-        return factory() if factory is not None else None
+        if factory is None:
+            return None
+        # a fetcher that takes a generator (random transforms: data.transforms.TransformedDataset) gets the loader's
+        if "generator" in inspect.signature(factory).parameters:
+            return factory(generator=self.generator)
+        return factory()
 
     def _iter_batches(self) -> Iterator[Any]:
         dataset = self.dataset
