@@ -18,7 +18,6 @@ from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorData
 from .datasets import MNIST, FashionMNIST
 from .functional import one_hot
 from .loader import DataLoader
-from .stats import compute_mean_std
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -27,6 +26,7 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .stats import compute_mean_std
 
 __all__ = [
     "Dataset",

@@ -16,8 +16,8 @@ __all__ = ["inverse_affine_matrix", "affine_batch", "RandomAffine"]
 
 def inverse_affine_matrix(angle: Any, translate: Any, scale: Any, shear: Any = (0.0, 0.0)) -> np.ndarray:
     """The ``(N, 2, 3)`` output->input pixel maps (about the image centre) of ``N`` affine warps given as arrays:
-    ``angle`` (degrees, counter-clockwise), ``translate`` ``(N, 2)`` pixels, ``scale``, ``shear`` ``(N, 2)``
-    degrees; torchvision's ``_get_inverse_affine_matrix`` vectorised.
+    ``angle`` (degrees, clockwise in the displayed image), ``translate`` ``(N, 2)`` pixels, ``scale``,
+    ``shear`` ``(N, 2)`` degrees; torchvision's ``_get_inverse_affine_matrix`` vectorised.
 
     >>> (inverse_affine_matrix([0.0], [[1.0, 0.0]], [1.0]).round(6) + 0.0).tolist()
     [[[1.0, 0.0, -1.0], [0.0, 1.0, 0.0]]]
@@ -118,8 +118,8 @@ def _range(value: Any, name: str, symmetric: bool, low: float | None = None) -> 
 
 
 class RandomAffine(RandomTransform):
-    """A random affine warp about the centre (``torchvision.transforms.RandomAffine``): angle uniform in
-    ``degrees`` (a number d means (-d, d)), integer shifts up to ``translate = (fx, fy)`` times the width/height,
+    """A random affine warp about the centre (``torchvision.transforms.RandomAffine``): angle (degrees,
+    clockwise) uniform in ``degrees`` (a number d means (-d, d)), integer shifts up to ``translate = (fx, fy)`` times the width/height,
     ``scale`` uniform in ``(a, b)``, ``shear`` in degrees along x (a number or a range); ``interpolation`` nearest
     (default) or bilinear, outside pixels set to ``fill``.
 

@@ -68,7 +68,7 @@ class RandomErasing(RandomTransform):
         bh, bw = np.where(apply, bh, 0), np.where(apply, bw, 0)
         top = rng.integers(0, h - bh + 1)  # uniform over the box's valid positions, per image
         left = rng.integers(0, w - bw + 1)
-        params = {"top": top, "left": left, "height": bh, "width": bw}
+        params: dict[str, np.ndarray] = {"top": top, "left": left, "height": bh, "width": bw}
         if self.value is None:
             params["noise"] = rng.standard_normal((n, *shape), dtype=np.float32)
         return params
