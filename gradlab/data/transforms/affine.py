@@ -119,9 +119,9 @@ def _range(value: Any, name: str, symmetric: bool, low: float | None = None) -> 
 
 class RandomAffine(RandomTransform):
     """A random affine warp about the centre (``torchvision.transforms.RandomAffine``): angle (degrees,
-    clockwise) uniform in ``degrees`` (a number d means (-d, d)), integer shifts up to ``translate = (fx, fy)`` times the width/height,
-    ``scale`` uniform in ``(a, b)``, ``shear`` in degrees along x (a number or a range); ``interpolation`` nearest
-    (default) or bilinear, outside pixels set to ``fill``.
+    clockwise) uniform in ``degrees`` (a number d means (-d, d)), integer shifts up to ``translate = (fx, fy)``
+    times the width/height, ``scale`` uniform in ``(a, b)``, ``shear`` in degrees along x (a number or a range);
+    ``interpolation`` nearest (default) or bilinear, outside pixels set to ``fill``.
 
     >>> import numpy as np
     >>> from gradlab.backend import Generator

@@ -72,7 +72,8 @@ class Normalize(Transform):
 
     min_ndim = 3
 
-    def __init__(self, mean: Sequence[float] | np.ndarray, std: Sequence[float] | np.ndarray, inplace: bool = False) -> None:
+    def __init__(self, mean: Sequence[float] | np.ndarray, std: Sequence[float] | np.ndarray,
+                 inplace: bool = False) -> None:
         self.mean = _channel_values(mean, "mean")
         self.std = _channel_values(std, "std")
         if (self.std == 0).any():
