@@ -88,3 +88,25 @@ def test_normalizer_modes():
         T.normalizer("auto")
     with pytest.raises(ValueError, match="MEAN,STD"):
         T.normalizer("zscore", x)
+
+
+def test_from_flags_gives_normalize_and_augment_with_a_black_fill():
+    raw = np.random.default_rng(0).random((30, 3, 8, 8)).astype(np.float32)
+    norm, aug = T.from_flags("crop:2,affine,erase", "auto", raw)
+    mean, std = compute_mean_std(raw)
+    np.testing.assert_allclose(norm.mean, mean) and np.testing.assert_allclose(norm.std, std)
+    black = (-mean / std).tolist()
+    crop, affine, erase = aug.transforms
+    np.testing.assert_allclose(crop.fill, black, rtol=1e-6)
+    np.testing.assert_allclose(affine.fill, black, rtol=1e-6)
+    np.testing.assert_allclose(erase.value, black, rtol=1e-6)
+    # a crop of the normalised image equals the normalised crop of the raw image (black padding stays black)
+    params = crop.sample(30, raw.shape[1:], np.random.default_rng(1))
+    raw_crop = T.RandomCrop(8, padding=2).apply_params(raw, params)
+    np.testing.assert_allclose(crop.apply_params(norm.apply_batch(raw), params), norm.apply_batch(raw_crop),
+                               rtol=1e-5, atol=1e-5)
+    assert T.from_flags(None, "none", raw) == (None, None)
+    norm_mi, aug_none = T.from_flags("none", "mean-image", raw[:, 0])
+    assert type(norm_mi).__name__ == "SubtractMean" and aug_none is None
+    with pytest.raises(ValueError, match="train_images"):
+        T.from_flags("crop", "auto", raw[0, 0])

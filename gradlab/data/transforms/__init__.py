@@ -15,7 +15,7 @@ generator::
 Modules: ``_core`` (protocol, ``Compose``, ``Lambda``), ``conversion`` (``ToTensor``, ``Normalize``,
 ``SubtractMean``), ``geometry`` (``Pad``, ``CenterCrop``, ``Resize``, crops and flips), ``affine``
 (``RandomAffine``), ``noise`` (``RandomErasing``, ``GaussianNoise``), ``functional`` (the batched kernels),
-``spec`` (``from_spec``, ``normalizer``), ``dataset`` (``TransformedDataset``).
+``spec`` (``from_spec``, ``normalizer``, ``from_flags``), ``dataset`` (``TransformedDataset``).
 """
 
 from ._core import Compose, Lambda, RandomTransform, Transform
@@ -24,7 +24,7 @@ from .conversion import Normalize, SubtractMean, ToTensor
 from .dataset import TransformedDataset
 from .geometry import CenterCrop, Pad, RandomCrop, RandomHorizontalFlip, RandomVerticalFlip, Resize
 from .noise import GaussianNoise, RandomErasing
-from .spec import AUGMENTATIONS, NORMALIZE_MODES, from_spec, normalizer
+from .spec import AUGMENTATIONS, NORMALIZE_MODES, from_flags, from_spec, normalizer
 
 __all__ = [
     "Transform",
@@ -46,6 +46,7 @@ __all__ = [
     "TransformedDataset",
     "from_spec",
     "normalizer",
+    "from_flags",
     "AUGMENTATIONS",
     "NORMALIZE_MODES",
 ]

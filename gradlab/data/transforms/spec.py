@@ -14,7 +14,7 @@ from .conversion import Normalize, SubtractMean
 from .geometry import RandomCrop, RandomHorizontalFlip, RandomVerticalFlip
 from .noise import GaussianNoise, RandomErasing
 
-__all__ = ["AUGMENTATIONS", "NORMALIZE_MODES", "from_spec", "normalizer"]
+__all__ = ["AUGMENTATIONS", "NORMALIZE_MODES", "from_spec", "normalizer", "from_flags"]
 
 # name -> (what its one optional argument means, its default)
 AUGMENTATIONS: dict[str, tuple[str, float]] = {
@@ -29,7 +29,7 @@ AUGMENTATIONS: dict[str, tuple[str, float]] = {
 NORMALIZE_MODES = ("none", "auto", "mean-image")
 
 
-def _build(name: str, arg: float, size: tuple[int, int], fill: float, generator: Any) -> Transform:
+def _build(name: str, arg: float, size: tuple[int, int], fill: Any, generator: Any) -> Transform:
     if name == "crop":
         if arg != int(arg) or arg < 0:
             raise ValueError(f"from_spec: crop's padding should be a non-negative int, got {arg:g}")
@@ -45,14 +45,14 @@ def _build(name: str, arg: float, size: tuple[int, int], fill: float, generator:
     return GaussianNoise(sigma=arg, clip=False, generator=generator)
 
 
-def from_spec(spec: str | Sequence[str] | None, image_size: Sequence[int], fill: float = 0.0,
+def from_spec(spec: str | Sequence[str] | None, image_size: Sequence[int], fill: Any = 0.0,
               generator: Any = None) -> Compose | None:
     """The augmentation named by ``spec``: comma-separated names of :data:`AUGMENTATIONS`, each with an optional
     ``:value`` (``"crop:2,flip,affine:15"``), applied in that order; ``None``, ``""`` or ``"none"`` give ``None``.
 
-    ``image_size`` is the images' ``(H, W)`` (or ``(C, H, W)``); ``fill`` is the value of pixels brought in by
-    padding, warping or erasing: 0 for raw images, ``-mean / std`` for images already normalised (black stays
-    black).
+    ``image_size`` is the images' ``(H, W)`` (or ``(C, H, W)``); ``fill`` (a number or one per channel) is the
+    value of pixels brought in by padding, warping or erasing: 0 for raw images, ``-mean / std`` for images already
+    normalised (black stays black).
 
     >>> t = from_spec("crop,flip:0.3", image_size=(28, 28))
     >>> [type(s).__name__ for s in t.transforms], t.transforms[1].p
@@ -110,3 +110,34 @@ def normalizer(mode: str | None, data: Any = None) -> Transform | None:
     except ValueError:
         raise ValueError(f"normalizer: mode should be one of {NORMALIZE_MODES} or 'MEAN,STD', got {mode!r}") from None
     return Normalize([mean_s], [std_s])
+
+
+def from_flags(augment: str | Sequence[str] | None, normalize: str | None, train_images: Any,
+               generator: Any = None) -> tuple[Transform | None, Compose | None]:
+    """``(normalize, augment)`` for command-line flags such as ``--augment crop,flip --normalize auto``.
+
+    ``train_images``: the training split's images ``(N, C, H, W)`` (or ``(N, H, W)``), raw (e.g. in [0, 1]); the
+    statistics come from them alone. Apply ``normalize`` once to every split (``normalize.apply_batch(X)``), and
+    wrap the training dataset in ``TransformedDataset(train_ds, augment)``: the augmentation runs on normalised
+    images, with the pixels it brings in (padding, warps, erasing) set to a normalised black pixel.
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).random((10, 1, 28, 28)).astype(np.float32)
+    >>> norm, aug = from_flags("crop,flip", "auto", x)
+    >>> type(norm).__name__, [type(t).__name__ for t in aug.transforms]
+    ('Normalize', ['RandomCrop', 'RandomHorizontalFlip'])
+    >>> round(float(aug.transforms[0].fill[0]), 3) == round(float(-norm.mean[0] / norm.std[0]), 3)
+    True
+    """
+    arr = np.asarray(getattr(train_images, "data", train_images))
+    if arr.ndim not in (3, 4):
+        raise ValueError(f"from_flags: train_images should be (N, C, H, W) or (N, H, W), got shape {arr.shape}")
+    if arr.ndim == 3:
+        arr = arr[:, None]
+    norm = normalizer(normalize, arr)
+    fill: Any = 0.0
+    if norm is not None:
+        black = np.zeros((1, *arr.shape[1:]), dtype=np.float32)
+        fill = norm.apply_batch(black).reshape(arr.shape[1], -1).mean(axis=1)
+        fill = [float(v) for v in fill]
+    return norm, from_spec(augment, image_size=arr.shape[1:], fill=fill, generator=generator)
