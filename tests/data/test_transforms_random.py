@@ -264,3 +264,29 @@ def test_bad_generator_and_compose_arguments():
         T.Compose([T.ToTensor(), 3])
     with pytest.raises(TypeError, match="list of transforms"):
         T.Compose(T.ToTensor())
+
+
+def test_resumed_training_with_augmentation_is_bit_identical(tmp_path):
+    """The augmentation draws from the loader's generator, which training checkpoints save: resuming reproduces."""
+    import gradlab
+    from gradlab import nn, optim
+    from gradlab.train.loop import fit
+
+    x, y = _batch(n=48), np.arange(48) % 3
+
+    def run(epochs, resume_from=None):
+        gradlab.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(120, 3))
+        ds = T.TransformedDataset(TensorDataset(x, y), T.Compose([T.RandomCrop((12, 10), padding=2),
+                                                                  T.RandomHorizontalFlip()]))
+        loader = DataLoader(ds, batch_size=16, shuffle=True, generator=Generator(5))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=epochs, progress=False,
+            checkpoint_dir=tmp_path / f"ckpt{epochs}", resume_from=resume_from)
+        return [p.data.copy() for p in model.parameters()]
+
+    full = run(3)
+    run(1)
+    resumed = run(3, resume_from=tmp_path / "ckpt1")
+    for a, b in zip(full, resumed):
+        np.testing.assert_array_equal(a, b)
