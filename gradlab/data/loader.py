@@ -37,7 +37,8 @@ class DataLoader:
         num_workers: accepted for compatibility; loading always happens in the calling process.
         collate_fn: merges a list of samples into a batch (default ``default_collate``).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: a ``gradlab.Generator`` for the shuffled order.
+        generator: a ``gradlab.Generator`` for the shuffled order (and for the random transforms of a
+            ``data.transforms.TransformedDataset``, applied per batch).
 
     ``len(loader)`` is the number of batches per epoch.
 
