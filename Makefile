@@ -4,6 +4,8 @@ PY = $(VENV)/bin/python
 PIP = $(PY) -m pip install -q --disable-pip-version-check
 # The reference implementation for tests and benchmarks: exactly this version (a CPU build lies on disk here).
 TORCH = torch==2.13.0
+# torchvision: the reference for gradlab.data.transforms' tests (built for torch 2.13.0; pip keeps the torch above)
+TORCHVISION = torchvision==0.28.0
 
 .PHONY: venv demo test bench lint docs clean
 
@@ -18,7 +20,7 @@ $(VENV)/.stamp-base: pyproject.toml | $(PY)
 	@touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(PY)
-	$(PIP) -e '.[test,mpi]' '$(TORCH)'
+	$(PIP) -e '.[test,mpi]' '$(TORCH)' '$(TORCHVISION)'
 	@touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_numpy", "to_torch", "assert_close", "default_tolerances"]
+__all__ = ["to_numpy", "to_torch", "assert_close", "default_tolerances", "import_torchvision"]
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -77,3 +77,27 @@ def assert_close(
     np.testing.assert_allclose(
         a, e, rtol=d_rtol if rtol is None else rtol, atol=d_atol if atol is None else atol, err_msg=msg
     )
+
+
+_TORCHVISION_OPS: list = []  # keeps the operator definitions below alive for the whole process
+
+
+def import_torchvision() -> Any:
+    """``torchvision`` (0.28.0, the reference for ``gradlab.data.transforms``), importable beside the CPU torch.
+
+    The wheel on disk is a CUDA build: its C extension ``torchvision._C`` does not load next to torch 2.13.0+cpu,
+    so the ``torchvision::*`` operators are never defined, and ``torchvision/_meta_registrations.py`` then fails at
+    import time registering fake kernels for ``torchvision::nms`` and ``torchvision::qnms`` ("operator
+    torchvision::nms does not exist"; its other registrations are skipped when the extension is missing). Defining
+    those two schemas first (without kernels: calling them still fails) lets the pure-Python parts, the transforms,
+    import. Skips the calling test when torchvision is not installed.
+    """
+    import pytest
+    import torch
+
+    if not _TORCHVISION_OPS and not hasattr(torch.ops.torchvision, "nms"):
+        lib = torch.library.Library("torchvision", "DEF")  # noqa: TOR901 - a schema-only definition, no kernels
+        for name in ("nms", "qnms"):
+            lib.define(f"{name}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        _TORCHVISION_OPS.append(lib)
+    return pytest.importorskip("torchvision")

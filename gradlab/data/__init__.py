@@ -12,7 +12,7 @@ Whole-dataset training in a few lines::
         ...
 """
 
-from . import datasets
+from . import datasets, transforms
 from .collate import default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .datasets import MNIST, FashionMNIST
@@ -27,6 +27,7 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .stats import compute_mean_std
 
 __all__ = [
     "Dataset",
@@ -46,6 +47,8 @@ __all__ = [
     "BatchSampler",
     "DistributedSampler",
     "one_hot",
+    "compute_mean_std",
+    "transforms",
     "datasets",
     "MNIST",
     "FashionMNIST",

@@ -10,6 +10,7 @@ Batches are always fresh arrays: changing a batch in place never changes the dat
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -51,7 +52,8 @@ class DataLoader:
         num_workers: accepted for compatibility; loading always happens in the calling process.
         collate_fn: merges a list of samples into a batch (default ``default_collate``).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: a ``gradlab.Generator`` for the shuffled order.
+        generator: a ``gradlab.Generator`` for the shuffled order (and for the random transforms of a
+            ``data.transforms.TransformedDataset``, applied per batch).
         device: (gradlab's addition) move every batch there, tensors inside tuples, lists and dicts included
             (``device="cuda"`` saves the ``.to(device)`` of each batch in the training loop).
 
@@ -184,7 +186,12 @@ class DataLoader:
         if self._custom_collate:
             return None
         factory = getattr(self.dataset, "_batch_fetcher", None)
-        return factory() if factory is not None else None
+        if factory is None:
+            return None
+        # a fetcher that takes a generator (random transforms: data.transforms.TransformedDataset) gets the loader's
+        if "generator" in inspect.signature(factory).parameters:
+            return factory(generator=self.generator)
+        return factory()
 
     def _iter_batches(self) -> Iterator[Any]:
         dataset = self.dataset
