@@ -176,7 +176,8 @@ class ParallelPlan:
 
     :mod:`gradlab.train.distributed_run` fills it in for data-parallel runs: ``world_size`` processes each take
     ``batch_size / world_size`` samples per step from the loader over ``sampler(train_dataset)``; ``wrap_model``
-    wraps the built model for training (e.g. ``DistributedDataParallel``); ``fit`` trains (``fit``'s signature);
+    wraps the built model for training (e.g. ``DistributedDataParallel``); ``fit`` trains (``fit``'s signature;
+    ``None``: :func:`~gradlab.train.fit`);
     ``checks()`` is the context the checks run in (the processes agree on their outcome there, so none writes
     while another still reads the folder); ``barrier()`` waits for all of them; only the ``main`` one talks and
     writes the run folder, adding ``extra_results()`` to ``results.json``; ``on_start(out)`` runs on it when
@@ -190,7 +191,7 @@ class ParallelPlan:
     main: bool = True
     sampler: Callable[[Any], Any] | None = None
     wrap_model: Callable[[Any], Any] | None = None
-    fit: Callable[..., Any] = fit
+    fit: Callable[..., Any] | None = None
     checks: Callable[[], Any] = contextlib.nullcontext
     barrier: Callable[[], None] = lambda: None
     on_start: Callable[[Path], None] = lambda out: None
@@ -301,10 +302,10 @@ def run_training(
         f"samples, {config['epochs']} epochs{plan.note}" + (f", resuming from {resume_from}" if resume_from else ""))
     loss_fn = nn.CrossEntropyLoss()
     t0 = time.perf_counter()
-    history = plan.fit(trained, loss_fn, run["optimizer"], run["train_loader"], run["val_loader"],
-                       epochs=config["epochs"], callbacks=list(callbacks), scheduler=run["scheduler"],
-                       checkpoint_dir=ckpt, resume_from=resume_from, progress=progress,
-                       clip_grad_norm=config.get("clip_grad_norm"), on_nan=on_nan)
+    history = (plan.fit or fit)(trained, loss_fn, run["optimizer"], run["train_loader"], run["val_loader"],
+                                epochs=config["epochs"], callbacks=list(callbacks), scheduler=run["scheduler"],
+                                checkpoint_dir=ckpt, resume_from=resume_from, progress=progress,
+                                clip_grad_norm=config.get("clip_grad_norm"), on_nan=on_nan)
     train_time = time.perf_counter() - t0
     if plan.main:
         save_weights(model, out / "weights.safetensors")
