@@ -177,11 +177,10 @@ class ParallelPlan:
     :mod:`gradlab.train.distributed_run` fills it in for data-parallel runs: ``world_size`` processes each take
     ``batch_size / world_size`` samples per step from the loader over ``sampler(train_dataset)``; ``wrap_model``
     wraps the built model for training (e.g. ``DistributedDataParallel``); ``fit`` trains (``fit``'s signature;
-    ``None``: :func:`~gradlab.train.fit`);
-    ``checks()`` is the context the checks run in (the processes agree on their outcome there, so none writes
-    while another still reads the folder); ``barrier()`` waits for all of them; only the ``main`` one talks and
-    writes the run folder, adding ``extra_results()`` to ``results.json``; ``on_start(out)`` runs on it when
-    training starts (after ``config.json``).
+    ``None``: :func:`~gradlab.train.fit`); ``checks()`` is the context the checks run in (the processes agree on
+    their outcome there, so none writes while another still reads the folder); ``barrier()`` waits for all of
+    them; only the ``main`` one talks and writes the run folder, adding ``extra_results()`` to ``results.json``;
+    ``on_start(out)`` runs on it when training starts (after ``config.json``).
 
     >>> plan = ParallelPlan(); plan.main, plan.world_size
     (True, 1)
