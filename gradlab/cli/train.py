@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gradlab.cli._parser import Command, UsageError, check_out, explicit_options, number, parse_hidden
 
-__all__ = ["COMMAND", "add_arguments", "run", "RECURRENT_MODELS", "resolve_clip_norm", "resolve_device"]
+__all__ = ["COMMAND", "add_arguments", "run", "report", "RECURRENT_MODELS", "resolve_clip_norm", "resolve_device"]
 
 RECURRENT_MODELS = ("lstm", "gru", "charlstm")
 
@@ -77,6 +77,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--device", default="cpu", metavar="DEV",
                    help="where to train: cpu (default), cuda or cuda:N (needs CuPy and an NVIDIA GPU: "
                    "pip install gradlab[cuda]); the run folder stays device-neutral")
+    r.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the ranks of `mpiexec -n N gradlab train ...` (--batch-size is the "
+                   "global batch; rank 0 prints and writes --out; --resume needs the same N); needs gradlab[mpi]")
+    r.add_argument("--check-weights", action="store_true",
+                   help="with --distributed (debug): compare a hash of the weights over the ranks every epoch")
     add_text_arguments(p)
 
 
@@ -135,6 +140,13 @@ def resolve_device(text: str) -> str | None:
 def run(args: argparse.Namespace) -> int:
     """``gradlab train``: train, write the run folder, print the test accuracy (the char-LM: validation loss)."""
     args.clip_grad_norm = resolve_clip_norm(args)  # resolved once: both training paths read it as given
+    if getattr(args, "distributed", False):
+        from gradlab.cli._distributed import run_distributed
+
+        return run_distributed(args, _config, report)
+    if getattr(args, "check_weights", False):
+        raise UsageError("--check-weights compares the weights of the ranks of a --distributed run: add "
+                         "--distributed")
     device = resolve_device(getattr(args, "device", "cpu"))
     if args.model == "charlstm" or args.text:  # character-level language model on a text file
         if device is not None:
@@ -144,7 +156,21 @@ def run(args: argparse.Namespace) -> int:
         return run_charlm(args)
 
     from gradlab.train.callbacks import ProgressBar
-    from gradlab.train.experiment import make_config, run_training
+    from gradlab.train.experiment import run_training
+
+    out = Path(args.out)
+    config = _config(args, check_out(out, args))
+    results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
+                           callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
+                           overwrite=args.overwrite, device=device)
+    report(results, out)
+    return 0
+
+
+def _config(args: argparse.Namespace, mode: str) -> dict:
+    """The run config of the options; with ``--resume`` (``mode='resume'``) the saved one, ``--epochs`` as given
+    (other differing options are named on stderr and ignored)."""
+    from gradlab.train.experiment import make_config
 
     config = make_config(
         dataset=args.dataset, model=args.model, hidden=args.hidden, activation=args.activation,
@@ -154,7 +180,6 @@ def run(args: argparse.Namespace) -> int:
         clip_grad_norm=args.clip_grad_norm,
     )
     out = Path(args.out)
-    mode = check_out(out, args)
     if mode == "resume" and (out / "config.json").is_file():
         saved = _saved_config(out)
         flat_saved = {**saved, **saved.get("model_kwargs", {})}
@@ -165,9 +190,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"gradlab train: --resume continues {out} with its saved config; ignoring the differing "
                   f"{', '.join(ignored)}", file=sys.stderr)
         config = dict(saved, epochs=config["epochs"])
-    results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
-                           callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
-                           overwrite=args.overwrite, device=device)
+    return config
+
+
+def report(results: dict, out: Path) -> None:
+    """Print what a run did: the epoch losses, the test accuracy, the files written.
+
+    >>> from gradlab.train.history import History
+    >>> report({"history": History(), "test_accuracy": 0.9, "test_loss": 0.3, "epochs": 0, "train_time_s": 1.0},
+    ...        Path("runs/x"))  # doctest: +ELLIPSIS
+    test accuracy: 0.9000 (test loss 0.3000, 0 epochs, 1.0s)
+    wrote runs/x/: ...
+    """
     if results.get("stopped"):
         print(f"gradlab train: {results['stopped']}", file=sys.stderr)
     hist = results["history"].history
@@ -175,8 +209,8 @@ def run(args: argparse.Namespace) -> int:
         print("epoch losses: " + ", ".join(f"{v:.4f}" for v in hist["loss"]))
     print(f"test accuracy: {results['test_accuracy']:.4f} (test loss {results['test_loss']:.4f}, "
           f"{results['epochs']} epochs, {results['train_time_s']:.1f}s)")
-    print(f"wrote {out}/: weights.safetensors, checkpoint/, history.json, curves.png, config.json, results.json")
-    return 0
+    print(f"wrote {out}/: weights.safetensors, checkpoint/, history.json, curves.png, config.json, results.json"
+          + (", distributed.json" if "world_size" in results else ""))
 
 
 COMMAND = Command("train", "train a model and write a run folder", add_arguments, run,

@@ -1,13 +1,18 @@
 """``gradlab train --distributed``: :func:`run_training_distributed`, the data-parallel twin of
 :func:`~gradlab.train.experiment.run_training`, for ``mpirun -n N gradlab train ... --distributed``.
 
-Every rank loads the dataset, builds the model from the same config, and trains on its shard
+It is :func:`~gradlab.train.experiment.run_training` with a
+:class:`~gradlab.train.experiment.ParallelPlan`, so both share the checks (all made before the folder is touched,
+by every rank, which agree on the outcome: a failed check raises on every rank and nobody waits), the run-folder
+rules, the strict JSON files and the divergence guard. Every rank loads the dataset, builds the model from the
+same config, and trains on its shard
 (a :class:`~gradlab.data.DistributedSampler` with the run's seed) with a
 :class:`~gradlab.nn.parallel.DistributedDataParallel` model; ``config['batch_size']`` stays the *global* batch, so
 each rank takes ``batch_size / N`` samples per step and N ranks follow the same recipe as one process. Rank 0
 alone writes the run folder (config, checkpoint, weights, history, curves, results), in the format of a
 one-process run, plus ``distributed.json`` with N: ``--resume`` must use the same N, since the shards and the
-per-rank batch depend on it.
+per-rank batch depend on it. ``on_nan`` is ``"raise"`` only: ``"stop"`` and ``"skip-batch"`` decide on one
+rank's loss, and the other ranks would wait for it.
 
 >>> from gradlab import distributed as dist
 >>> import tempfile
@@ -25,125 +30,137 @@ per-rank batch depend on it.
 """
 from __future__ import annotations
 
-import json
+import contextlib
+import functools
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import gradlab
-from gradlab import nn
-from gradlab.data import DataLoader, DistributedSampler, TensorDataset, random_split
+from gradlab.data import DistributedSampler
 from gradlab.distributed import process_group as pg
 from gradlab.nn.parallel import DistributedDataParallel
 from gradlab.tensor import Tensor
-from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint, save_weights
+from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint
 from gradlab.train.distributed import fit_distributed
-from gradlab.train.experiment import _write_json, build_from_config, build_optimizer, build_scheduler, load_dataset
-from gradlab.train.loop import evaluate
+from gradlab.train.experiment import ParallelPlan, run_training
+from gradlab.train.jsonfile import read_json, write_json
 
-__all__ = ["run_training_distributed", "DISTRIBUTED_FILENAME"]
+__all__ = ["run_training_distributed", "DISTRIBUTED_FILENAME", "OtherRankFailed"]
 
 DISTRIBUTED_FILENAME = "distributed.json"
 
 
+class OtherRankFailed(RuntimeError):
+    """The checks before training failed on another rank (which reports its own error); raised on this one so that
+    every rank stops together.
+
+    >>> isinstance(OtherRankFailed("rank 1 failed"), RuntimeError)
+    True
+    """
+
+
+class _Agreed(Exception):
+    """Carries the error each rank raises after the ranks agreed that the checks failed (no MPI abort needed)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@contextlib.contextmanager
+def _agree() -> Iterator[None]:
+    """Run the checks, then tell every rank which ranks failed: rank 0 (or, if rank 0 passed, a failing rank)
+    raises its own error, the others :class:`OtherRankFailed`; all leave before anything is written."""
+    error: BaseException | None = None
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - every check's error is shared, then raised again
+        error = e
+    mine = Tensor._make(np.array([0.0 if error is None else 1.0]), False)
+    failed = [Tensor._make(np.zeros(1), False) for _ in range(pg.get_world_size())]
+    pg.all_gather(failed, mine)
+    ranks = [r for r, f in enumerate(failed) if f.data[0]]
+    if not ranks:
+        return
+    if error is not None and (pg.get_rank() == 0 or 0 not in ranks):
+        raise _Agreed(error)
+    raise _Agreed(OtherRankFailed(f"the checks before training failed on rank(s) {ranks} (see the error there)"))
+
+
 def _check_resume(out: Path, world: int, resume: bool) -> None:
+    """``--resume`` of a data-parallel run continues with the number of ranks it was trained on."""
     info = out / DISTRIBUTED_FILENAME
     if not (resume and has_checkpoint(out / CHECKPOINT_DIRNAME)):
         return
     if not info.is_file():
         raise ValueError(f"{out}: its checkpoint comes from a one-process run (no {DISTRIBUTED_FILENAME}); "
                          "resume it without --distributed")
-    saved = json.loads(info.read_text()).get("world_size")
+    saved = read_json(info)
+    saved = saved.get("world_size") if isinstance(saved, dict) else None
     if saved != world:
-        raise ValueError(f"{out} was trained on {saved} ranks; resume it with the same number (mpirun -n {saved}), "
+        raise ValueError(f"{out} was trained on {saved} ranks; resume it with the same number (mpiexec -n {saved}), "
                          f"not {world}: the shards and the per-rank batch depend on it")
 
 
 def run_training_distributed(
     config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
     progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
-    check_weights: bool = False, backend: str | None = None,
+    check_weights: bool = False, backend: str | None = None, on_nan: str = "raise", overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train as ``config`` says on every rank of the job (starting the process group if none is); returns the
-    results on every rank (test loss/accuracy, timing, ``rank``, ``world_size``).
+    results on every rank (test loss/accuracy, timing, ``comm_time_s``, ``rank``, ``world_size``).
 
     ``check_weights``: compare a hash of the weights over the ranks after every epoch (a debug mode).
     ``backend``: for :func:`~gradlab.distributed.init_process_group` (``"mpi"`` from the command line, so a
     missing mpi4py is an error naming the install; ``None``: MPI under a launcher, else one process).
+    ``resume``, ``overwrite``, ``on_nan`` (``"raise"`` only), ``callbacks``: as
+    :func:`~gradlab.train.experiment.run_training`'s.
 
-    An exception on any rank aborts the whole job (:func:`~gradlab.distributed.abort_on_failure`), even when the
-    caller catches it: the other ranks would otherwise wait for this one forever.
+    A failed check before training raises on every rank (its own error, or :class:`OtherRankFailed`). After
+    that, an exception on any rank aborts the whole job (:func:`~gradlab.distributed.abort_on_failure`), even
+    when the caller catches it: the other ranks would otherwise wait for this one forever.
     """
     if not pg.is_initialized():
         pg.init_process_group(backend)
-    with pg.abort_on_failure():
-        return _run(config, Path(out), data_dir, resume, progress, log, callbacks, check_weights)
-
-
-def _run(config: dict[str, Any], out: Path, data_dir: str | None, resume: bool, progress: bool,
-         log: Callable[[str], None] | None, callbacks: Sequence[Any], check_weights: bool) -> dict[str, Any]:
     rank, world = pg.get_rank(), pg.get_world_size()
-    main = rank == 0
-    say = log if (log is not None and main) else (lambda s: None)
-    bs = int(config["batch_size"])
-    if bs % world:
-        raise ValueError(f"batch_size {bs} (the global batch) must be divisible by the {world} ranks")
-    _check_resume(out, world, resume)
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        _write_json(out / "config.json", config)
-        _write_json(out / DISTRIBUTED_FILENAME, {"world_size": world, "per_rank_batch_size": bs // world})
-    gradlab.manual_seed(config["seed"])
-    x, y, info = load_dataset(config["dataset"], train=True, root=data_dir, limit=config.get("limit"))
-    full = TensorDataset(gradlab.from_numpy(x), gradlab.from_numpy(y))
-    n_val = int(round(len(full) * float(config.get("val_split") or 0.0)))
-    train_ds: Any = full
-    val_ds: Any = None
-    if n_val > 0:
-        train_ds, val_ds = random_split(full, [len(full) - n_val, n_val], generator=gradlab.Generator(config["seed"]))
-    sampler = DistributedSampler(train_ds, world, rank, shuffle=True, seed=int(config["seed"]) + 1)
-    train_loader = DataLoader(train_ds, batch_size=bs // world, sampler=sampler)
-    val_loader = DataLoader(val_ds, batch_size=1000) if val_ds is not None else None
-    model = build_from_config(config, info)
-    ddp = DistributedDataParallel(model)
-    optimizer = build_optimizer(config["optimizer"], ddp.parameters(), config["lr"], config.get("momentum", 0.0),
-                                config.get("weight_decay", 0.0))
-    scheduler = build_scheduler(config.get("scheduler"), optimizer, config["epochs"], len(train_loader), config["lr"])
-    loss_fn = nn.CrossEntropyLoss()
-    ckpt = out / CHECKPOINT_DIRNAME
-    resume_from = ckpt if resume and has_checkpoint(ckpt) else None
-    if resume and resume_from is None:
-        say(f"no checkpoint in {ckpt}: starting from scratch")
-    say(f"training {config['model']} on {config['dataset']} over {world} rank(s): {len(sampler)} of {len(train_ds)} "
-        f"train samples per rank, batch {bs // world} per rank ({bs} global), {config['epochs']} epochs"
-        + (f", resuming from {resume_from}" if resume_from else ""))
-    pg.comm_seconds(reset=True)
-    t0 = time.perf_counter()
-    history = fit_distributed(ddp, loss_fn, optimizer, train_loader, val_loader, epochs=config["epochs"],
-                              callbacks=list(callbacks), scheduler=scheduler, checkpoint_dir=ckpt,
-                              resume_from=resume_from, progress=progress, check_weights=check_weights,
-                              clip_grad_norm=config.get("clip_grad_norm"))
-    train_time = time.perf_counter() - t0
-    comm = pg.comm_seconds()
-    test = np.zeros(2)
-    if main:
-        save_weights(model, out / "weights.safetensors")
-        history.to_json(out / "history.json")
-        if len(history):
-            history.plot(out / "curves.png", title=f"{config['model']} on {config['dataset']} ({world} ranks)")
-        xt, yt, _ = load_dataset(config["dataset"], train=False, root=data_dir)
-        res = evaluate(model, loss_fn, DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)),
-                                                  batch_size=1000))
-        test[:] = res["loss"], res["accuracy"]
-    pg.broadcast(Tensor._make(test, False), src=0)
-    results = {"test_loss": float(test[0]), "test_accuracy": float(test[1]), "epochs": len(history),
-               "train_time_s": train_time, "comm_time_s": comm, "rank": rank, "world_size": world,
-               "history": history}
-    if main:
-        _write_json(out / "results.json", {k: v for k, v in results.items() if k not in ("history", "rank")})
-    pg.barrier()
-    return results
+    out = Path(out)
+    bs = int(config.get("batch_size", 0))
+
+    @contextlib.contextmanager
+    def checks() -> Iterator[None]:
+        with _agree():
+            if on_nan != "raise":
+                raise ValueError(f"on_nan={on_nan!r} is not available in a data-parallel run (it would decide on "
+                                 "one rank's loss while the others wait): use 'raise'")
+            _check_resume(out, world, resume)
+            yield
+
+    def wrap(model: Any) -> Any:
+        ddp = DistributedDataParallel(model)  # broadcasts rank 0's weights
+        pg.comm_seconds(reset=True)  # from here on: training's communication
+        return ddp
+
+    def on_start(folder: Path) -> None:
+        write_json(folder / DISTRIBUTED_FILENAME, {"world_size": world, "per_rank_batch_size": bs // world})
+
+    plan = ParallelPlan(
+        world_size=world, main=rank == 0,
+        sampler=lambda ds: DistributedSampler(ds, world, rank, shuffle=True, seed=int(config["seed"]) + 1),
+        wrap_model=wrap, fit=functools.partial(fit_distributed, check_weights=check_weights),
+        checks=checks, barrier=pg.barrier, on_start=on_start,
+        extra_results=lambda: {"comm_time_s": pg.comm_seconds(), "world_size": world},
+        note=f", over {world} rank(s) (batch {bs // max(world, 1)} per rank, {bs} global)",
+    )
+    agreed: _Agreed | None = None
+    with pg.abort_on_failure():
+        try:
+            results = run_training(config, out, data_dir=data_dir, resume=resume, progress=progress, log=log,
+                                   callbacks=callbacks, on_nan=on_nan, overwrite=overwrite, plan=plan)
+        except _Agreed as e:  # every rank leaves here together: no rank waits, no abort
+            agreed = e
+    if agreed is not None:
+        raise agreed.error from None
+    return {**results, "rank": rank}

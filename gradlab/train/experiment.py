@@ -11,9 +11,11 @@ A run folder holds ``config.json`` (enough to rebuild the model), ``weights.safe
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from gradlab.train.loop import evaluate, fit
 __all__ = [
     "DATASETS", "OPTIMIZERS", "SCHEDULERS", "register_dataset", "load_dataset", "build_optimizer",
     "build_scheduler", "make_config", "build_from_config", "run_training", "evaluate_run", "load_run_model",
-    "split_sizes",
+    "split_sizes", "ParallelPlan",
 ]
 
 
@@ -168,9 +170,40 @@ def split_sizes(n: int, val_split: float, what: str = "training samples") -> tup
     return n - n_val, n_val
 
 
-def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None) -> dict[str, Any]:
+@dataclass
+class ParallelPlan:
+    """How :func:`run_training` spreads a run over processes; the default is one process.
+
+    :mod:`gradlab.train.distributed_run` fills it in for data-parallel runs: ``world_size`` processes each take
+    ``batch_size / world_size`` samples per step from the loader over ``sampler(train_dataset)``; ``wrap_model``
+    wraps the built model for training (e.g. ``DistributedDataParallel``); ``fit`` trains (``fit``'s signature;
+    ``None``: :func:`~gradlab.train.fit`); ``checks()`` is the context the checks run in (the processes agree on
+    their outcome there, so none writes while another still reads the folder); ``barrier()`` waits for all of
+    them; only the ``main`` one talks and writes the run folder, adding ``extra_results()`` to ``results.json``;
+    ``on_start(out)`` runs on it when training starts (after ``config.json``).
+
+    >>> plan = ParallelPlan(); plan.main, plan.world_size
+    (True, 1)
+    """
+
+    world_size: int = 1
+    main: bool = True
+    sampler: Callable[[Any], Any] | None = None
+    wrap_model: Callable[[Any], Any] | None = None
+    fit: Callable[..., Any] | None = None
+    checks: Callable[[], Any] = contextlib.nullcontext
+    barrier: Callable[[], None] = lambda: None
+    on_start: Callable[[Path], None] = lambda out: None
+    extra_results: Callable[[], dict[str, Any]] = dict
+    note: str = ""
+
+
+def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None,
+             plan: ParallelPlan | None = None) -> dict[str, Any]:
     """Everything a run needs, built and checked without touching its folder: data, loaders, model, optimizer.
-    With ``device`` (e.g. ``"cuda"``) the model lives there and the loaders move each batch there."""
+    With ``device`` (e.g. ``"cuda"``) the model lives there and the loaders move each batch there; ``plan``: the
+    per-process batch and sampler of a data-parallel run (the model is wrapped later, by :func:`run_training`)."""
+    plan = plan or ParallelPlan()
     dev = gradlab.device(device) if device is not None else None
     for key in ("dataset", "model", "optimizer", "lr", "epochs", "batch_size", "seed"):
         if key not in config:
@@ -193,8 +226,16 @@ def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None) -
         train_ds, val_ds = random_split(full, [n_train, n_val], generator=gradlab.Generator(config["seed"]))
     else:
         train_ds, val_ds = full, None
-    train_loader = DataLoader(train_ds, batch_size=int(config["batch_size"]), shuffle=True,
-                              generator=gradlab.Generator(config["seed"] + 1), device=dev)
+    batch_size = int(config["batch_size"])
+    if batch_size % plan.world_size:
+        raise ValueError(f"batch_size {batch_size} (the global batch) must be divisible by the {plan.world_size} "
+                         "processes")
+    if plan.sampler is None:
+        train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True,
+                                  generator=gradlab.Generator(config["seed"] + 1), device=dev)
+    else:
+        train_loader = DataLoader(train_ds, batch_size=batch_size // plan.world_size, sampler=plan.sampler(train_ds),
+                                  device=dev)
     val_loader = DataLoader(val_ds, batch_size=1000, device=dev) if val_ds is not None else None
     try:
         model = build_from_config(config, info)
@@ -222,7 +263,7 @@ def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None) -
 def run_training(
     config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
     progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
-    on_nan: str = "raise", overwrite: bool = False, device: Any = None,
+    on_nan: str = "raise", overwrite: bool = False, device: Any = None, plan: ParallelPlan | None = None,
 ) -> dict[str, Any]:
     """Train as ``config`` says, writing the run folder ``out``; returns the results (test loss/accuracy, timing).
 
@@ -234,39 +275,49 @@ def run_training(
     holding NaN or infinity are never saved (FloatingPointError naming the parameter). ``device`` (``"cpu"``,
     ``"cuda"``, a :class:`gradlab.device`) is where the model trains; it is not part of the config, since the run
     folder is device-neutral (weights and checkpoints on the host), so a run may resume or be evaluated elsewhere.
+    ``plan``: how the run spreads over processes (:class:`ParallelPlan`; the default is one process).
     """
     from gradlab.train.finite import check_on_nan
     from gradlab.train.runfolder import check_run_folder, start_run_folder
 
-    say = log or (lambda s: None)
+    plan = plan or ParallelPlan()
+    say = log if (log is not None and plan.main) else (lambda s: None)
     out = Path(out)
-    check_on_nan(on_nan)
-    mode = check_run_folder(out, resume=resume, overwrite=overwrite)
-    run = _prepare(config, data_dir, device)
     ckpt = out / CHECKPOINT_DIRNAME
-    resume_from = ckpt if mode == "resume" and has_checkpoint(ckpt) else None
+    with plan.checks():
+        check_on_nan(on_nan)
+        mode = check_run_folder(out, resume=resume, overwrite=overwrite)
+        run = _prepare(config, data_dir, device, plan)
+        resume_from = ckpt if mode == "resume" and has_checkpoint(ckpt) else None
     if resume and resume_from is None:
         say(f"no checkpoint in {ckpt}: starting from scratch")
-    start_run_folder(out, mode)  # training starts: from here on the folder is written
-    write_json(out / "config.json", config)
-    say(f"training {config['model']} on {config['dataset']}: {run['n_train']} train / {run['n_val']} validation "
-        f"samples, {config['epochs']} epochs" + (f", resuming from {resume_from}" if resume_from else ""))
-    loss_fn = nn.CrossEntropyLoss()
     model = run["model"]
+    trained = plan.wrap_model(model) if plan.wrap_model is not None else model
+    if plan.main:
+        start_run_folder(out, mode)  # training starts: from here on the folder is written
+        write_json(out / "config.json", config)
+        plan.on_start(out)
+    say(f"training {config['model']} on {config['dataset']}: {run['n_train']} train / {run['n_val']} validation "
+        f"samples, {config['epochs']} epochs{plan.note}" + (f", resuming from {resume_from}" if resume_from else ""))
+    loss_fn = nn.CrossEntropyLoss()
     t0 = time.perf_counter()
-    history = fit(model, loss_fn, run["optimizer"], run["train_loader"], run["val_loader"], epochs=config["epochs"],
-                  callbacks=list(callbacks), scheduler=run["scheduler"], checkpoint_dir=ckpt,
-                  resume_from=resume_from, progress=progress, clip_grad_norm=config.get("clip_grad_norm"),
-                  on_nan=on_nan)
+    history = (plan.fit or fit)(trained, loss_fn, run["optimizer"], run["train_loader"], run["val_loader"],
+                                epochs=config["epochs"], callbacks=list(callbacks), scheduler=run["scheduler"],
+                                checkpoint_dir=ckpt, resume_from=resume_from, progress=progress,
+                                clip_grad_norm=config.get("clip_grad_norm"), on_nan=on_nan)
     train_time = time.perf_counter() - t0
-    save_weights(model, out / "weights.safetensors")
-    history.to_json(out / "history.json")
-    if len(history):
-        history.plot(out / "curves.png", title=f"{config['model']} on {config['dataset']}")
-    test = evaluate(model, loss_fn, run["test_loader"])
+    if plan.main:
+        save_weights(model, out / "weights.safetensors")
+        history.to_json(out / "history.json")
+        if len(history):
+            history.plot(out / "curves.png", title=f"{config['model']} on {config['dataset']}")
+    test = evaluate(model, loss_fn, run["test_loader"])  # the same weights and data on every process
     results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"], "epochs": len(history),
-               "train_time_s": train_time, "stopped": history.stop_reason, "history": history}
-    write_json(out / "results.json", {k: v for k, v in results.items() if k != "history"})
+               "train_time_s": train_time, "stopped": history.stop_reason, **plan.extra_results(),
+               "history": history}
+    if plan.main:
+        write_json(out / "results.json", {k: v for k, v in results.items() if k != "history"})
+    plan.barrier()  # the folder is complete when run_training returns, on every process
     return results
 
 

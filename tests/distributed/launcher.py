@@ -29,8 +29,9 @@ def why_not() -> str | None:
     return None
 
 
-def launch(mode: str, out: Path, n: int = 2, timeout: float = 180) -> subprocess.CompletedProcess:
-    """``mpiexec -n n python mpi_worker.py mode out``; Open MPI gets the flags it needs as root on 2 cores."""
+def mpiexec_command(n: int) -> tuple[list[str], dict[str, str]]:
+    """``([mpiexec, -n, n, ...flags], env)`` to start ``n`` ranks; Open MPI gets the flags it needs as root on 2
+    cores, and the environment drops pytest's and any outer launcher's variables."""
     exe = find_mpiexec()
     assert exe is not None
     cmd = [exe, "-n", str(n)]
@@ -41,5 +42,11 @@ def launch(mode: str, out: Path, n: int = 2, timeout: float = 180) -> subprocess
                MKL_NUM_THREADS="1")
     for var in [k for k in env if k.startswith(("PYTEST_", "OMPI_COMM_WORLD", "PMI_", "PMIX_"))]:
         env.pop(var)
+    return cmd, env
+
+
+def launch(mode: str, out: Path, n: int = 2, timeout: float = 180) -> subprocess.CompletedProcess:
+    """``mpiexec -n n python mpi_worker.py mode out``."""
+    cmd, env = mpiexec_command(n)
     cmd += [sys.executable, str(WORKER), mode, str(out)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT))
