@@ -1,7 +1,7 @@
 """``export_run(run_dir, path)``: the model of a finished ``gradlab train`` run folder as an ONNX file (what
 ``gradlab export RUN --onnx model.onnx`` calls). It lives in the train layer because it rebuilds the model the way
-``gradlab evaluate`` does (``gradlab.train.experiment.load_run_model``, ``gradlab.train.charlm.load_charlm``); the export
-itself is ``gradlab.onnx.export``."""
+``gradlab evaluate`` does (``gradlab.train.experiment.load_run_model``, ``gradlab.train.charlm.load_charlm``);
+the export itself is ``gradlab.onnx.export``."""
 from __future__ import annotations
 
 import json
