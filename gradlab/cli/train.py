@@ -39,6 +39,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fraction of the training images held out for validation (default 0.1; 0 for none)")
     d.add_argument("--batch-size", type=number(int, "--batch-size", 1), default=128, metavar="N",
                    help="mini-batch size (default 128)")
+    d.add_argument("--normalize", type=_normalize_mode, default="dataset", metavar="MODE",
+                   help="input normalisation: dataset (default: its published mean and std), auto (per-channel mean "
+                   "and std of the training split, stored in config.json), mean-image (subtract the training "
+                   "split's mean image), none (pixels in [0, 1]) or MEAN,STD")
+    d.add_argument("--augment", type=_augment_list, default=None, metavar="LIST",
+                   help="random transforms of each training batch, comma-separated: crop[:PAD], flip, vflip, "
+                   "affine[:DEGREES], erase, noise[:STD] (default none); seeded by --seed")
     m = p.add_argument_group("model")
     m.add_argument("--model", default="mlp", choices=list_models(), help="model architecture (default mlp)")
     m.add_argument("--hidden", type=parse_hidden, default=(512, 512), metavar="SIZES",
@@ -83,6 +90,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--check-weights", action="store_true",
                    help="with --distributed (debug): compare a hash of the weights over the ranks every epoch")
     add_text_arguments(p)
+
+
+def _normalize_mode(text: str) -> str:
+    from gradlab.train.preprocess import check_preprocessing
+
+    try:
+        check_preprocessing(text, None)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("normalize ", "", 1)) from None
+    return text
+
+
+def _augment_list(text: str) -> str | None:
+    from gradlab.train.preprocess import check_preprocessing
+
+    if text.strip().lower() in ("", "none"):
+        return None
+    try:
+        check_preprocessing(None, text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
 
 
 def resolve_clip_norm(args: argparse.Namespace) -> float | None:
@@ -177,7 +206,7 @@ def _config(args: argparse.Namespace, mode: str) -> dict:
         dropout=args.dropout, batch_norm=args.batch_norm, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay, scheduler=args.scheduler, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, val_split=args.val_split, limit=args.limit,
-        clip_grad_norm=args.clip_grad_norm,
+        clip_grad_norm=args.clip_grad_norm, normalize=args.normalize, augment=args.augment,
     )
     out = Path(args.out)
     if mode == "resume" and (out / "config.json").is_file():

@@ -38,20 +38,25 @@ __all__ = [
 
 # ---------------------------------------------------------------- datasets
 def _mnist_like(cls_name: str) -> Callable[..., tuple[np.ndarray, np.ndarray, dict[str, Any]]]:
-    def load(train: bool = True, root: str | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    def load(train: bool = True, root: str | None = None,
+             raw: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         from gradlab.data import datasets
 
         ds = getattr(datasets, cls_name)(root=root, train=train)
         x = np.divide(ds.data, np.float32(255), dtype=np.float32)
-        x -= np.float32(ds.mean)
-        x /= np.float32(ds.std)
-        info = {"input_shape": [1, 28, 28], "num_classes": len(ds.classes), "classes": list(ds.classes)}
+        if not raw:  # the dataset's published mean and std
+            x -= np.float32(ds.mean)
+            x /= np.float32(ds.std)
+        info = {"input_shape": [1, 28, 28], "num_classes": len(ds.classes), "classes": list(ds.classes),
+                "black": [0.0 if raw else -float(ds.mean) / float(ds.std)]}
         return x.reshape(len(x), 1, 28, 28), np.asarray(ds.targets, dtype=np.int64), info
 
     return load
 
 
-# name -> load(train, root) -> (inputs float32 array, int64 targets, info with input_shape and num_classes)
+# name -> load(train, root) -> (inputs float32 array, int64 targets, info with input_shape and num_classes; optional:
+# "black", the value of a black pixel in the inputs, one per channel). A loader that also takes raw=True (inputs in
+# [0, 1], not standardised) supports the run option normalize other than "dataset".
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray, dict[str, Any]]]] = {
     "mnist": _mnist_like("MNIST"),
     "fashion-mnist": _mnist_like("FashionMNIST"),
@@ -70,6 +75,29 @@ def load_dataset(name: str, train: bool = True, root: str | None = None, limit: 
     x, y, info = DATASETS[name](train=train, root=root)
     if limit is not None:
         x, y = x[:limit], y[:limit]
+    return x, y, info
+
+
+def load_split(config: dict[str, Any], train: bool = True, root: str | None = None, limit: int | None = None):
+    """``(X, y, info)`` of the run's dataset split as its ``normalize`` option wants it (see
+    :mod:`gradlab.train.preprocess`): standardised by the dataset (``"dataset"``, the default) or raw in [0, 1] for
+    the run to normalise with statistics of its own (``config["normalize_stats"]``, applied here when present)."""
+    from gradlab.train.preprocess import apply_normalization
+
+    mode = config.get("normalize") or "dataset"
+    if mode == "dataset":
+        return load_dataset(config["dataset"], train=train, root=root, limit=limit)
+    if config["dataset"] not in DATASETS:
+        raise ValueError(f"unknown dataset {config['dataset']!r}; available: {', '.join(DATASETS)}")
+    try:
+        x, y, info = DATASETS[config["dataset"]](train=train, root=root, raw=True)
+    except TypeError:
+        raise ValueError(f"normalize {mode!r}: the dataset {config['dataset']!r} gives only standardised inputs "
+                         "(use normalize 'dataset')") from None
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    if config.get("normalize_stats") is not None:
+        x = apply_normalization(config["normalize_stats"], x)
     return x, y, info
 
 
@@ -120,10 +148,15 @@ def make_config(
     dataset: str = "mnist", model: str = "mlp", hidden: Sequence[int] = (512, 512), activation: str = "relu",
     dropout: float = 0.0, batch_norm: bool = False, optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.0,
     weight_decay: float = 0.0, scheduler: str = "none", epochs: int = 10, batch_size: int = 128, seed: int = 0,
-    val_split: float = 0.1, limit: int | None = None, clip_grad_norm: float | None = None, **model_kwargs: Any,
+    val_split: float = 0.1, limit: int | None = None, clip_grad_norm: float | None = None,
+    normalize: str = "dataset", augment: str | None = None, **model_kwargs: Any,
 ) -> dict[str, Any]:
     """A JSON-able run config (what ``config.json`` holds); ``clip_grad_norm`` clips the gradients' global norm
-    before each optimizer step (None: no clipping)."""
+    before each optimizer step (None: no clipping); ``normalize`` and ``augment``: see
+    :mod:`gradlab.train.preprocess`."""
+    from gradlab.train.preprocess import check_preprocessing
+
+    check_preprocessing(normalize, augment)
     mk: dict[str, Any] = dict(model_kwargs)
     if model == "mlp":
         mk.update(hidden=[int(h) for h in hidden], activation=activation, dropout=float(dropout),
@@ -134,6 +167,7 @@ def make_config(
         "epochs": int(epochs), "batch_size": int(batch_size), "seed": int(seed), "val_split": float(val_split),
         "limit": None if limit is None else int(limit),
         "clip_grad_norm": None if clip_grad_norm is None else float(clip_grad_norm),
+        "normalize": normalize or "dataset", "augment": augment if augment and augment != "none" else None,
         "gradlab_version": gradlab.__version__,
     }
 
@@ -209,13 +243,21 @@ def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None,
         if key not in config:
             raise ValueError(f"the run config has no {key!r}")
     gradlab.manual_seed(config["seed"])
-    x, y, info = load_dataset(config["dataset"], train=True, root=data_dir)
+    x, y, info = load_split(dict(config, normalize_stats=None), train=True, root=data_dir)
     limit = config.get("limit")
     if limit is not None:
         if int(limit) > len(x):
             raise ValueError(f"limit {limit} is more than the {len(x)} training samples of {config['dataset']}")
         x, y = x[:limit], y[:limit]
-    xt, yt, _ = load_dataset(config["dataset"], train=False, root=data_dir)
+    black = info.get("black", [0.0])
+    if (config.get("normalize") or "dataset") != "dataset":  # statistics of this training split, kept in the config
+        from gradlab.train.preprocess import apply_normalization, normalize_stats
+
+        config["normalize_stats"] = normalize_stats(config["normalize"], x)
+        x = apply_normalization(config["normalize_stats"], x)
+        zero = apply_normalization(config["normalize_stats"], np.zeros((1, *x.shape[1:]), dtype=np.float32))
+        black = zero.reshape(x.shape[1], -1).mean(axis=1).tolist()
+    xt, yt, _ = load_split(config, train=False, root=data_dir)
     if len(xt) == 0:
         raise ValueError(f"the test split of {config['dataset']} is empty")
     full = TensorDataset(gradlab.from_numpy(x), gradlab.from_numpy(y))
@@ -226,6 +268,11 @@ def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None,
         train_ds, val_ds = random_split(full, [n_train, n_val], generator=gradlab.Generator(config["seed"]))
     else:
         train_ds, val_ds = full, None
+    if config.get("augment"):  # random transforms of each training batch, drawn from the loader's generator
+        from gradlab.data.transforms import TransformedDataset
+        from gradlab.train.preprocess import augmentation
+
+        train_ds = TransformedDataset(train_ds, augmentation(config["augment"], tuple(x.shape[1:]), black))
     batch_size = int(config["batch_size"])
     if batch_size % plan.world_size:
         raise ValueError(f"batch_size {batch_size} (the global batch) must be divisible by the {plan.world_size} "
@@ -342,7 +389,7 @@ def evaluate_run(run_dir: str | os.PathLike, data_dir: str | None = None, batch_
                  limit: int | None = None) -> dict[str, Any]:
     """Test loss and accuracy of a finished run (model rebuilt from ``config.json`` + ``weights.safetensors``)."""
     model, config = load_run_model(run_dir, data_dir)
-    xt, yt, _ = load_dataset(config["dataset"], train=False, root=data_dir, limit=limit)
+    xt, yt, _ = load_split(config, train=False, root=data_dir, limit=limit)
     loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=batch_size)
     res = evaluate(model, nn.CrossEntropyLoss(), loader)
     return {"dataset": config["dataset"], "model": config["model"], "n": len(yt), "test_loss": res["loss"],
