@@ -76,7 +76,8 @@ def action_count(env: Any, algo: str) -> int:
     gym = require_gymnasium()
     space = getattr(env, "single_action_space", env.action_space)
     obs = getattr(env, "single_observation_space", env.observation_space)
-    name = env.spec.id if getattr(env, "spec", None) is not None else type(env).__name__
+    spec = getattr(getattr(env, "envs", [env])[0], "spec", None)  # a vector env: its first environment's
+    name = spec.id if spec is not None else type(env).__name__
     if not isinstance(space, gym.spaces.Discrete):
         raise ValueError(f"{algo} needs a discrete action space; {name} has {space}")
     if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
