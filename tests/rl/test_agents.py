@@ -11,7 +11,7 @@ from gradlab.rl import A2C, DQN, REINFORCE, make_agent
 QUICK = {
     "reinforce": (dict(hidden=(32,), lr=1e-2), 8_000),
     "a2c": (dict(num_envs=8, n_steps=8, hidden=(32,), lr=3e-3), 20_000),
-    "dqn": (dict(hidden=(64,), learning_starts=500, target_update=250, eps_steps=2_000, train_every=2), 6_000),
+    "dqn": (dict(hidden=(64,), learning_starts=500, target_update=200, eps_steps=3_000), 8_000),
 }
 
 
