@@ -6,10 +6,11 @@ against the same recipe written in torch; each library in its own process, alter
 
 Every ``--eval-every`` environment steps training pauses for 10 greedy episodes; when their mean reaches 475 the
 full 100-episode evaluation decides. Reported: the environment steps and episodes at the solving evaluation, the
-training wall time to get there (evaluations excluded) and their ratio gradlab/torch per round (median of the
-per-round ratios). Both libraries run on one thread (one BLAS thread; ``torch.set_num_threads(1)``): the networks
-are tiny. The torch recipes mirror :class:`gradlab.rl.DQN` and :class:`gradlab.rl.A2C` with their defaults
-(same sizes, optimizers, schedules, losses); their random streams differ, so the runs are not step-identical.
+training wall time to get there (evaluations excluded) and its ratio gradlab/torch per round (median of the
+per-round ratios), and the training time per environment step: the two libraries draw different random numbers,
+so the steps to solve differ by seed luck and the per-step time is the fairer speed comparison. Both libraries
+run on one thread (one BLAS thread; ``torch.set_num_threads(1)``): the networks are tiny. The torch recipes mirror
+:class:`gradlab.rl.DQN` and :class:`gradlab.rl.A2C` with their defaults (same sizes, optimizers, schedules, losses).
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ def solve(lib: str, algo: str, seed: int, max_steps: int, eval_every: int) -> di
                     result = float(full)
                     break
     return {"lib": lib, "algo": algo, "seed": seed, "solved": result is not None, "eval_mean_100": result,
-            "steps": steps_of(), "episodes": len(returns_of()), "train_time_s": round(train_time, 2)}
+            "steps": steps_of(), "episodes": len(returns_of()), "train_time_s": round(train_time, 2),
+            "ms_per_1k_steps": round(1e6 * train_time / max(steps_of(), 1), 1)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -232,6 +234,11 @@ def main(argv: list[str] | None = None) -> None:
                       if g.get("solved") and t.get("solved")]
             print(f"{algo}: gradlab/torch time-to-solve ratio, median over {len(ratios)} solved rounds: "
                   f"{statistics.median(ratios):.2f}" if ratios else f"{algo}: no round solved by both")
+            per_step = [g["ms_per_1k_steps"] / t["ms_per_1k_steps"] for g, t in zip(rows["gradlab"], rows["torch"])
+                        if "ms_per_1k_steps" in g and "ms_per_1k_steps" in t]
+            if per_step:
+                print(f"{algo}: gradlab/torch training time per environment step, median over {len(per_step)} "
+                      f"rounds: {statistics.median(per_step):.2f}")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,10 @@ def _train(args: argparse.Namespace) -> int:
             if given is not None and given != saved.get(key):
                 raise UsageError(f"{flag} {given} does not match the run being resumed ({saved.get(key)})")
         algo, env_id = saved.get("algo", algo), saved.get("env", env_id)
+        for flag, given in (("--lr", args.lr), ("--gamma", args.gamma), ("--hidden", args.hidden),
+                            ("--num-envs", args.num_envs)):
+            if given is not None:
+                raise UsageError(f"{flag} cannot change when resuming: the run keeps its saved configuration")
     try:
         env = rl.make_env(env_id)
     except ValueError as e:

@@ -56,6 +56,8 @@ def test_resume_continues_and_a_taken_folder_is_refused(tmp_path, capsys):
     assert second["episode_end_step"][-1] >= 200
     assert main(["rl", "train", "--algo", "a2c", "--out", str(out), "--steps", "300", "--resume"]) == 2
     assert "--algo a2c does not match the run being resumed (dqn)" in capsys.readouterr().err
+    assert main(["rl", "train", "--out", str(out), "--steps", "300", "--resume", "--lr", "0.1"]) == 2
+    assert "--lr cannot change when resuming" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
