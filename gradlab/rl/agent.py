@@ -155,7 +155,8 @@ class Agent:
         """Restore :meth:`save_checkpoint` into this agent (built with the same configuration); returns it."""
         ck = gio.load_checkpoint(path)
         extra = ck["extra"]
-        if not isinstance(extra, dict) or extra.get("config", {}).get("algo") != self.algo:
+        config = extra.get("config") if isinstance(extra, dict) else None
+        if not isinstance(config, dict) or config.get("algo") != self.algo:
             raise ValueError(f"{path} is not a checkpoint of a {self.algo} agent")
         if extra["config"]["env"] != self.env_id:
             raise ValueError(f"{path} is a checkpoint on {extra['config']['env']}, not {self.env_id}")
