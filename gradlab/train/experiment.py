@@ -168,7 +168,8 @@ def split_sizes(n: int, val_split: float, what: str = "training samples") -> tup
     return n - n_val, n_val
 
 
-def _prepare(config: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
+def _prepare(config: dict[str, Any], data_dir: str | None, setup: Callable[[Any], Sequence[Any]] | None = None,
+             ) -> dict[str, Any]:
     """Everything a run needs, built and checked without touching its folder: data, loaders, model, optimizer."""
     for key in ("dataset", "model", "optimizer", "lr", "epochs", "batch_size", "seed"):
         if key not in config:
@@ -206,18 +207,23 @@ def _prepare(config: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
         raise ValueError(f"the model {config['model']!r} does not fit the inputs of {config['dataset']} (shape "
                          f"{list(x.shape[1:])}): {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     model.train()
-    optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"], config.get("momentum", 0.0),
+    regularizers = list(setup(model)) if setup is not None else []  # e.g. fine-tuning: load, freeze, L2SP
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("every parameter of the model is frozen: nothing to train")
+    optimizer = build_optimizer(config["optimizer"], trainable, config["lr"], config.get("momentum", 0.0),
                                 config.get("weight_decay", 0.0))
     scheduler = build_scheduler(config.get("scheduler"), optimizer, config["epochs"], len(train_loader), config["lr"])
     test_loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=1000)
     return {"model": model, "optimizer": optimizer, "scheduler": scheduler, "train_loader": train_loader,
-            "val_loader": val_loader, "test_loader": test_loader, "n_train": n_train, "n_val": n_val}
+            "val_loader": val_loader, "test_loader": test_loader, "n_train": n_train, "n_val": n_val,
+            "regularizers": regularizers}
 
 
 def run_training(
     config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
     progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
-    on_nan: str = "raise", overwrite: bool = False,
+    on_nan: str = "raise", overwrite: bool = False, setup: Callable[[Any], Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
     """Train as ``config`` says, writing the run folder ``out``; returns the results (test loss/accuracy, timing).
 
@@ -227,6 +233,9 @@ def run_training(
     ``overwrite`` (an earlier run's files are replaced); see :mod:`gradlab.train.runfolder`.
     ``on_nan`` is :func:`~gradlab.train.fit`'s: ``"raise"`` (default), ``"stop"`` or ``"skip-batch"``; weights
     holding NaN or infinity are never saved (FloatingPointError naming the parameter).
+    ``setup(model) -> regularizers`` runs on the freshly built model before the optimizer is made (fine-tuning
+    loads, freezes and anchors weights there; see :mod:`gradlab.train.finetune`); only parameters that still
+    require gradients are optimised, and the regularizers go to :func:`~gradlab.train.fit`.
     """
     from gradlab.train.finite import check_on_nan
     from gradlab.train.runfolder import check_run_folder, start_run_folder
@@ -235,7 +244,7 @@ def run_training(
     out = Path(out)
     check_on_nan(on_nan)
     mode = check_run_folder(out, resume=resume, overwrite=overwrite)
-    run = _prepare(config, data_dir)
+    run = _prepare(config, data_dir, setup)
     ckpt = out / CHECKPOINT_DIRNAME
     resume_from = ckpt if mode == "resume" and has_checkpoint(ckpt) else None
     if resume and resume_from is None:
@@ -250,7 +259,7 @@ def run_training(
     history = fit(model, loss_fn, run["optimizer"], run["train_loader"], run["val_loader"], epochs=config["epochs"],
                   callbacks=list(callbacks), scheduler=run["scheduler"], checkpoint_dir=ckpt,
                   resume_from=resume_from, progress=progress, clip_grad_norm=config.get("clip_grad_norm"),
-                  on_nan=on_nan)
+                  on_nan=on_nan, regularizers=run["regularizers"])
     train_time = time.perf_counter() - t0
     save_weights(model, out / "weights.safetensors")
     history.to_json(out / "history.json")
