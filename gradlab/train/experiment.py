@@ -30,7 +30,7 @@ from gradlab.train.loop import evaluate, fit
 __all__ = [
     "DATASETS", "OPTIMIZERS", "SCHEDULERS", "register_dataset", "load_dataset", "build_optimizer",
     "build_scheduler", "make_config", "build_from_config", "run_training", "evaluate_run", "load_run_model",
-    "split_sizes",
+    "split_sizes", "prepare_run",
 ]
 
 
@@ -218,6 +218,13 @@ def _prepare(config: dict[str, Any], data_dir: str | None, setup: Callable[[Any]
     return {"model": model, "optimizer": optimizer, "scheduler": scheduler, "train_loader": train_loader,
             "val_loader": val_loader, "test_loader": test_loader, "n_train": n_train, "n_val": n_val,
             "regularizers": regularizers}
+
+
+def prepare_run(config: dict[str, Any], data_dir: str | None = None) -> dict[str, Any]:
+    """What a run of ``config`` trains with, built and checked, nothing written: ``model``, ``optimizer``,
+    ``scheduler``, ``train_loader``, ``val_loader``, ``test_loader``, ``n_train``, ``n_val`` (``gradlab lr-find``
+    and ``gradlab tune`` use it)."""
+    return _prepare(config, data_dir)
 
 
 def run_training(
