@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     space = load_space(args.space) if args.space else {}
     flagged = {}
-    for flag, key, log in SPACE_FLAGS:
+    for _flag, key, log in SPACE_FLAGS:
         text = getattr(args, key)
         if text is not None:
             try:
