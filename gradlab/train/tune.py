@@ -10,16 +10,12 @@ accuracy of every epoch is reported to Optuna, whose median pruner stops trials 
 processes share the study (trial numbers come from the storage, so none is lost or run twice); with the SQLite
 storage a heartbeat marks the trial of a killed worker failed, and ``resume`` continues the stored study.
 
->>> train_command({"dataset": "mnist", "model": "mlp", "model_kwargs": {"hidden": [256], "activation": "relu",
-...     "dropout": 0.1, "batch_norm": False}, "optimizer": "adam", "lr": 0.002, "weight_decay": 0.0,
-...     "momentum": 0.0, "scheduler": "none", "epochs": 3, "batch_size": 128, "seed": 0, "val_split": 0.1,
-...     "limit": None})
-'gradlab train --dataset mnist --model mlp --optimizer adam --lr 0.002 --epochs 3 --batch-size 128 --hidden 256 \
---dropout 0.1'
+>>> train_command({"dataset": "mnist", "model": "lenet5", "optimizer": "sgd", "lr": 0.01, "epochs": 2,
+...                "batch_size": 64})
+'gradlab train --dataset mnist --model lenet5 --optimizer sgd --lr 0.01 --epochs 2 --batch-size 64'
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 import warnings
@@ -28,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from gradlab.train.tune_report import train_command, write_report
 
 __all__ = ["import_optuna", "run_tune", "train_command", "open_storage", "score_config", "STUDY_NAME"]
 
@@ -241,32 +239,4 @@ def run_tune(out: str | os.PathLike, base: dict[str, Any], space: dict[str, dict
         if bad:
             raise RuntimeError(f"tune worker(s) {bad} failed (exit codes {[procs[i].exitcode for i in bad]}); "
                                "continue the study with --resume")
-    from gradlab.train.tune_report import write_report
-
     return write_report(out, optuna.load_study(study_name=STUDY_NAME, storage=store), say)
-
-
-def train_command(config: dict[str, Any]) -> str:
-    """The ``gradlab train`` command line that trains ``config`` (a run config dict)."""
-    mk = config.get("model_kwargs", {})
-    parts = ["gradlab train", f"--dataset {config['dataset']}", f"--model {config['model']}",
-             f"--optimizer {config['optimizer']}", f"--lr {config['lr']:.4g}", f"--epochs {config['epochs']}",
-             f"--batch-size {config['batch_size']}"]
-    for key, flag in (("weight_decay", "--weight-decay"), ("momentum", "--momentum")):
-        if config.get(key):
-            parts.append(f"{flag} {config[key]:.4g}")
-    if config.get("scheduler", "none") != "none":
-        parts.append(f"--scheduler {config['scheduler']}")
-    if config.get("limit") is not None:
-        parts.append(f"--limit {config['limit']}")
-    if config["model"] == "mlp":
-        parts.append(f"--hidden {','.join(str(h) for h in mk.get('hidden', [])) or 'none'}")
-        if mk.get("activation", "relu") != "relu":
-            parts.append(f"--activation {mk['activation']}")
-        if mk.get("dropout"):
-            parts.append(f"--dropout {mk['dropout']:.4g}")
-        if mk.get("batch_norm"):
-            parts.append("--batch-norm")
-    if not math.isclose(float(config.get("val_split", 0.1)), 0.1):
-        parts.append(f"--val-split {config['val_split']:g}")
-    return " ".join(parts)

@@ -2,6 +2,12 @@
 top trials, ``best.json``, ``trials.csv`` and PNG plots through ``optuna.visualization.matplotlib``
 (optimisation history, parameter importances, validation accuracy against the learning rate on a log axis).
 
+>>> train_command({"dataset": "mnist", "model": "mlp", "model_kwargs": {"hidden": [256], "activation": "relu",
+...     "dropout": 0.1, "batch_norm": False}, "optimizer": "adam", "lr": 0.002, "weight_decay": 0.0,
+...     "momentum": 0.0, "scheduler": "none", "epochs": 3, "batch_size": 128, "seed": 0, "val_split": 0.1,
+...     "limit": None})
+'gradlab train --dataset mnist --model mlp --optimizer adam --lr 0.002 --epochs 3 --batch-size 128 --hidden 256 \
+--dropout 0.1'
 >>> format_table([{"number": 3, "state": "COMPLETE", "value": 0.91, "params": {"lr": 0.01}}])
 'trial  state     val_acc  lr\\n    3  COMPLETE   0.9100  0.01'
 """
@@ -9,13 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_report", "format_table", "plot_study"]
+__all__ = ["write_report", "format_table", "plot_study", "train_command"]
 
 
 def _fmt(v: Any) -> str:
@@ -75,7 +82,6 @@ def plot_study(study: Any, out: Path) -> list[str]:
 def write_report(out: Path, study: Any, say: Callable[[str], None]) -> dict[str, Any]:
     """Write ``best.json``, ``trials.csv`` and the plots; print the best command line and the top trials."""
     from gradlab.train.jsonfile import write_json
-    from gradlab.train.tune import train_command
 
     trials = [{"number": t.number, "state": t.state.name, "value": t.value, "params": dict(t.params),
                "config": t.user_attrs.get("config"), "worker_pid": t.user_attrs.get("worker_pid")}
@@ -114,3 +120,29 @@ def write_report(out: Path, study: Any, say: Callable[[str], None]) -> dict[str,
         say(f"train it with:\n  {result['command']}")
     say(f"wrote {out}/: best.json, trials.csv" + "".join(f", {p}" for p in result["plots"]))
     return result
+
+
+def train_command(config: dict[str, Any]) -> str:
+    """The ``gradlab train`` command line that trains ``config`` (a run config dict)."""
+    mk = config.get("model_kwargs", {})
+    parts = ["gradlab train", f"--dataset {config['dataset']}", f"--model {config['model']}",
+             f"--optimizer {config['optimizer']}", f"--lr {config['lr']:.4g}", f"--epochs {config['epochs']}",
+             f"--batch-size {config['batch_size']}"]
+    for key, flag in (("weight_decay", "--weight-decay"), ("momentum", "--momentum")):
+        if config.get(key):
+            parts.append(f"{flag} {config[key]:.4g}")
+    if config.get("scheduler", "none") != "none":
+        parts.append(f"--scheduler {config['scheduler']}")
+    if config.get("limit") is not None:
+        parts.append(f"--limit {config['limit']}")
+    if config["model"] == "mlp":
+        parts.append(f"--hidden {','.join(str(h) for h in mk.get('hidden', [])) or 'none'}")
+        if mk.get("activation", "relu") != "relu":
+            parts.append(f"--activation {mk['activation']}")
+        if mk.get("dropout"):
+            parts.append(f"--dropout {mk['dropout']:.4g}")
+        if mk.get("batch_norm"):
+            parts.append("--batch-norm")
+    if not math.isclose(float(config.get("val_split", 0.1)), 0.1):
+        parts.append(f"--val-split {config['val_split']:g}")
+    return " ".join(parts)
