@@ -235,3 +235,9 @@ def test_cli_finetune(tmp_path, toy, capsys):
     assert main(["finetune", str(pre), "--dataset", "toy", "--freeze", "zzz*", "--out", str(tmp_path / "y"),
                  "--no-progress"]) == 1
     assert "no parameter name matches 'zzz*'" in capsys.readouterr().err
+    weights = str(pre / "weights.safetensors")  # a bare weights file: the architecture comes from --model
+    assert main(["finetune", weights, "--dataset", "toy", "--out", str(tmp_path / "z"), "--no-progress"]) == 1
+    assert "name its architecture" in capsys.readouterr().err
+    assert main(["finetune", weights, "--model", "mlp", "--model-kwargs", '{"hidden": [16, 16]}', "--dataset", "toy",
+                 "--epochs", "1", "--out", str(tmp_path / "z"), "--no-progress"]) == 0
+    assert main(["finetune", weights, "--model", "mlp", "--model-kwargs", "[1]", "--out", str(tmp_path / "w")]) == 2
