@@ -59,7 +59,9 @@ def open_storage(out: Path, storage: str | None, heartbeat: int = 30) -> Any:
     kw: dict[str, Any] = {"heartbeat_interval": heartbeat, "grace_period": 2 * heartbeat}
     if url.startswith("sqlite"):
         kw["engine_kwargs"] = {"connect_args": {"timeout": 60}}
-    return optuna.storages.RDBStorage(url, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # the heartbeat is "experimental"
+        return optuna.storages.RDBStorage(url, **kw)
 
 
 def _folds(y: np.ndarray, cv: int | None, val_split: float, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
