@@ -10,7 +10,7 @@ gradlab ...
 >>> main(["train", "--lr", "-1"])
 2
 >>> list(COMMANDS)
-['train', 'evaluate', 'sample', 'export', 'playground', 'viz', 'rl']
+['train', 'evaluate', 'sample', 'export', 'playground', 'viz', 'finetune', 'lr-find', 'tune', 'rl']
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: The command modules of ``gradlab/cli/``, in the order ``gradlab --help`` lists them.
-COMMAND_MODULES = ("train", "evaluate", "sample", "export", "playground", "viz", "rl")
+COMMAND_MODULES = ("train", "evaluate", "sample", "export", "playground", "viz", "finetune", "lr_find", "tune", "rl")
 
 for _name in COMMAND_MODULES:
     register_command(import_module(f"gradlab.cli.{_name}").COMMAND)

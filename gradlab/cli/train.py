@@ -14,7 +14,8 @@ from pathlib import Path
 
 from gradlab.cli._parser import Command, UsageError, check_out, explicit_options, number, parse_hidden
 
-__all__ = ["COMMAND", "add_arguments", "run", "report", "RECURRENT_MODELS", "resolve_clip_norm", "resolve_device"]
+__all__ = ["COMMAND", "add_arguments", "run", "report", "RECURRENT_MODELS", "resolve_clip_norm", "resolve_device",
+           "monitor_callbacks"]
 
 RECURRENT_MODELS = ("lstm", "gru", "charlstm")
 
@@ -89,6 +90,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "global batch; rank 0 prints and writes --out; --resume needs the same N); needs gradlab[mpi]")
     r.add_argument("--check-weights", action="store_true",
                    help="with --distributed (debug): compare a hash of the weights over the ranks every epoch")
+    r.add_argument("--monitor", type=number(int, "--monitor", 1), metavar="N",
+                   help="every N steps record per-layer update/weight ratios, activation and gradient statistics "
+                   "and dead ReLUs into --out/monitor/ (JSON and PNG)")
+    r.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs to DIR (needs tensorboardX)")
     add_text_arguments(p)
 
 
@@ -166,6 +171,27 @@ def resolve_device(text: str) -> str | None:
     return str(dev)
 
 
+def monitor_callbacks(args: argparse.Namespace, out: Path) -> list:
+    """The callbacks of ``--monitor N`` (into ``out/monitor/``) and ``--tensorboard DIR``.
+
+    >>> monitor_callbacks(argparse.Namespace(monitor=None, tensorboard=None), Path("runs/x"))
+    []
+    """
+    cbs: list = []
+    if getattr(args, "monitor", None):
+        from gradlab.train.monitors import TrainingMonitor
+
+        cbs.append(TrainingMonitor(args.monitor, out_dir=out / "monitor"))
+    if getattr(args, "tensorboard", None):
+        from gradlab.train.tensorboard import TensorBoard
+
+        try:
+            cbs.append(TensorBoard(args.tensorboard))
+        except ImportError as e:
+            raise UsageError(f"--tensorboard: {e}") from None
+    return cbs
+
+
 def run(args: argparse.Namespace) -> int:
     """``gradlab train``: train, write the run folder, print the test accuracy (the char-LM: validation loss)."""
     args.clip_grad_norm = resolve_clip_norm(args)  # resolved once: both training paths read it as given
@@ -190,7 +216,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     config = _config(args, check_out(out, args))
     results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
-                           callbacks=[ProgressBar(bar=not args.no_progress)], on_nan=args.on_nan,
+                           callbacks=[ProgressBar(bar=not args.no_progress), *monitor_callbacks(args, out)],
+                           on_nan=args.on_nan,
                            overwrite=args.overwrite, device=device)
     report(results, out)
     return 0

@@ -1,5 +1,6 @@
 """Helpers around parameters and gradients: clipping, penalties, flattening (``torch.nn.utils`` names).
 
+``freeze`` / ``unfreeze`` switch ``requires_grad`` off/on for the parameters whose names match a pattern (fine-tuning).
 ``l1_penalty`` / ``l2_penalty`` add explicit regularisation terms to a loss; for plain L2 the usual alternative is an
 optimizer's ``weight_decay`` (decoupled in ``AdamW``), which costs no extra graph.
 
@@ -15,6 +16,7 @@ True
 """
 from __future__ import annotations
 
+import fnmatch
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +27,7 @@ from gradlab.tensor import Tensor
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty", "parameters_to_vector", "vector_to_parameters",
+    "freeze", "unfreeze",
 ]
 
 
@@ -174,3 +177,54 @@ def vector_to_parameters(vec: Any, parameters: Iterable) -> None:
         p.data[...] = arr[i : i + n].reshape(p.shape)
         p._vc[0] += 1
         i += n
+
+
+def _set_requires_grad(model: Any, patterns: tuple[str, ...], flag: bool) -> list[str]:
+    if not hasattr(model, "named_parameters"):
+        raise TypeError(f"expected a gradlab.nn.Module, got {type(model).__name__}")
+    pats = patterns or ("*",)
+    for pat in pats:
+        if not isinstance(pat, str) or not pat:
+            raise TypeError(f"name patterns must be non-empty strings, got {pat!r}")
+    names = []
+    unmatched = set(pats)
+    for name, p in model.named_parameters():
+        hit = [pat for pat in pats if fnmatch.fnmatchcase(name, pat) or fnmatch.fnmatchcase(name, pat + ".*")]
+        if hit:
+            p.requires_grad_(flag)
+            if not flag:
+                p.grad = None
+            names.append(name)
+            unmatched.difference_update(hit)
+    if unmatched:
+        raise ValueError(f"no parameter name matches {', '.join(repr(u) for u in sorted(unmatched))} (the names "
+                         f"look like {', '.join(n for n, _ in list(model.named_parameters())[:3])}, ...)")
+    return names
+
+
+def freeze(model: Any, *patterns: str) -> list[str]:
+    """Stop training the parameters of ``model`` whose names match a pattern (``fnmatch``: ``"features.*"``; a module
+    name such as ``"features"`` matches everything under it; no pattern: all). Their ``requires_grad`` becomes
+    False, so they get no gradient and the optimizers leave them bit-identical. Returns the names frozen;
+    ValueError when a pattern matches nothing.
+
+    >>> from gradlab import nn
+    >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    >>> freeze(m, "0.*")
+    ['0.weight', '0.bias']
+    >>> [n for n, p in m.named_parameters() if p.requires_grad]
+    ['2.weight', '2.bias']
+    """
+    return _set_requires_grad(model, patterns, False)
+
+
+def unfreeze(model: Any, *patterns: str) -> list[str]:
+    """Train again the parameters whose names match a pattern (as :func:`freeze`; no pattern: all).
+
+    >>> from gradlab import nn
+    >>> m = nn.Linear(2, 1)
+    >>> _ = freeze(m)
+    >>> unfreeze(m, "bias"), m.weight.requires_grad
+    (['bias'], False)
+    """
+    return _set_requires_grad(model, patterns, True)

@@ -32,7 +32,7 @@ from gradlab.train.loop import evaluate, fit
 __all__ = [
     "DATASETS", "OPTIMIZERS", "SCHEDULERS", "register_dataset", "load_dataset", "build_optimizer",
     "build_scheduler", "make_config", "build_from_config", "run_training", "evaluate_run", "load_run_model",
-    "split_sizes", "ParallelPlan",
+    "split_sizes", "ParallelPlan", "prepare_run",
 ]
 
 
@@ -233,7 +233,8 @@ class ParallelPlan:
 
 
 def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None,
-             plan: ParallelPlan | None = None) -> dict[str, Any]:
+             plan: ParallelPlan | None = None,
+             setup: Callable[[Any], Sequence[Any]] | None = None) -> dict[str, Any]:
     """Everything a run needs, built and checked without touching its folder: data, loaders, model, optimizer.
     With ``device`` (e.g. ``"cuda"``) the model lives there and the loaders move each batch there; ``plan``: the
     per-process batch and sampler of a data-parallel run (the model is wrapped later, by :func:`run_training`)."""
@@ -298,19 +299,32 @@ def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None,
         raise ValueError(f"the model {config['model']!r} does not fit the inputs of {config['dataset']} (shape "
                          f"{list(x.shape[1:])}): {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     model.train()
-    optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"], config.get("momentum", 0.0),
+    regularizers = list(setup(model)) if setup is not None else []  # e.g. fine-tuning: load, freeze, L2SP
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("every parameter of the model is frozen: nothing to train")
+    optimizer = build_optimizer(config["optimizer"], trainable, config["lr"], config.get("momentum", 0.0),
                                 config.get("weight_decay", 0.0))
     scheduler = build_scheduler(config.get("scheduler"), optimizer, config["epochs"], len(train_loader), config["lr"])
     test_loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=1000,
                              device=dev)
     return {"model": model, "optimizer": optimizer, "scheduler": scheduler, "train_loader": train_loader,
-            "val_loader": val_loader, "test_loader": test_loader, "n_train": n_train, "n_val": n_val}
+            "val_loader": val_loader, "test_loader": test_loader, "n_train": n_train, "n_val": n_val,
+            "regularizers": regularizers}
+
+
+def prepare_run(config: dict[str, Any], data_dir: str | None = None) -> dict[str, Any]:
+    """What a run of ``config`` trains with, built and checked, nothing written: ``model``, ``optimizer``,
+    ``scheduler``, ``train_loader``, ``val_loader``, ``test_loader``, ``n_train``, ``n_val`` (``gradlab lr-find``
+    and ``gradlab tune`` use it)."""
+    return _prepare(config, data_dir)
 
 
 def run_training(
     config: dict[str, Any], out: str | os.PathLike, data_dir: str | None = None, resume: bool = False,
     progress: bool = True, log: Callable[[str], None] | None = print, callbacks: Sequence[Any] = (),
     on_nan: str = "raise", overwrite: bool = False, device: Any = None, plan: ParallelPlan | None = None,
+    setup: Callable[[Any], Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
     """Train as ``config`` says, writing the run folder ``out``; returns the results (test loss/accuracy, timing).
 
@@ -323,6 +337,10 @@ def run_training(
     ``"cuda"``, a :class:`gradlab.device`) is where the model trains; it is not part of the config, since the run
     folder is device-neutral (weights and checkpoints on the host), so a run may resume or be evaluated elsewhere.
     ``plan``: how the run spreads over processes (:class:`ParallelPlan`; the default is one process).
+    holding NaN or infinity are never saved (FloatingPointError naming the parameter).
+    ``setup(model) -> regularizers`` runs on the freshly built model before the optimizer is made (fine-tuning
+    loads, freezes and anchors weights there; see :mod:`gradlab.train.finetune`); only parameters that still
+    require gradients are optimised, and the regularizers go to :func:`~gradlab.train.fit`.
     """
     from gradlab.train.finite import check_on_nan
     from gradlab.train.runfolder import check_run_folder, start_run_folder
@@ -334,7 +352,7 @@ def run_training(
     with plan.checks():
         check_on_nan(on_nan)
         mode = check_run_folder(out, resume=resume, overwrite=overwrite)
-        run = _prepare(config, data_dir, device, plan)
+        run = _prepare(config, data_dir, device, plan, setup)
         resume_from = ckpt if mode == "resume" and has_checkpoint(ckpt) else None
     if resume and resume_from is None:
         say(f"no checkpoint in {ckpt}: starting from scratch")
@@ -351,7 +369,8 @@ def run_training(
     history = (plan.fit or fit)(trained, loss_fn, run["optimizer"], run["train_loader"], run["val_loader"],
                                 epochs=config["epochs"], callbacks=list(callbacks), scheduler=run["scheduler"],
                                 checkpoint_dir=ckpt, resume_from=resume_from, progress=progress,
-                                clip_grad_norm=config.get("clip_grad_norm"), on_nan=on_nan)
+                                clip_grad_norm=config.get("clip_grad_norm"), on_nan=on_nan,
+                                **({"regularizers": run["regularizers"]} if run["regularizers"] else {}))
     train_time = time.perf_counter() - t0
     if plan.main:
         save_weights(model, out / "weights.safetensors")

@@ -123,6 +123,7 @@ def _grads_finite(params: list[Any]) -> bool:
 def _train_epoch(
     model: Any, loss_fn: Any, optimizer: Any, loader: Iterable, metrics: Sequence[Any],
     callbacks: CallbackList | None, epoch: int, clip_grad_norm: float | None, on_nan: str,
+    regularizers: Sequence[Any] = (),
 ) -> tuple[dict[str, float], int]:
     """:func:`train_epoch`, also returning the number of optimizer steps taken."""
     check_on_nan(on_nan)
@@ -150,6 +151,8 @@ def _train_epoch(
                 f"training loss is {value} at epoch {epoch + 1}, batch {i + 1}: training stopped (the weights "
                 "were not updated with it). Try a lower learning rate, gradient clipping or normalised inputs."
             )
+        for reg in regularizers:  # penalties on the weights (e.g. L2SP): trained on, not logged in "loss"
+            loss = loss + reg()
         optimizer.zero_grad()
         loss.backward()
         if clip_grad_norm is not None:
@@ -249,7 +252,7 @@ def fit(
     epochs: int = 1, callbacks: Sequence[Callback] | None = None, metrics: Sequence[Any] = ("accuracy",),
     scheduler: Any = None, *, checkpoint_dir: str | os.PathLike | None = None,
     resume_from: str | os.PathLike | None = None, progress: bool = True, clip_grad_norm: float | None = None,
-    scheduler_monitor: str = "val_loss", on_nan: str = "raise",
+    scheduler_monitor: str = "val_loss", on_nan: str = "raise", regularizers: Sequence[Any] = (),
 ) -> History:
     """Train ``model`` for ``epochs`` epochs (in total, counting those of a resumed run) and return its History.
 
@@ -275,6 +278,8 @@ def fit(
             go back to the last checkpoint (``history.stop_reason`` says why); NaN weights with no checkpoint to
             return to still raise. ``"skip-batch"``: batches with a non-finite loss or gradient are skipped
             (``logs["skipped_batches"]`` counts them); NaN weights still raise.
+        regularizers: callables ``reg() -> scalar Tensor`` added to every batch's loss before ``backward`` (e.g.
+            :class:`gradlab.train.finetune.L2SP`); the logged ``loss`` is the data loss alone.
     """
     from gradlab.train.checkpoint import has_checkpoint, load_training_checkpoint, save_training_checkpoint
 
@@ -309,7 +314,7 @@ def fit(
             lr = optimizer.param_groups[0]["lr"] if getattr(optimizer, "param_groups", None) else None
             try:
                 logs, steps = _train_epoch(model, loss_fn, optimizer, train_loader, metrics, cb, epoch,
-                                           clip_grad_norm, on_nan)
+                                           clip_grad_norm, on_nan, tuple(regularizers))
                 state.step += steps
                 where = f"after epoch {epoch + 1} (step {state.step})"
                 if on_nan != "stop":

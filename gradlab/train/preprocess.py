@@ -55,7 +55,7 @@ def normalize_stats(mode: str | None, train_images: np.ndarray) -> dict[str, Any
     """
     from gradlab.data.transforms import Normalize, normalizer
 
-    norm = normalizer(mode, train_images)
+    norm: Any = normalizer(mode, train_images)
     if norm is None:
         return None
     if isinstance(norm, Normalize):

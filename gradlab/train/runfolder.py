@@ -27,7 +27,7 @@ __all__ = ["RUN_FILES", "RunFolderError", "check_run_folder", "start_run_folder"
 
 #: The names a training run writes in its folder.
 RUN_FILES = frozenset({"config.json", "vocab.json", "weights.safetensors", "history.json", "curves.png",
-                       "results.json", "checkpoint", "distributed.json"})
+                       "results.json", "checkpoint", "distributed.json", "monitor"})
 
 # what an interrupted atomic write leaves: ".<name>.tmp<pid>" (JSON, weights) or ".curves.tmp<pid>.png"
 _TMP = re.compile(r"^\.(?:(?:config|vocab|history|results|distributed)\.json|weights\.safetensors)\.tmp\d+$"
