@@ -53,3 +53,8 @@ __all__ += [
     "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Dropout2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "Upsample", "UpsamplingNearest2d",
 ]
+
+# the network zoo (issue 17)
+from gradlab.nn.rbf import RBF  # noqa: E402
+
+__all__ += ["RBF"]
