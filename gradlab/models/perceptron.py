@@ -8,10 +8,13 @@
   (``BCEWithLogitsLoss``) with gradlab's autograd and ``optim.SGD``.
 
 The module's ``forward`` returns the logit ``w.x + b`` of shape (N,); :meth:`predict` returns labels in {0, 1}.
+With ``num_classes`` K >= 2 it is the multi-class perceptron (one weight vector per class, logits (N, K)): on a
+mistake the true class's vector gains ``lr * x`` and the predicted one's loses it; ``fit_logistic`` then minimises
+the softmax cross-entropy. That is what ``build_model('perceptron', num_classes=10)`` gives for MNIST.
 
 >>> import numpy as np
 >>> X = np.array([[2.0, 1.0], [1.0, 3.0], [-1.0, -2.0], [-2.0, -0.5]]); y = np.array([1, 1, 0, 0])
->>> p = Perceptron(2)
+>>> p = Perceptron(in_features=2)
 >>> mistakes = p.fit_rosenblatt(X, y, epochs=10)
 >>> mistakes[-1], p.predict(X).tolist()
 (0, [1, 1, 0, 0])
@@ -29,6 +32,16 @@ from gradlab.models.registry import register_model
 __all__ = ["Perceptron"]
 
 
+def _classes(y: Any, n: int, k: int) -> np.ndarray:
+    t = np.asarray(getattr(y, "data", y)).reshape(-1)
+    if t.shape[0] != n:
+        raise ValueError(f"Perceptron: {n} samples but {t.shape[0]} labels")
+    if not np.issubdtype(t.dtype, np.integer) or t.min(initial=0) < 0 or t.max(initial=0) >= k:
+        raise ValueError(f"Perceptron: labels must be integers in [0, {k}), got {t.dtype} in "
+                         f"[{t.min(initial=0)}, {t.max(initial=0)}]")
+    return t.astype(np.int64)
+
+
 def _labels01(y: Any, n: int) -> np.ndarray:
     """Labels as {0, 1} floats; accepts {0, 1}, {-1, +1} or booleans."""
     t = np.asarray(getattr(y, "data", y)).reshape(-1)
@@ -43,25 +56,29 @@ def _labels01(y: Any, n: int) -> np.ndarray:
 
 
 class Perceptron(nn.Module):
-    """A single neuron ``w.x + b`` (a ``Linear(in_features, 1)``) for binary classification.
+    """A single neuron ``w.x + b`` (a ``Linear(in_features, 1)``) for binary classification, or one neuron per
+    class.
 
     Args:
-        in_features: input size (inputs are flattened, so 28x28 images work with ``in_features=784``).
+        in_features: input size (inputs are flattened; default 784 for 28x28 images).
+        num_classes: 1 (default): one neuron, binary labels; K >= 2: the multi-class perceptron.
     """
 
-    def __init__(self, in_features: int = 2) -> None:
+    def __init__(self, in_features: int = 784, num_classes: int = 1) -> None:
         super().__init__()
-        if in_features <= 0:
-            raise ValueError(f"in_features must be positive, got {in_features}")
+        if in_features <= 0 or num_classes <= 0:
+            raise ValueError(f"in_features and num_classes must be positive, got {in_features}, {num_classes}")
         self.in_features = int(in_features)
-        self.linear = nn.Linear(self.in_features, 1)
+        self.num_classes = int(num_classes)
+        self.linear = nn.Linear(self.in_features, self.num_classes)
 
     def forward(self, x: Any) -> Any:
-        return self.linear(x.reshape(len(x), -1)).reshape(-1)
+        out = self.linear(x.reshape(len(x), -1))
+        return out.reshape(-1) if self.num_classes == 1 else out
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-able)."""
-        return {"in_features": self.in_features}
+        return {"in_features": self.in_features, "num_classes": self.num_classes}
 
     def _inputs(self, X: Any) -> np.ndarray:
         x = np.asarray(getattr(X, "data", X), dtype=np.float64)
@@ -71,14 +88,15 @@ class Perceptron(nn.Module):
         return x
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """``w.x + b`` for every row of ``X`` (numpy, no graph)."""
+        """``w.x + b`` for every row of ``X`` (numpy, no graph): (N,), or (N, K) for K classes."""
         x = self._inputs(X)
-        w = self.linear.weight.data.astype(np.float64).reshape(-1)
-        return x @ w + float(self.linear.bias.data[0])
+        out = x @ self.linear.weight.data.astype(np.float64).T + self.linear.bias.data.astype(np.float64)
+        return out[:, 0] if self.num_classes == 1 else out
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels in {0, 1} (1 where ``w.x + b > 0``)."""
-        return (self.decision_function(X) > 0).astype(np.int64)
+        """Labels: in {0, 1} (1 where ``w.x + b > 0``), or the arg-max class."""
+        scores = self.decision_function(X)
+        return (scores > 0).astype(np.int64) if self.num_classes == 1 else scores.argmax(1)
 
     def fit_rosenblatt(self, X: Any, y: Any, epochs: int = 100, lr: float = 1.0, shuffle: bool = True,
                        seed: int = 0, zero_init: bool = True) -> list[int]:
@@ -93,36 +111,54 @@ class Perceptron(nn.Module):
         if not lr > 0:
             raise ValueError(f"lr must be > 0, got {lr}")
         x = self._inputs(X)
-        t = _labels01(y, len(x)) * 2.0 - 1.0
-        w = np.zeros(self.in_features) if zero_init else self.linear.weight.data.astype(np.float64).reshape(-1)
-        b = 0.0 if zero_init else float(self.linear.bias.data[0])
+        k = self.num_classes
+        if k == 1:
+            t = _labels01(y, len(x)) * 2.0 - 1.0
+        else:
+            cls = _classes(y, len(x), k)
+        w = np.zeros((k, self.in_features)) if zero_init else self.linear.weight.data.astype(np.float64).copy()
+        b = np.zeros(k) if zero_init else self.linear.bias.data.astype(np.float64).copy()
         rng = np.random.default_rng(seed)
         history: list[int] = []
         for _ in range(epochs):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             mistakes = 0
             for i in order:
-                if t[i] * (x[i] @ w + b) <= 0.0:
-                    w += lr * t[i] * x[i]
-                    b += lr * t[i]
-                    mistakes += 1
+                xi = x[i]
+                if k == 1:
+                    if t[i] * (w[0] @ xi + b[0]) <= 0.0:
+                        w[0] += lr * t[i] * xi
+                        b[0] += lr * t[i]
+                        mistakes += 1
+                else:
+                    pred = int(np.argmax(w @ xi + b))
+                    if pred != cls[i]:
+                        w[cls[i]] += lr * xi
+                        b[cls[i]] += lr
+                        w[pred] -= lr * xi
+                        b[pred] -= lr
+                        mistakes += 1
             history.append(mistakes)
             if mistakes == 0:
                 break
-        self.linear.weight.data[...] = w.reshape(1, -1).astype(self.linear.weight.dtype)
-        self.linear.bias.data[...] = np.asarray([b], dtype=self.linear.bias.dtype)
+        self.linear.weight.data[...] = w.astype(self.linear.weight.dtype)
+        self.linear.bias.data[...] = b.astype(self.linear.bias.dtype)
         return history
 
     def fit_logistic(self, X: Any, y: Any, epochs: int = 200, lr: float = 0.5, batch_size: int | None = None,
                      seed: int = 0) -> list[float]:
-        """Gradient descent (``optim.SGD``) on the mean logistic loss, through gradlab's autograd; full batch
+        """Gradient descent (``optim.SGD``) on the mean logistic (or softmax cross-entropy) loss, through gradlab's autograd; full batch
         unless ``batch_size``. Returns the loss per epoch."""
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         x = self._inputs(X).astype(self.linear.weight.dtype)
-        t = _labels01(y, len(x)).astype(self.linear.weight.dtype)
+        if self.num_classes == 1:
+            t = _labels01(y, len(x)).astype(self.linear.weight.dtype)
+            loss_fn: Any = nn.BCEWithLogitsLoss()
+        else:
+            t = _classes(y, len(x), self.num_classes)
+            loss_fn = nn.CrossEntropyLoss()
         opt = gradlab.optim.SGD(self.parameters(), lr=lr)
-        loss_fn = nn.BCEWithLogitsLoss()
         rng = np.random.default_rng(seed)
         bs = len(x) if batch_size is None else int(batch_size)
         losses: list[float] = []

@@ -61,13 +61,17 @@ class RBFNetwork(nn.Module):
         in_features: input size after flattening (784 for 28x28 images).
         num_centres: number of Gaussian units.
         num_classes: output size (logits; use MSELoss with ``num_classes=1`` for regression).
-        sigma: initial width of every unit before :meth:`init_centres`.
+        sigma: initial width of every unit before :meth:`init_centres` (default ``sqrt(in_features)``).
+
+    Train it after :meth:`init_centres` (or :meth:`init_from_data`, the name training engines look for).
     """
 
     def __init__(self, in_features: int = 784, num_centres: int = 100, num_classes: int = 10,
-                 sigma: float = 1.0) -> None:
+                 sigma: float | None = None) -> None:
         super().__init__()
         self.flatten = nn.Flatten()
+        if sigma is None:  # standardised inputs lie about sqrt(2 * in_features) apart: no unit starts dead
+            sigma = float(np.sqrt(in_features))
         self.rbf = nn.RBF(int(in_features), int(num_centres), sigma=sigma)
         self.readout = nn.Linear(int(num_centres), int(num_classes))
         self._config: dict[str, Any] = {"in_features": int(in_features), "num_centres": int(num_centres),
@@ -82,6 +86,10 @@ class RBFNetwork(nn.Module):
             raise ValueError(f"RBFNetwork.init_centres: expected {self.rbf.in_features} features, got {x.shape[1]}")
         centres, sigmas = kmeans_centres(x, self.rbf.out_features, seed=seed)
         self.rbf.set_centres(centres, sigmas * float(width_scale))
+
+    def init_from_data(self, X: Any, seed: int = 0) -> None:
+        """The data-dependent initialisation a training engine calls before the first epoch: :meth:`init_centres`."""
+        self.init_centres(X, seed=seed)
 
     def features(self, x: Any) -> Any:
         """The RBF activations (N, num_centres)."""
