@@ -147,8 +147,8 @@ class Perceptron(nn.Module):
 
     def fit_logistic(self, X: Any, y: Any, epochs: int = 200, lr: float = 0.5, batch_size: int | None = None,
                      seed: int = 0) -> list[float]:
-        """Gradient descent (``optim.SGD``) on the mean logistic (or softmax cross-entropy) loss, through gradlab's autograd; full batch
-        unless ``batch_size``. Returns the loss per epoch."""
+        """Gradient descent (``optim.SGD``) on the mean logistic (or softmax cross-entropy) loss, through
+        gradlab's autograd; full batch unless ``batch_size``. Returns the loss per epoch."""
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         x = self._inputs(X).astype(self.linear.weight.dtype)
