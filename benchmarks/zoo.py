@@ -246,7 +246,8 @@ def _gradlab_advtrain(args: dict[str, Any]) -> dict[str, Any]:
 
     model = _lenet_fit(args["epochs"], args.get("limit"), [AdversarialTraining("fgsm", epsilon=0.1, ratio=0.5)])
     xt, yt = _mnist(False, args["n"])
-    return {"clean": robust_accuracy(model, xt, yt, "fgsm", 0.0), "fgsm_0.1": robust_accuracy(model, xt, yt, "fgsm", 0.1),
+    return {"clean": robust_accuracy(model, xt, yt, "fgsm", 0.0),
+            "fgsm_0.1": robust_accuracy(model, xt, yt, "fgsm", 0.1),
             "pgd_0.1": robust_accuracy(model, xt, yt, "pgd", 0.1, steps=10, seed=0)}
 
 
