@@ -45,6 +45,10 @@ class AdversarialTraining(Callback):
             std): epsilon becomes ``epsilon / std`` and the valid range ``((0 - mean) / std, (1 - mean) / std)``.
         seed: the generator that picks the replaced samples (and PGD's random starts).
         attack_kwargs: passed to the attack (e.g. ``steps=7`` for PGD).
+
+    >>> cb = AdversarialTraining("fgsm", epsilon=0.1, mean=0.1307, std=0.3081)  # MNIST's standardisation
+    >>> round(cb.scaled_epsilon, 4), tuple(round(v, 4) for v in cb.clip)
+    (0.3246, (-0.4242, 2.8215))
     """
 
     def __init__(self, attack: str = "fgsm", epsilon: float = 0.1, ratio: float = 0.5, mean: float = 0.0,
@@ -112,7 +116,11 @@ class AdversarialTraining(Callback):
 class DataInit(Callback):
     """Before the first epoch of a fresh (not resumed) run, call ``model.init_from_data(x, seed=seed)`` with up to
     ``max_samples`` training inputs gathered from the training loader (a no-op for models without that method;
-    :class:`gradlab.models.RBFNetwork` places its centres by k-means there)."""
+    :class:`gradlab.models.RBFNetwork` places its centres by k-means there).
+
+    >>> DataInit(max_samples=500).max_samples
+    500
+    """
 
     def __init__(self, max_samples: int = 10000, seed: int = 0) -> None:
         super().__init__()

@@ -51,7 +51,13 @@ def _check_finite(value: float, epoch: int, batch: int) -> None:
 
 
 def evaluate_autoencoder(model: Any, x: Any, batch_size: int = 500) -> dict[str, float]:
-    """The means of ``model.loss_terms`` over ``x`` (eval mode, no graph; the mode is restored)."""
+    """The means of ``model.loss_terms`` over ``x`` (eval mode, no graph; the mode is restored).
+
+    >>> from gradlab.models import AutoEncoder
+    >>> x = np.random.default_rng(0).random((8, 1, 28, 28)).astype(np.float32)
+    >>> sorted(evaluate_autoencoder(AutoEncoder(hidden=(8,), code_size=2), x))
+    ['loss', 'recon']
+    """
     data = _images(x, "evaluate_autoencoder")
     was = getattr(model, "training", False)
     model.eval()
@@ -155,6 +161,12 @@ def train_gan(gan: Any, x: Any, epochs: int = 10, batch_size: int = 64, lr: floa
     non-saturating ``BCE(D(G(z)), 1)`` on the same fakes. Images ``x`` are in [0, 1] and scaled to [-1, 1].
     Logged per epoch: ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake`` (the mean probabilities D gives real and
     generated images), ``time``.
+
+    >>> from gradlab.models import GAN
+    >>> x = np.random.default_rng(0).random((32, 1, 28, 28)).astype(np.float32)
+    >>> hist = train_gan(GAN(latent_dim=4, hidden=(8, 8)), x, epochs=1, batch_size=16)
+    >>> sorted(hist.history)
+    ['d_fake', 'd_loss', 'd_real', 'g_loss', 'time']
     """
     from gradlab.models.gan import discriminator_loss, generator_loss
 

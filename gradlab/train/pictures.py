@@ -92,7 +92,13 @@ def save_image_grid(images: Any, path: str | os.PathLike, ncols: int | None = No
 
 def save_reconstructions(inputs: Any, recons: Any, path: str | os.PathLike, ncols: int = 10,
                          title: str | None = None, labels: Sequence[str] = ("input", "reconstruction")) -> str:
-    """Rows of ``inputs`` each followed by the row of their reconstructions (same count, ``ncols`` per row)."""
+    """Rows of ``inputs`` each followed by the row of their reconstructions (same count, ``ncols`` per row).
+
+    >>> import tempfile
+    >>> x = np.random.default_rng(0).random((5, 1, 8, 8))
+    >>> save_reconstructions(x, 1 - x, tempfile.mkdtemp() + "/r.png", ncols=3).endswith("r.png")
+    True
+    """
     from gradlab.viz import mosaic
 
     a, b = as_images(inputs), as_images(recons)
@@ -116,7 +122,13 @@ def save_reconstructions(inputs: Any, recons: Any, path: str | os.PathLike, ncol
 
 def save_interpolation(decode: Callable[[np.ndarray], Any], codes_a: np.ndarray, codes_b: np.ndarray,
                        path: str | os.PathLike, steps: int = 10, title: str | None = None) -> str:
-    """One row per pair: ``decode`` (codes (M, d) -> images) of ``(1 - t) a + t b`` for ``steps`` values of t."""
+    """One row per pair: ``decode`` (codes (M, d) -> images) of ``(1 - t) a + t b`` for ``steps`` values of t.
+
+    >>> import tempfile
+    >>> decode = lambda z: np.repeat(z[:, :1], 16, axis=1)  # a "decoder" of 4x4 images
+    >>> save_interpolation(decode, np.zeros((2, 3)), np.ones((2, 3)), tempfile.mkdtemp() + "/i.png").endswith("png")
+    True
+    """
     a = np.asarray(codes_a, dtype=np.float64)
     b = np.asarray(codes_b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 2:
@@ -128,7 +140,13 @@ def save_interpolation(decode: Callable[[np.ndarray], Any], codes_a: np.ndarray,
 
 
 def save_latent_scatter(codes: Any, labels: Any, path: str | os.PathLike, title: str | None = None) -> str:
-    """The 2-D ``codes`` (N, 2) as points coloured by their integer ``labels``."""
+    """The 2-D ``codes`` (N, 2) as points coloured by their integer ``labels``.
+
+    >>> import tempfile
+    >>> z = np.random.default_rng(0).normal(size=(50, 2))
+    >>> save_latent_scatter(z, np.arange(50) % 10, tempfile.mkdtemp() + "/s.png").endswith("s.png")
+    True
+    """
     z = np.asarray(getattr(codes, "data", codes), dtype=np.float64)
     y = np.asarray(getattr(labels, "data", labels)).reshape(-1)
     if z.ndim != 2 or z.shape[1] != 2:
@@ -150,7 +168,13 @@ def save_latent_scatter(codes: Any, labels: Any, path: str | os.PathLike, title:
 def save_manifold(decode: Callable[[np.ndarray], Any], path: str | os.PathLike, n: int = 15,
                   title: str | None = None) -> str:
     """The images a 2-D latent space decodes to at the (i + 0.5)/n quantiles of N(0, 1) on each axis (row 0 at
-    the top has the largest z[1])."""
+    the top has the largest z[1]).
+
+    >>> import tempfile
+    >>> decode = lambda z: np.repeat(1 / (1 + np.exp(-z[:, :1])), 16, axis=1)
+    >>> save_manifold(decode, tempfile.mkdtemp() + "/m.png", n=5).endswith("m.png")
+    True
+    """
     from scipy.stats import norm
 
     q = norm.ppf((np.arange(n) + 0.5) / n)
@@ -161,7 +185,13 @@ def save_manifold(decode: Callable[[np.ndarray], Any], path: str | os.PathLike, 
 
 def save_loss_curves(history: dict[str, list[Any]], keys: Sequence[str], path: str | os.PathLike,
                      title: str | None = None) -> str:
-    """The logged ``keys`` of ``history`` per epoch, as lines on one panel (missing keys are skipped)."""
+    """The logged ``keys`` of ``history`` per epoch, as lines on one panel (missing keys are skipped).
+
+    >>> import tempfile
+    >>> h = {"d_loss": [1.2, 1.0], "g_loss": [0.7, 0.9]}
+    >>> save_loss_curves(h, ["d_loss", "g_loss"], tempfile.mkdtemp() + "/l.png").endswith("l.png")
+    True
+    """
     fig = _figure(6.5, 4.0)
     ax = fig.add_subplot(1, 1, 1)
     for key in keys:
