@@ -332,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=None, help="epochs for every row (default: each row's recipe)")
     p.add_argument("--limit", type=int, default=None, help="training images (default all 60,000)")
     p.add_argument("--quick", action="store_true", help="1 epoch on 6,000 images")
+    p.add_argument("--judge", metavar="PATH", help="LeNet-5 weights to judge with (no training)")
     args = p.parse_args(argv)
     rows = args.only.split(",")
     limit = 6000 if args.quick else args.limit
@@ -355,7 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{g['kl']:.2f}) vs torch {t['neg_elbo']:.2f} (recon {t['recon']:.2f} + KL {t['kl']:.2f}) nats/image; "
             f"epoch time gradlab/torch median {_ratio(g['epoch_times'], t['epoch_times']):.2f}x "
             f"({np.median(g['epoch_times']):.1f}s vs {np.median(t['epoch_times']):.1f}s)")
-    if "gan" in rows or "attacks" in rows:
+    if args.judge:
+        weights = args.judge
+        say(f"LeNet-5 judge: {weights}")
+    elif "gan" in rows or "attacks" in rows:
         j = _run("judge", "gradlab", {"epochs": ep(3), "limit": limit, "weights": weights})
         say(f"LeNet-5 judge (gradlab, {ep(3)} epochs, pixels in [0, 1]): test accuracy {j['test_accuracy']:.4f}")
     if "gan" in rows:
