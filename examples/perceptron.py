@@ -73,16 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in acc.items():
         print(f"  accuracy {k:20s} {v:.3f}")
 
-    from gradlab.train.pictures import _figure, _save
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    fig = _figure(13, 3.6)
+    fig = Figure(figsize=(13, 3.6))
+    FigureCanvasAgg(fig)
     axes = fig.subplots(1, 4)
     _panel(axes[0], xs, ys, rosen.predict, f"Rosenblatt rule: {len(m1)} epochs, acc {acc['rosenblatt, blobs']:.2f}")
     _panel(axes[1], xs, ys, logistic.predict, f"logistic loss + SGD: acc {acc['logistic, blobs']:.2f}")
     _panel(axes[2], xx, yx, xor_p.predict, f"Rosenblatt on XOR: acc {acc['rosenblatt, xor']:.2f}")
     _panel(axes[3], xx, yx, mlp_predict, f"MLP 2-8-2 on XOR: acc {acc['mlp 2-8-2, xor']:.2f}")
     fig.tight_layout()
-    print("wrote", _save(fig, Path(args.out) / "perceptron.png"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "perceptron.png", dpi=100)
+    print("wrote", out / "perceptron.png")
     return 0
 
 
