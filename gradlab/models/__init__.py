@@ -21,3 +21,12 @@ __all__ += ["LeNet5", "SimpleCNN"]
 from gradlab.models.rnn import CharLSTM, SequenceClassifier, sample  # noqa: E402  (registers 'lstm', 'gru', 'charlstm')
 
 __all__ += ["SequenceClassifier", "CharLSTM", "sample"]
+
+# the network zoo (issue 17); each registers its names ('perceptron', 'rbf', 'ae', 'dae', 'sae', 'vae', 'gan')
+from gradlab.models.autoencoder import AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder  # noqa: E402
+from gradlab.models.gan import GAN  # noqa: E402
+from gradlab.models.perceptron import Perceptron  # noqa: E402
+from gradlab.models.rbf import RBFNetwork  # noqa: E402
+from gradlab.models.vae import VAE  # noqa: E402
+
+__all__ += ["Perceptron", "RBFNetwork", "AutoEncoder", "DenoisingAutoEncoder", "SparseAutoEncoder", "VAE", "GAN"]

@@ -118,3 +118,8 @@ __all__ += [
 from gradlab.nn.sync_batchnorm import SyncBatchNorm  # noqa: E402
 
 __all__ += ["SyncBatchNorm"]
+
+# the network zoo (issue 17)
+from gradlab.nn.rbf import RBF  # noqa: E402
+
+__all__ += ["RBF"]
