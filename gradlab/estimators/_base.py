@@ -365,8 +365,7 @@ def load(path: Any) -> Any:
     >>> from gradlab.estimators import MLPClassifier
     >>> warnings.simplefilter("ignore")  # two epochs do not converge
     >>> clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(np.eye(4), [0, 1, 0, 1])
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> path = os.path.join(tmp.name, "clf.safetensors"); save(clf, path)
+    >>> path = os.path.join(tempfile.mkdtemp(), "clf.safetensors"); save(clf, path)
     >>> type(load(path)).__name__, sorted(BaseMLP.registry)
     ('MLPClassifier', ['MLPClassifier', 'MLPRegressor'])
     """
