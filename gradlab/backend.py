@@ -120,12 +120,27 @@ _default_dtype = [float32]
 
 
 def get_default_dtype() -> np.dtype:
-    """The floating dtype used for Python floats and random factories (float32 unless changed)."""
+    """The floating dtype used for Python floats and random factories (float32 unless changed).
+
+    >>> get_default_dtype()
+    dtype('float32')
+    """
     return _default_dtype[0]
 
 
 def set_default_dtype(dtype: Any) -> None:
-    """Set the default floating dtype (float32 or float64)."""
+    """Set the default floating dtype (float32 or float64).
+
+    >>> import gradlab
+    >>> set_default_dtype(np.float64)
+    >>> gradlab.tensor([1.5]).dtype
+    dtype('float64')
+    >>> set_default_dtype("float32")  # back to the default
+    >>> set_default_dtype(np.int64)
+    Traceback (most recent call last):
+        ...
+    TypeError: default dtype must be float32 or float64, got int64
+    """
     d = np.dtype(dtype)
     if d not in (float32, float64):
         raise TypeError(f"default dtype must be float32 or float64, got {d}")
@@ -133,6 +148,11 @@ def set_default_dtype(dtype: Any) -> None:
 
 
 def is_floating(dtype: Any) -> bool:
+    """Whether ``dtype`` is a floating-point dtype.
+
+    >>> is_floating(np.float32), is_floating("int64")
+    (True, False)
+    """
     return np.dtype(dtype).kind == "f"
 
 
@@ -186,12 +206,24 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator (as ``torch.manual_seed``) and return it."""
+    """Seed the default generator (as ``torch.manual_seed``) and return it.
+
+    >>> a = manual_seed(0).numpy_rng.random(2)
+    >>> b = manual_seed(0).numpy_rng.random(2)
+    >>> bool((a == b).all())
+    True
+    """
     return default_generator.manual_seed(seed)
 
 
 def rng(generator: Generator | None = None) -> np.random.Generator:
-    """The numpy generator behind ``generator`` (or the default one)."""
+    """The numpy generator behind ``generator`` (or the default one).
+
+    >>> int(rng(Generator(7)).integers(100)) == int(np.random.default_rng(7).integers(100))
+    True
+    >>> rng() is default_generator.numpy_rng
+    True
+    """
     return (generator if generator is not None else default_generator).numpy_rng
 
 

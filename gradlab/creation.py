@@ -76,25 +76,52 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``arr``."""
+    """A tensor sharing memory with ``arr``.
+
+    >>> a = np.zeros(3)
+    >>> t = from_numpy(a)
+    >>> a[0] = 5.0
+    >>> t.tolist(), t.dtype  # shares memory, keeps the dtype
+    ([5.0, 0.0, 0.0], dtype('float64'))
+    """
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     return Tensor._make(as_array(arr, copy=False), False)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of zeros of shape ``size`` (float32 unless ``dtype`` says otherwise).
+
+    >>> zeros(2, 3).shape, zeros((2, 3)).dtype, zeros(2, dtype=np.int64).tolist()
+    ((2, 3), dtype('float32'), [0, 0])
+    """
     return _out(_filled("zeros", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of ones of shape ``size``.
+
+    >>> ones(2, requires_grad=True)
+    tensor([1., 1.], requires_grad=True)
+    """
     return _out(_filled("ones", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """An uninitialised tensor of shape ``size`` (its values are whatever the memory held).
+
+    >>> empty(2, 3).shape, empty(1, dtype=np.float64).dtype
+    ((2, 3), dtype('float64'))
+    """
     return _out(_filled("empty", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value`` (int64 for an int, bool for a bool, else float).
+
+    >>> full((2,), 7), full(2, 0.5), full(1, True)
+    (tensor([7, 7]), tensor([0.5, 0.5]), tensor([ True]))
+    """
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else None
     shape = tuple(size) if not isinstance(size, int) else (size,)
@@ -102,12 +129,24 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """The ``n x m`` identity matrix (square when ``m`` is None).
+
+    >>> eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    >>> eye(2, 3).shape
+    (2, 3)
+    """
     return _out(_filled("eye", device, n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False,
            device: Any = None) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive); int64 for integer arguments, else float32."""
+    """Values from ``start`` to ``end`` (exclusive); int64 for integer arguments, else float32.
+
+    >>> arange(4), arange(1, 2, 0.25)
+    (tensor([0, 1, 2, 3]), tensor([1.  , 1.25, 1.5 , 1.75]))
+    """
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -117,6 +156,11 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requir
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False,
              device: Any = None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included.
+
+    >>> linspace(0, 1, 5)
+    tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
     return _out(_drawn(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), device),
                 requires_grad)
 
@@ -124,7 +168,13 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
 def randn(
     *size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
-    """Standard normal samples from ``generator`` (or the default generator, see ``manual_seed``)."""
+    """Standard normal samples from ``generator`` (or the default generator, see ``manual_seed``).
+
+    >>> a = randn(2, 3, generator=backend.Generator(0))
+    >>> b = randn(2, 3, generator=backend.Generator(0))
+    >>> a.shape, a.dtype, bool((a == b).all())
+    ((2, 3), dtype('float32'), True)
+    """
     d = _float_dtype(dtype)
     return _out(_drawn(backend.rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
                        .astype(d, copy=False), device), requires_grad)
@@ -133,20 +183,38 @@ def randn(
 def rand(
     *size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
-    """Uniform samples in [0, 1)."""
+    """Uniform samples in [0, 1).
+
+    >>> x = rand(1000, generator=backend.Generator(0))
+    >>> bool((x >= 0).all() and (x < 1).all()), x.dtype
+    (True, dtype('float32'))
+    """
     d = _float_dtype(dtype)
     return _out(_drawn(backend.rng(generator).random(_size(size), dtype=d if d != np.float16 else np.float32)
                        .astype(d, copy=False), device), requires_grad)
 
 
 def normal(mean: float, std: float, size: Any, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    """Samples of a normal distribution with ``mean`` and ``std``, of shape ``size``.
+
+    >>> x = normal(10.0, 0.5, (10000,), generator=backend.Generator(0))
+    >>> x.shape, round(x.mean().item()), round(x.std().item(), 1)
+    ((10000,), 10, 0.5)
+    """
     return _out(_drawn(backend.rng(generator).normal(mean, std, tuple(size)).astype(_float_dtype(dtype)), device),
                 False)
 
 
 def randint(low: int, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None,
             device: Any = None) -> Tensor:
-    """Integers in [low, high); ``randint(high, size)`` as PyTorch."""
+    """Integers in [low, high); ``randint(high, size)`` as PyTorch.
+
+    >>> x = randint(3, 7, (100,), generator=backend.Generator(0))
+    >>> sorted(set(x.tolist())), x.dtype
+    ([3, 4, 5, 6], dtype('int64'))
+    >>> randint(10, (2, 2)).shape
+    (2, 2)
+    """
     if size is None:
         low, high, size = 0, low, high
     if high is None:
@@ -156,39 +224,80 @@ def randint(low: int, high: Any = None, size: Any = None, generator: Any = None,
 
 
 def randperm(n: int, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64).
+
+    >>> sorted(randperm(5, generator=backend.Generator(0)).tolist())
+    [0, 1, 2, 3, 4]
+    """
     return _out(_drawn(backend.rng(generator).permutation(n).astype(dtype or np.int64), device), False)
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Zeros with the shape, dtype and device of ``t`` (unless given).
+
+    >>> zeros_like(tensor([[1, 2]]))
+    tensor([[0, 0]])
+    """
     return _out(_filled("zeros", _like_device(t, device), t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Ones with the shape, dtype and device of ``t`` (unless given).
+
+    >>> ones_like(tensor([1.0, 2.0]), dtype=np.int64)
+    tensor([1, 1])
+    """
     return _out(_filled("ones", _like_device(t, device), t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
 def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """An uninitialised tensor with the shape, dtype and device of ``t``.
+
+    >>> empty_like(ones(2, 3, dtype=np.float64)).shape, empty_like(ones(2, dtype=np.float64)).dtype
+    ((2, 3), dtype('float64'))
+    """
     return _out(_filled("empty", _like_device(t, device), t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
 def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """``fill_value`` everywhere, with the shape, dtype and device of ``t``.
+
+    >>> full_like(tensor([1.0, 2.0]), 3)
+    tensor([3., 3.])
+    """
     return _out(_filled("full", _like_device(t, device), t.shape, fill_value, dtype=dtype or t.dtype), requires_grad)
 
 
 def randn_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
                device: Any = None) -> Tensor:
+    """Standard normal samples with the shape and dtype of ``t``.
+
+    >>> randn_like(zeros(4, dtype=np.float64), generator=backend.Generator(0)).dtype
+    dtype('float64')
+    """
     return randn(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad,
                  device=_like_device(t, device))
 
 
 def rand_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
               device: Any = None) -> Tensor:
+    """Uniform samples in [0, 1) with the shape and dtype of ``t``.
+
+    >>> rand_like(zeros(2, 2), generator=backend.Generator(0)).shape
+    (2, 2)
+    """
     return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad,
                 device=_like_device(t, device))
 
 
 def randint_like(t: Any, low: int, high: Any = None, dtype: Any = None, generator: Any = None,
                  device: Any = None) -> Tensor:
+    """Integers in [low, high) with the shape of ``t`` (``randint_like(t, high)`` as PyTorch).
+
+    >>> x = randint_like(zeros(50, dtype=np.int64), 2, generator=backend.Generator(0))
+    >>> sorted(set(x.tolist())), x.dtype
+    ([0, 1], dtype('int64'))
+    """
     if high is None:
         low, high = 0, low
     return randint(low, high, t.shape, generator=generator, dtype=dtype or t.dtype, device=_like_device(t, device))

@@ -25,6 +25,9 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
     """Convert ``data`` to an array with gradlab's dtype rules (Python floats -> default float dtype).
 
     A CuPy array stays on its GPU; ``device`` (None: where ``data`` is) copies the result there.
+
+    >>> as_array([1.5, 2.0]).dtype, as_array([1, 2]).dtype, as_array(np.zeros(2)).dtype
+    (dtype('float32'), dtype('int64'), dtype('float64'))
     """
     if isinstance(data, Tensor):
         arr = data.data
@@ -65,7 +68,15 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
+    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook.
+
+    >>> x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> handle = x.register_hook(lambda g: g * 10)
+    >>> (x * x).sum().backward()
+    >>> handle.remove()
+    >>> x.grad.tolist()
+    [20.0, 40.0]
+    """
 
     __slots__ = ("_hooks", "_hook")
 

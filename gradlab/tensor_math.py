@@ -17,6 +17,13 @@ from gradlab.ops import shape as S
 __all__ = ["TensorMath", "promote", "MinMax"]
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
+MinMax.__doc__ = """``(values, indices)`` returned by ``max``/``min`` along a dimension (as torch's namedtuple).
+
+>>> from gradlab.creation import tensor
+>>> r = tensor([[1.0, 5.0], [4.0, 2.0]]).max(dim=1)
+>>> r.values.tolist(), r.indices.tolist()
+([5.0, 4.0], [1, 0])
+"""
 
 
 def _dims(args: tuple) -> tuple:
@@ -24,7 +31,16 @@ def _dims(args: tuple) -> tuple:
 
 
 def promote(a: Any, b: Any) -> tuple:
-    """Bring two operands to a common dtype as PyTorch does (int tensor + float -> float, not float64)."""
+    """Bring two operands to a common dtype as PyTorch does (int tensor + float -> float, not float64).
+
+    >>> import gradlab
+    >>> from gradlab.creation import tensor
+    >>> a, b = promote(tensor([1, 2]), 0.5)
+    >>> a.dtype, b
+    (dtype('float32'), 0.5)
+    >>> [t.dtype for t in promote(tensor([1.0]), tensor([1], dtype=gradlab.float64))]
+    [dtype('float64'), dtype('float64')]
+    """
     from gradlab.tensor import Tensor
 
     if not isinstance(b, Tensor):
@@ -58,7 +74,15 @@ def promote(a: Any, b: Any) -> tuple:
 
 
 class TensorMath:
-    """Operators and math methods mixed into ``Tensor``."""
+    """Operators and math methods mixed into ``Tensor``.
+
+    >>> from gradlab.creation import tensor
+    >>> x = tensor([[1.0, -2.0]], requires_grad=True)
+    >>> y = (x * 3 + 1).abs().sum()
+    >>> y.backward()
+    >>> y.item(), x.grad.tolist()
+    (9.0, [[3.0, -3.0]])
+    """
 
     __slots__ = ()
 

@@ -16,6 +16,12 @@ def topological_order(root: Any) -> list[Any]:
     """Nodes reachable from ``root``, each after every node that feeds it a gradient (root first).
 
     Iterative depth-first search, so a chain of any length never meets the recursion limit.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0], requires_grad=True)
+    >>> y = (x * 2).exp().sum()
+    >>> [node.name for node in topological_order(y.grad_fn)]
+    ['SumBackward', 'ExpBackward', 'MulBackward']
     """
     order: list[Any] = []
     visited: set[int] = set()
@@ -64,7 +70,18 @@ def _accumulate_leaf(leaf: Any, g: np.ndarray, owned: bool) -> None:
 
 
 def backward(tensor: Any, gradient: Any = None, retain_graph: bool = False) -> None:
-    """Compute d(tensor)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``."""
+    """Compute d(tensor)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    >>> backward((x * x).sum())
+    >>> x.grad
+    tensor([2., 4.])
+    >>> backward(gradlab.ones(2))
+    Traceback (most recent call last):
+        ...
+    RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn
+    """
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:

@@ -31,6 +31,12 @@ class Context:
 
     ``next`` holds, per forward argument, the node to send its gradient to: a ``Context`` for a
     computed tensor, the ``Tensor`` itself for a leaf that requires grad, or None.
+
+    >>> import gradlab
+    >>> y = gradlab.tensor([1.0, 2.0], requires_grad=True).exp()
+    >>> ctx = y.grad_fn
+    >>> ctx, ctx.name, ctx.needs_input_grad
+    (<ExpBackward>, 'ExpBackward', (True,))
     """
 
     __slots__ = ("fn", "next", "needs_input_grad", "_saved", "_checks", "hooks", "freed", "__dict__")

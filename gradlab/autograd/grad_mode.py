@@ -14,7 +14,14 @@ _enabled = [True]
 
 
 def is_grad_enabled() -> bool:
-    """True when operations record the graph for backward."""
+    """True when operations record the graph for backward.
+
+    >>> import gradlab
+    >>> with gradlab.no_grad():
+    ...     inside = is_grad_enabled()
+    >>> inside, is_grad_enabled()
+    (False, True)
+    """
     return _enabled[0]
 
 
@@ -67,13 +74,30 @@ class no_grad(_GradMode):
 
 
 class enable_grad(_GradMode):
-    """Re-enable graph recording inside ``no_grad`` (context manager or decorator)."""
+    """Re-enable graph recording inside ``no_grad`` (context manager or decorator).
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0], requires_grad=True)
+    >>> with gradlab.no_grad():
+    ...     with enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
 
     _mode = True
 
 
 class set_grad_enabled(_GradMode):
-    """Set graph recording on or off for a block: ``with set_grad_enabled(False): ...``."""
+    """Set graph recording on or off for a block: ``with set_grad_enabled(False): ...``.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0], requires_grad=True)
+    >>> with set_grad_enabled(False):
+    ...     y = x * 2
+    >>> y.requires_grad, is_grad_enabled()
+    (False, True)
+    """
 
     def __new__(cls, mode: bool) -> Any:
         return object.__new__(cls)

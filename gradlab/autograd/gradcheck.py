@@ -10,7 +10,25 @@ __all__ = ["gradcheck", "GradcheckError"]
 
 
 class GradcheckError(RuntimeError):
-    """The analytic and numerical gradients disagree (the message names the input and the worst element)."""
+    """The analytic and numerical gradients disagree (the message names the input and the worst element).
+
+    >>> import gradlab
+    >>> from gradlab.autograd.function import Function
+    >>> class Twice(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return 2 * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         return grad  # wrong: should be 2 * grad
+    >>> x = gradlab.tensor([1.0, 2.0], dtype=gradlab.float64, requires_grad=True)
+    >>> gradcheck(Twice.apply, (x,))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    gradlab.autograd.gradcheck.GradcheckError: ...
+    >>> gradcheck(Twice.apply, (x,), raise_exception=False)
+    False
+    """
 
 
 def _outputs(fn: Callable, inputs: Sequence) -> list:

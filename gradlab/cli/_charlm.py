@@ -39,7 +39,12 @@ def add_text_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_charlm(args: argparse.Namespace) -> int:
-    """``gradlab train --model charlstm --text FILE``: train, write the run folder, print the validation loss."""
+    """``gradlab train --model charlstm --text FILE``: train, write the run folder, print the validation loss.
+
+    >>> from gradlab.cli import main
+    >>> main(["train", "--model", "charlstm", "--text", "no-such-file.txt"])  # the error goes to stderr
+    2
+    """
     import gradlab
     from gradlab.models.rnn import sample
     from gradlab.train.callbacks import ProgressBar

@@ -48,7 +48,12 @@ def check_run_dir(path: str, needs: tuple[str, ...] = ("config.json", "weights.s
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab evaluate RUN_DIR``: print the test loss and accuracy of a finished run."""
+    """``gradlab evaluate RUN_DIR``: print the test loss and accuracy of a finished run.
+
+    >>> from gradlab.cli import main
+    >>> main(["evaluate", "no-such-run"])  # the error goes to stderr
+    2
+    """
     from gradlab.train.experiment import evaluate_run
 
     run_dir = check_run_dir(args.run_dir)

@@ -31,7 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab export RUN_DIR --onnx FILE``: export, check the graph, report the file."""
+    """``gradlab export RUN_DIR --onnx FILE``: export, check the graph, report the file.
+
+    >>> from gradlab.cli import main
+    >>> main(["export", "no-such-run", "--onnx", "m.onnx"])  # the error goes to stderr
+    2
+    """
     run_dir = check_run_dir(args.run_dir)
     out = Path(args.onnx)
     if out.is_dir():

@@ -26,7 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab playground``: serve the web playground until interrupted."""
+    """``gradlab playground``: serve the web playground until interrupted.
+
+    >>> from gradlab.cli import main
+    >>> main(["playground", "--port", "http"])  # refused before anything is served; the error goes to stderr
+    2
+    """
     from gradlab.playground.cli import run as serve
 
     return serve(args)

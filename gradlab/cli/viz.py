@@ -34,7 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab viz filters|activations RUN_DIR``: write the PNG and print its path."""
+    """``gradlab viz filters|activations RUN_DIR``: write the PNG and print its path.
+
+    >>> from gradlab.cli import main
+    >>> main(["viz", "filters", "no-such-run"])  # the error goes to stderr
+    2
+    """
     from gradlab import viz
     from gradlab.train.experiment import load_dataset, load_run_model
 

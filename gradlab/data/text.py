@@ -25,7 +25,18 @@ __all__ = ["Vocab", "CharDataset", "load_text", "split_text", "char_datasets"]
 
 
 class Vocab:
-    """A character vocabulary: ``chars[i]`` has id ``i`` (sorted by code point, so building it is deterministic)."""
+    """A character vocabulary: ``chars[i]`` has id ``i`` (sorted by code point, so building it is deterministic).
+
+    >>> v = Vocab.from_text("hello")
+    >>> v.chars, len(v)
+    (['e', 'h', 'l', 'o'], 4)
+    >>> v.encode("hole").tolist(), v.decode([1, 0, 2, 2, 3])
+    ([1, 3, 2, 0], 'hello')
+    >>> Vocab("hello")
+    Traceback (most recent call last):
+        ...
+    ValueError: a Vocab's characters must be distinct
+    """
 
     def __init__(self, chars: Iterable[str]) -> None:
         self.chars: list[str] = list(chars)
@@ -86,6 +97,12 @@ class CharDataset(Dataset):
 
     Item ``i`` starts at ``i * stride`` (``stride`` defaults to ``seq_len``: non-overlapping windows) and is a pair
     of int64 arrays ``(ids[s:s + seq_len], ids[s + 1:s + seq_len + 1])``.
+
+    >>> ds = CharDataset(np.arange(10), seq_len=4)
+    >>> len(ds), [a.tolist() for a in ds[1]]
+    (2, [[4, 5, 6, 7], [5, 6, 7, 8]])
+    >>> len(CharDataset(np.arange(10), seq_len=4, stride=1))
+    6
     """
 
     def __init__(self, ids: Sequence[int] | np.ndarray, seq_len: int, stride: int | None = None) -> None:
@@ -114,12 +131,24 @@ class CharDataset(Dataset):
 
 
 def load_text(path: str | os.PathLike) -> str:
-    """The contents of a UTF-8 text file (newlines normalised to ``\\n``)."""
+    """The contents of a UTF-8 text file (newlines normalised to ``\\n``).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d) / "t.txt"
+    ...     _ = p.write_bytes("caf\\u00e9\\r\\nok\\n".encode("utf-8"))
+    ...     load_text(p)
+    'café\\nok\\n'
+    """
     return Path(path).read_text(encoding="utf-8").replace("\r\n", "\n")
 
 
 def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
-    """``(train, validation)``: the last ``val_fraction`` of the text is the validation part."""
+    """``(train, validation)``: the last ``val_fraction`` of the text is the validation part.
+
+    >>> split_text("abcdefghij", 0.2)
+    ('abcdefgh', 'ij')
+    """
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     cut = len(text) - int(round(len(text) * val_fraction))
@@ -130,6 +159,14 @@ def char_datasets(path: str | os.PathLike, seq_len: int = 100, val_fraction: flo
                   stride: int | None = None, limit: int | None = None) -> tuple[CharDataset, CharDataset | None, Vocab]:
     """``(train, validation or None, vocab)`` from a UTF-8 text file (its first ``limit`` characters when given);
     the vocabulary covers the whole (limited) text.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d) / "t.txt"
+    ...     _ = p.write_text("abcab" * 20, encoding="utf-8")
+    ...     train, val, vocab = char_datasets(p, seq_len=8, val_fraction=0.2)
+    >>> len(train), len(val), vocab.chars
+    (9, 2, ['a', 'b', 'c'])
     """
     text = load_text(path)
     if limit is not None:

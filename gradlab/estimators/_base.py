@@ -59,7 +59,26 @@ __all__ = ["BaseMLP", "STOCHASTIC_SOLVERS", "SKLEARN_ACTIVATIONS", "EXTRA_ACTIVA
 
 
 class BaseMLP(OnnxExportMixin, _StochasticSolverMixin, _LbfgsSolverMixin, BaseEstimator, ABC):  # type: ignore[misc]
-    """Shared base of the gradlab MLP estimators. Do not use directly."""
+    """Shared base of the gradlab MLP estimators. Do not use directly.
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from gradlab.estimators import MLPClassifier, MLPRegressor
+    >>> sorted(BaseMLP.registry)
+    ['MLPClassifier', 'MLPRegressor']
+    >>> X, y = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]]), [0, 1, 0, 1]
+    >>> clf = MLPClassifier(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=200, random_state=0).fit(X, y)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "clf.safetensors")
+    >>> clf.save(path)
+    >>> bool((MLPClassifier.load(path).predict(X) == clf.predict(X)).all())
+    True
+    >>> MLPRegressor.load(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    TypeError: ...clf.safetensors holds a MLPClassifier, not a MLPRegressor
+    >>> tmp.cleanup()
+    """
 
     #: Every subclass by class name: the classes :func:`load` may rebuild from a file (filled as they are defined).
     registry: dict[str, type] = {}

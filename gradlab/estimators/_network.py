@@ -36,7 +36,11 @@ OUT_ACTIVATIONS = ("identity", "logistic", "softmax", "exp")
 
 
 def glorot_factor(activation: str) -> float:
-    """sklearn's Glorot uniform bound is ``sqrt(factor / (fan_in + fan_out))``, factor 2 for logistic, else 6."""
+    """sklearn's Glorot uniform bound is ``sqrt(factor / (fan_in + fan_out))``, factor 2 for logistic, else 6.
+
+    >>> glorot_factor("logistic"), glorot_factor("relu")
+    (2.0, 6.0)
+    """
     return 2.0 if activation == "logistic" else 6.0
 
 
@@ -62,6 +66,18 @@ class Network:
     """A ``Sequential`` (Linear [-> BatchNorm1d] -> activation [-> Dropout]) per hidden layer, then Linear.
 
     ``key`` identifies what the structure depends on; the estimator rebuilds the network when it changes.
+
+    >>> net = Network(("k",), [2, 3, 1], "relu", dropout=0.0, batch_norm=False, dtype=np.float32, seed=0)
+    >>> net.model
+    Sequential(
+      (0): _BoundLinear(in_features=2, out_features=3, bias=True)
+      (1): ReLU()
+      (2): _BoundLinear(in_features=3, out_features=1, bias=True)
+    )
+    >>> coefs = [np.ones((2, 3), np.float32), np.ones((3, 1), np.float32)]  # sklearn's (n_in, n_out) layout
+    >>> net.bind(coefs, [np.zeros(3, np.float32), np.zeros(1, np.float32)], None)
+    >>> net.forward_numpy(np.array([[1.0, 2.0]]))
+    array([[9.]], dtype=float32)
     """
 
     def __init__(self, key: tuple, layer_units: list[int], activation: str, dropout: float, batch_norm: bool,
@@ -187,7 +203,18 @@ def poisson_constant(y: np.ndarray, weight: np.ndarray | None, denom: float) -> 
 
 def make_optimizer(solver: str, net: Network, est: Any) -> Any:
     """A gradlab optimizer for ``solver`` with two parameter groups: the weights (``weight_decay`` carries the L2
-    term ``alpha / batch size``, set per batch) and everything else (biases, batch-norm parameters; no decay)."""
+    term ``alpha / batch size``, set per batch) and everything else (biases, batch-norm parameters; no decay).
+
+    >>> from gradlab.estimators import MLPClassifier
+    >>> net = Network(("k",), [2, 3, 1], "relu", dropout=0.0, batch_norm=False, dtype=np.float32, seed=0)
+    >>> opt = make_optimizer("adam", net, MLPClassifier(learning_rate_init=0.01))
+    >>> type(opt).__name__, [len(g["params"]) for g in opt.param_groups], opt.param_groups[0]["lr"]
+    ('Adam', [2, 2], 0.01)
+    >>> make_optimizer("lbfgs", net, MLPClassifier())
+    Traceback (most recent call last):
+        ...
+    ValueError: 'lbfgs' is not a stochastic solver
+    """
     groups = [{"params": net.weights(), "weight_decay": 0.0}, {"params": net.others(), "weight_decay": 0.0}]
     lr = float(est.learning_rate_init)
     if solver == "sgd":

@@ -78,7 +78,7 @@ default='relu'
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
-    """Multi-layer perceptron classifier with scikit-learn's interface and semantics, trained by gradlab.
+    __doc__ = """Multi-layer perceptron classifier with scikit-learn's interface and semantics, trained by gradlab.
 
     A drop-in replacement for ``sklearn.neural_network.MLPClassifier``: same parameters, defaults, fitted
     attributes and methods (``fit``, ``partial_fit``, ``predict``, ``predict_proba``, ``predict_log_proba``,

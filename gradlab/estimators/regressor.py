@@ -18,7 +18,7 @@ __all__ = ["MLPRegressor"]
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
-    """Multi-layer perceptron regressor with scikit-learn's interface and semantics, trained by gradlab.
+    __doc__ = """Multi-layer perceptron regressor with scikit-learn's interface and semantics, trained by gradlab.
 
     A drop-in replacement for ``sklearn.neural_network.MLPRegressor`` (identity output with the squared error,
     or exponential output with the Poisson deviance); one or several outputs.
@@ -42,7 +42,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     >>> import numpy as np
     >>> from gradlab.estimators import MLPRegressor
     >>> X = np.linspace(-1, 1, 50).reshape(-1, 1); y = X.ravel() ** 2
-    >>> reg = MLPRegressor((16,), activation='tanh', solver='lbfgs', random_state=0).fit(X, y)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), activation='tanh', solver='lbfgs', random_state=0).fit(X, y)
     >>> reg.predict(X[:3]).shape, reg.out_activation_
     ((3,), 'identity')
     """

@@ -66,7 +66,17 @@ def _kernel(cp: Any, name: str) -> Any:
 def cell_forward(cp: Any, gates: Any, c_prev: Any, c: Any, h: Any, h_out: Any, h_next: Any, m: Any = None,
                  k: Any = None) -> None:
     """One step in place: ``gates`` (4H, N) pre-activations -> activated ``[o, i, f, g]``; ``c``, ``h`` (H, N)
-    written, ``h`` also into ``h_out`` and ``h_next`` (views); with ``m`` (4H, N) and ``k`` (H, N), the stash."""
+    written, ``h`` also into ``h_out`` and ``h_next`` (views); with ``m`` (4H, N) and ``k`` (H, N), the stash.
+
+    >>> import pytest
+    >>> cp = pytest.importorskip("cupy")  # runs where CuPy (a GPU) is present, skipped elsewhere
+    >>> H, N = 2, 3
+    >>> gates, c_prev = cp.zeros((4 * H, N), cp.float32), cp.ones((H, N), cp.float32)
+    >>> c, h, h_out, h_next = (cp.empty((H, N), cp.float32) for _ in range(4))
+    >>> cell_forward(cp, gates, c_prev, c, h, h_out, h_next)
+    >>> float(gates[H, 0]), float(c[0, 0]), round(float(h[0, 0]), 4)  # i = f = o = 0.5, g = 0
+    (0.5, 0.5, 0.2311)
+    """
     H = c.shape[0]
     o, i, f, g = gates[:H], gates[H:2 * H], gates[2 * H:3 * H], gates[3 * H:]
     if m is None:
@@ -77,7 +87,21 @@ def cell_forward(cp: Any, gates: Any, c_prev: Any, c: Any, h: Any, h_out: Any, h
 
 
 def cell_backward(cp: Any, g_out: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, da: Any) -> None:
-    """One step back: ``dc`` (H, N) updated in place, ``da`` (4H, N) receives the pre-activation gradients."""
+    """One step back: ``dc`` (H, N) updated in place, ``da`` (4H, N) receives the pre-activation gradients.
+
+    >>> import pytest
+    >>> cp = pytest.importorskip("cupy")  # runs where CuPy (a GPU) is present, skipped elsewhere
+    >>> H, N = 2, 3
+    >>> gates, c_prev = cp.zeros((4 * H, N), cp.float32), cp.ones((H, N), cp.float32)
+    >>> c, h, h_out, h_next = (cp.empty((H, N), cp.float32) for _ in range(4))
+    >>> m, k = cp.empty((4 * H, N), cp.float32), cp.empty((H, N), cp.float32)
+    >>> cell_forward(cp, gates, c_prev, c, h, h_out, h_next, m, k)
+    >>> dc, da = cp.zeros((H, N), cp.float32), cp.empty((4 * H, N), cp.float32)
+    >>> g_out, carry = cp.ones((H, N), cp.float32), cp.zeros((H, N), cp.float32)
+    >>> cell_backward(cp, g_out, carry, k, m, gates[2 * H:3 * H], dc, da)
+    >>> bool(cp.allclose(da[:H], 0.5 * h))  # d_o = dh * h * (1 - o) with o = 0.5
+    True
+    """
     H = dc.shape[0]
     _kernel(cp, "backward")(g_out, carry, k, m[:H], m[H:2 * H], m[2 * H:3 * H], m[3 * H:], f, dc, da[:H],
                             da[H:2 * H], da[2 * H:3 * H], da[3 * H:])

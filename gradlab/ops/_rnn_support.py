@@ -34,6 +34,10 @@ def empty(shape: tuple, dtype: Any, xp: Any = np) -> Any:
 
     Keep the returned array itself alive while any view of it is in use: a view's ``.base`` is the pooled buffer,
     not this array, so a view that outlives it would see its memory reused.
+
+    >>> a = empty((512, 64), np.float32)  # 128 KiB: from the pool
+    >>> a.shape, a.dtype
+    ((512, 64), dtype('float32'))
     """
     dtype = np.dtype(dtype)
     shape = tuple(shape)
@@ -49,7 +53,15 @@ def empty(shape: tuple, dtype: Any, xp: Any = np) -> Any:
 
 def check_layer_args(mode: str, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
                      gates: int) -> None:
-    """Shapes of one layer's input, states, weights and biases, with an error that names the mismatch."""
+    """Shapes of one layer's input, states, weights and biases, with an error that names the mismatch.
+
+    >>> x, w_ih, w_hh = np.zeros((5, 2, 3)), np.zeros((4, 3)), np.zeros((4, 4))
+    >>> check_layer_args("RNN", x, None, None, w_ih, w_hh, None, None, 1)  # fits: returns None
+    >>> check_layer_args("RNN", x, np.zeros((3, 4)), None, w_ih, w_hh, None, None, 1)
+    Traceback (most recent call last):
+        ...
+    ValueError: RNN: h0 has shape (3, 4), expected (2, 4)
+    """
     if x.ndim != 3:
         raise ValueError(f"{mode}: expected a (T, N, input_size) input, got shape {x.shape}")
     gh, hidden = w_hh.shape
@@ -68,15 +80,32 @@ def check_layer_args(mode: str, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, 
 
 
 def slots(T: int, reverse: bool) -> tuple[int, int, int, range]:
-    """(offset of h_t's slot from t, offset of h_{t-1}'s slot from t, slot of h0, time steps in processing order)."""
+    """(offset of h_t's slot from t, offset of h_{t-1}'s slot from t, slot of h0, time steps in processing order).
+
+    >>> slots(3, reverse=False), slots(3, reverse=True)
+    ((1, 0, 0, range(0, 3)), (0, 1, 3, range(2, -1, -1)))
+    """
     if reverse:
         return 0, 1, T, range(T - 1, -1, -1)
     return 1, 0, 0, range(T)
 
 
 def result_dtype(*arrays: Any) -> Any:
+    """The dtype that the given arrays (None entries skipped) promote to.
+
+    >>> result_dtype(np.zeros(1, np.float32), None, np.zeros(1, np.float64))
+    dtype('float64')
+    """
     return np.result_type(*[a.dtype for a in arrays if a is not None])
 
 
 def wants_grad(ctx: Context) -> bool:
+    """Whether an op's backward will be needed: grad mode is on and some input requires a gradient.
+
+    >>> from gradlab.autograd.function import Context
+    >>> ctx = Context()
+    >>> ctx.needs_input_grad = (False, True)
+    >>> wants_grad(ctx)
+    True
+    """
     return bool(_enabled[0] and any(ctx.needs_input_grad))

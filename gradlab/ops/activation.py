@@ -12,13 +12,30 @@ __all__ = ["stable_sigmoid", "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Sof
 
 
 def stable_sigmoid(x: Any) -> Any:
-    """1 / (1 + exp(-x)) without overflow for large |x|."""
+    """1 / (1 + exp(-x)) without overflow for large |x|.
+
+    >>> import numpy as np
+    >>> stable_sigmoid(np.array([-1000.0, 0.0, 1000.0]))  # no overflow warning at the extremes
+    array([0. , 0.5, 1. ])
+    """
     xp = get_array_module(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 class Sigmoid(Function):
+    """The logistic function ``1 / (1 + exp(-x))``; its gradient is ``y * (1 - y)``.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([0.0, 2.0], requires_grad=True)
+    >>> y = Sigmoid.apply(x)
+    >>> y
+    tensor([0.5   , 0.8808], grad_fn=<SigmoidBackward>)
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([0.25 , 0.105])
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         y = stable_sigmoid(x)
@@ -32,6 +49,16 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
+    """``max(x, 0)``; the gradient is 1 where the output is positive, else 0.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([-1.0, 0.0, 3.0], requires_grad=True)
+    >>> y = ReLU.apply(x)
+    >>> y.sum().backward()
+    >>> y.tolist(), x.grad.tolist()
+    ([0.0, 0.0, 3.0], [0.0, 0.0, 1.0])
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -46,6 +73,13 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    """``x`` where positive, ``negative_slope * x`` elsewhere.
+
+    >>> import gradlab
+    >>> LeakyReLU.apply(gradlab.tensor([-2.0, 3.0]), 0.5).tolist()
+    [-1.0, 3.0]
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, negative_slope: float = 0.01) -> Any:
         xp = get_array_module(x)
@@ -61,6 +95,13 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    >>> import gradlab
+    >>> ELU.apply(gradlab.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.6321,  0.    ,  2.    ])
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, alpha: float = 1.0) -> Any:
         xp = get_array_module(x)
@@ -82,6 +123,15 @@ _INV_SQRT_2PI = 0.3989422804014327
 
 
 class GELU(Function):
+    """``x * Phi(x)`` with the normal CDF ``Phi``; ``approximate="tanh"`` uses the tanh formula.
+
+    >>> import gradlab
+    >>> GELU.apply(gradlab.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.1587,  0.    ,  1.9545])
+    >>> GELU.apply(gradlab.tensor([-1.0, 0.0, 2.0]), "tanh")
+    tensor([-0.1588,  0.    ,  1.9546])
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, approximate: str = "none") -> Any:
         xp = get_array_module(x)
@@ -112,6 +162,13 @@ class GELU(Function):
 
 
 class Softplus(Function):
+    """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``.
+
+    >>> import gradlab
+    >>> Softplus.apply(gradlab.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.    ])
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
         xp = get_array_module(x)
@@ -129,6 +186,13 @@ class Softplus(Function):
 
 
 class SiLU(Function):
+    """``x * sigmoid(x)`` (swish).
+
+    >>> import gradlab
+    >>> SiLU.apply(gradlab.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.2689,  0.    ,  1.7616])
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         s = stable_sigmoid(x)

@@ -253,6 +253,11 @@ class Conv2d(Function):
     backward rebuilds the columns tile by tile for the weight gradient (measured on the 64-channel 3x3 layer,
     where the 80 MB of columns fit the cache limit: 27 ms against 20 ms for the cached product, so the tiled
     weight gradient is for the layers whose columns would not fit); other layers rebuild the full buffer.
+
+    >>> x, w = np.ones((1, 1, 4, 4)), np.ones((2, 1, 3, 3))
+    >>> out = Conv2d.apply(x, w, np.array([0.0, 1.0]), (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    >>> out.shape, out[0, 0, 0].tolist(), out[0, 1, 1].tolist()
+    ((1, 2, 4, 4), [4.0, 6.0, 6.0, 4.0], [7.0, 10.0, 10.0, 7.0])
     """
 
     @staticmethod
@@ -307,7 +312,12 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    """``conv_transpose2d(x, weight, bias)``: the adjoint of conv2d; weight is (in, out/groups, kH, kW)."""
+    """``conv_transpose2d(x, weight, bias)``: the adjoint of conv2d; weight is (in, out/groups, kH, kW).
+
+    >>> x, w = np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2))
+    >>> ConvTranspose2d.apply(x, w, None, (2, 2), (0, 0), (0, 0), (1, 1), 1).shape  # stride 2 doubles the size
+    (1, 1, 4, 4)
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,

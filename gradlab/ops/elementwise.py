@@ -17,7 +17,11 @@ __all__ = [
 
 
 def unbroadcast(grad: Any, shape: tuple) -> Any:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving an array of ``shape``."""
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving an array of ``shape``.
+
+    >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
@@ -56,6 +60,11 @@ def broadcasting(op: str, fn: Callable[..., Any], a: Any, b: Any, *rest: Any) ->
 
 
 class Add(Function):
+    """``a + b`` with broadcasting; each gradient is summed back to its input's shape.
+
+    >>> Add.apply(np.array([1.0, 2.0]), np.array([10.0]))
+    tensor([11., 12.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         out = broadcasting("add", operator.add, a, b)
@@ -70,6 +79,11 @@ class Add(Function):
 
 
 class Sub(Function):
+    """``a - b`` with broadcasting.
+
+    >>> Sub.apply(np.array([1.0, 2.0]), np.array([10.0]))
+    tensor([-9., -8.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         out = broadcasting("sub", operator.sub, a, b)
@@ -84,6 +98,11 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """``a * b`` with broadcasting.
+
+    >>> Mul.apply(np.array([1.0, 2.0]), np.array([3.0]))
+    tensor([3., 6.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         out = broadcasting("mul", operator.mul, a, b)
@@ -101,6 +120,11 @@ class Mul(Function):
 
 
 class Div(Function):
+    """``a / b`` with broadcasting.
+
+    >>> Div.apply(np.array([1.0, 2.0]), np.array([4.0]))
+    tensor([0.25, 0.5 ], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         out = broadcasting("div", operator.truediv, a, b)
@@ -119,6 +143,11 @@ class Div(Function):
 
 
 class Pow(Function):
+    """``a ** b`` with broadcasting; differentiable in both the base and the exponent.
+
+    >>> Pow.apply(np.array([2.0, 3.0]), np.array([2.0]))
+    tensor([4., 9.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         out = broadcasting("pow", get_array_module(a).power, a, b)
@@ -143,6 +172,11 @@ class Pow(Function):
 
 
 class Neg(Function):
+    """``-x``.
+
+    >>> Neg.apply(np.array([1.0, -2.0]))
+    tensor([-1.,  2.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         return -x
@@ -153,6 +187,11 @@ class Neg(Function):
 
 
 class Exp(Function):
+    """``exp(x)``; the gradient reuses the output.
+
+    >>> Exp.apply(np.array([0.0, 1.0]))
+    tensor([1.    , 2.7183], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -167,6 +206,11 @@ class Exp(Function):
 
 
 class Log(Function):
+    """Natural logarithm; the gradient is ``1 / x``.
+
+    >>> Log.apply(np.array([1.0, np.e]))
+    tensor([0., 1.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -180,6 +224,11 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """Square root; the gradient is ``0.5 / sqrt(x)``.
+
+    >>> Sqrt.apply(np.array([4.0, 9.0]))
+    tensor([2., 3.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -194,6 +243,11 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """``|x|``; the gradient is ``sign(x)`` (0 at 0).
+
+    >>> Abs.apply(np.array([-2.0, 0.0, 3.0]))
+    tensor([2., 0., 3.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -208,6 +262,11 @@ class Abs(Function):
 
 
 class Sin(Function):
+    """``sin(x)``; the gradient is ``cos(x)``.
+
+    >>> Sin.apply(np.array([0.0, np.pi / 2]))
+    tensor([0., 1.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -222,6 +281,11 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """``cos(x)``; the gradient is ``-sin(x)``.
+
+    >>> Cos.apply(np.array([0.0, np.pi]))
+    tensor([ 1., -1.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -236,6 +300,11 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    """``tanh(x)``; the gradient is ``1 - y**2``.
+
+    >>> Tanh.apply(np.array([0.0, 1.0]))
+    tensor([0.    , 0.7616], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
@@ -251,6 +320,11 @@ class Tanh(Function):
 
 
 class Clamp(Function):
+    """``x`` clipped to ``[lo, hi]`` (either bound may be None); no gradient where clipped.
+
+    >>> Clamp.apply(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
+    tensor([0. , 0.5, 1. ], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any, lo: Any = None, hi: Any = None) -> Any:
         xp = get_array_module(x)
@@ -273,6 +347,11 @@ class Clamp(Function):
 
 
 class Maximum(Function):
+    """Elementwise ``max(a, b)``; a tie splits the gradient half and half.
+
+    >>> Maximum.apply(np.array([1.0, 5.0]), np.array([3.0]))
+    tensor([3., 5.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         out = broadcasting("maximum", get_array_module(a).maximum, a, b)
@@ -291,6 +370,11 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    """Elementwise ``min(a, b)``; a tie splits the gradient half and half.
+
+    >>> Minimum.apply(np.array([1.0, 5.0]), np.array([3.0]))
+    tensor([1., 3.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         out = broadcasting("minimum", get_array_module(a).minimum, a, b)
@@ -309,6 +393,11 @@ class Minimum(Function):
 
 
 class Where(Function):
+    """``a`` where the boolean array ``cond`` holds, else ``b``; no gradient for ``cond``.
+
+    >>> Where.apply(np.array([True, False]), np.array([1.0, 2.0]), np.array([9.0]))
+    tensor([1., 9.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Any:
         out = broadcasting("where", lambda x, y: get_array_module(cond).where(cond, x, y), a, b)
@@ -328,7 +417,16 @@ class Where(Function):
 
 
 def where(condition: Any, input: Any, other: Any) -> Any:
-    """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``."""
+    """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``.
+
+    >>> import gradlab
+    >>> where(gradlab.tensor([True, False]), gradlab.tensor([1.0, 2.0]), 0.0)
+    tensor([1., 0.])
+    >>> where(gradlab.tensor([1, 0]), 1.0, 0.0)
+    Traceback (most recent call last):
+        ...
+    TypeError: where expected condition to be a boolean tensor, but got a tensor with dtype int64
+    """
     from gradlab.tensor import Tensor
     from gradlab.tensor_math import promote
 
@@ -352,6 +450,11 @@ def where(condition: Any, input: Any, other: Any) -> Any:
 
 
 class Cast(Function):
+    """``x`` converted to ``dtype``; the gradient goes back in the input's dtype (none for integer inputs).
+
+    >>> Cast.apply(np.array([1.5, 2.0]), np.float32).dtype
+    dtype('float32')
+    """
     @staticmethod
     def forward(ctx: Context, x: Any, dtype: Any) -> Any:
         ctx.dtype = x.dtype
@@ -363,6 +466,11 @@ class Cast(Function):
 
 
 class Clone(Function):
+    """A copy of ``x`` that is a new node of the graph; the gradient passes through unchanged.
+
+    >>> Clone.apply(np.array([1.0, 2.0]))
+    tensor([1., 2.], dtype=float64)
+    """
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         return x.copy()

@@ -14,6 +14,20 @@ class Embedding(Function):
 
     The row ``padding_idx`` gets no gradient; ``scale_grad_by_freq`` divides each row's gradient by how often
     its index occurs in the batch (torch's semantics).
+
+    >>> import numpy as np
+    >>> import gradlab
+    >>> w = gradlab.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], requires_grad=True)
+    >>> out = Embedding.apply(w, np.array([[1, 1], [2, 0]]), 0)
+    >>> out.shape
+    (2, 2, 2)
+    >>> out.sum().backward()
+    >>> w.grad.tolist()  # row 1 used twice; row 0 is the padding row
+    [[0.0, 0.0], [2.0, 2.0], [1.0, 1.0]]
+    >>> Embedding.apply(w, np.array([3]))
+    Traceback (most recent call last):
+        ...
+    IndexError: embedding: index 3 is out of range for a weight with 3 rows
     """
 
     @staticmethod

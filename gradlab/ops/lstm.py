@@ -33,6 +33,13 @@ class LSTMLayer(Function):
     gradient together. The hidden states go straight into the packed, batch-major result; the activated gates of
     every step are kept (their f rows are backward's carry factors); backward writes the pre-activation gradients
     straight into the (4H, T*N) matrix its GEMM reads.
+
+    >>> x, w_ih, w_hh = np.ones((4, 2, 3)), np.full((20, 3), 0.1), np.full((20, 5), 0.1)
+    >>> S = LSTMLayer.apply(x, None, None, w_ih, w_hh, None, None)
+    >>> S.shape  # h0, h_1..h_4, then the final cell state
+    (6, 2, 5)
+    >>> bool((S[1:5].abs() < 1).all())
+    True
     """
 
     @staticmethod

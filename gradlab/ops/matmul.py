@@ -11,6 +11,15 @@ __all__ = ["MatMul"]
 
 
 class MatMul(Function):
+    """``a @ b`` with NumPy's rules (1-D operands, batch broadcasting); gradients summed to each shape.
+
+    >>> import numpy as np
+    >>> MatMul.apply(np.ones((5, 2, 3)), np.ones((3, 4))).shape
+    (5, 2, 4)
+    >>> MatMul.apply(np.array([1.0, 2.0]), np.array([3.0, 4.0])).item()
+    11.0
+    """
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         xp = get_array_module(a)

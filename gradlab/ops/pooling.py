@@ -49,6 +49,10 @@ class MaxPool2d(Function):
     Everything is a loop over the kH*kW kernel offsets, each step vectorised over the whole batch: forward is a
     running ``np.maximum`` (NaN propagates, as in torch); backward finds, offset by offset, the first position
     equal to the window's max and sends the gradient there. No arg-max array is kept unless asked for.
+
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> MaxPool2d.apply(x, (2, 2), (2, 2), (0, 0), (1, 1), False)[0, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
     """
 
     @staticmethod
@@ -161,7 +165,12 @@ def max_pool_indices(arg: Any, x_shape: tuple, k: tuple, s: tuple, p: tuple, d: 
 
 
 class AvgPool2d(Function):
-    """Mean over windows, with torch's divisor rules (count_include_pad, ceil_mode, divisor_override)."""
+    """Mean over windows, with torch's divisor rules (count_include_pad, ceil_mode, divisor_override).
+
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> AvgPool2d.apply(x, (2, 2), (2, 2), (0, 0), False, True, None)[0, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, k: tuple, s: tuple, p: tuple, ceil_mode: bool, count_include_pad: bool,
@@ -235,7 +244,13 @@ def _adaptive_matrix(size: int, out: int, dtype: Any) -> Any:
 
 class AdaptiveAvgPool2d(Function):
     """Average pooling to a fixed output size: a reshape-mean when the sizes divide, else two small products
-    with averaging matrices (the windows of torch's start/end formula, which may overlap)."""
+    with averaging matrices (the windows of torch's start/end formula, which may overlap).
+
+    >>> AdaptiveAvgPool2d.apply(np.arange(16.0).reshape(1, 1, 4, 4), (1, 1))[0, 0].tolist()
+    [[7.5]]
+    >>> AdaptiveAvgPool2d.apply(np.zeros((2, 3, 5, 7)), (3, 2)).shape  # sizes that do not divide
+    (2, 3, 3, 2)
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, output_size: tuple) -> Any:
@@ -283,6 +298,9 @@ class UpsampleNearest2d(Function):
 
     Integer scale factors use a broadcast (forward) and a reshape-sum (backward); other sizes use one-hot
     selection matrices, so backward is two small products, never a scatter.
+
+    >>> UpsampleNearest2d.apply(np.array([[[[1.0, 2.0]]]]), (2, 4), (None, None))[0, 0].tolist()
+    [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]
     """
 
     @staticmethod

@@ -171,10 +171,26 @@ class _SimpleRNNLayer(Function):
 
 
 class RNNTanhLayer(_SimpleRNNLayer):
+    """``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``; returns the packed (T + 1, N, H) states.
+
+    >>> import numpy as np
+    >>> x, w_ih, w_hh = np.ones((2, 1, 1)), np.ones((1, 1)), np.zeros((1, 1))
+    >>> RNNTanhLayer.apply(x, None, None, w_ih, w_hh, None, None).reshape(-1)  # h0, h1, h2
+    tensor([0.    , 0.7616, 0.7616], dtype=float64)
+    """
+
     relu = False
 
 
 class RNNReLULayer(_SimpleRNNLayer):
+    """``h_t = relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``; returns the packed (T + 1, N, H) states.
+
+    >>> import numpy as np
+    >>> x, w = np.ones((3, 1, 1)), np.ones((1, 1))
+    >>> RNNReLULayer.apply(x, None, None, w, w, None, None).reshape(-1).tolist()  # h_t = 1 + h_{t-1}
+    [0.0, 1.0, 2.0, 3.0]
+    """
+
     relu = True
 
 
@@ -183,6 +199,11 @@ class GRULayer(Function):
 
     Backward coefficients: ``dA_n = dh * M_n`` with ``M_n = (1 - z)(1 - n^2)``; ``dA_z = dh * M_z`` with
     ``M_z = z (1 - z)(h_prev - n)``; ``dA_r = dA_n * M_r`` with ``M_r = r (1 - r)(W_hn h + b_hn)``.
+
+    >>> import numpy as np
+    >>> x, w_ih, w_hh = np.ones((4, 2, 3)), np.full((15, 3), 0.1), np.full((15, 5), 0.1)
+    >>> GRULayer.apply(x, None, None, w_ih, w_hh, None, None).shape  # (T + 1, N, H)
+    (5, 2, 5)
     """
 
     @staticmethod
@@ -295,6 +316,14 @@ def rnn_layer(mode: str, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: A
 
     Returns ``(output (T, N, H), h_n (N, H), c_n (N, H) or None)`` as Tensors; ``h0``/``c0`` may be None (zeros).
     ``mode`` is one of ``MODES``.
+
+    >>> import numpy as np
+    >>> x, w = np.ones((3, 1, 1)), np.ones((1, 1))
+    >>> out, h_n, c_n = rnn_layer("RNN_RELU", x, None, None, w, w)
+    >>> out.reshape(-1).tolist(), h_n.tolist(), c_n
+    ([1.0, 2.0, 3.0], [[3.0]], None)
+    >>> rnn_layer("LSTM", np.ones((3, 2, 1)), None, None, np.ones((8, 1)), np.ones((8, 2)))[2].shape
+    (2, 2)
     """
     try:
         fn = _LAYERS[mode]

@@ -12,7 +12,15 @@ __all__ = ["axes_of", "expand_reduced", "Sum", "Mean", "MaxAll", "MaxDim", "Var"
 
 
 def axes_of(dim: Any, ndim: int) -> tuple:
-    """Normalise ``dim`` (None, int or sequence) to a sorted tuple of non-negative axes."""
+    """Normalise ``dim`` (None, int or sequence) to a sorted tuple of non-negative axes.
+
+    >>> axes_of(-1, 3), axes_of((2, 0), 3), axes_of(None, 2)
+    ((2,), (0, 2), (0, 1))
+    >>> axes_of(3, 2)
+    Traceback (most recent call last):
+        ...
+    IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 3)
+    """
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -30,7 +38,11 @@ def axes_of(dim: Any, ndim: int) -> tuple:
 
 
 def expand_reduced(grad: Any, shape: tuple, axes: tuple, keepdim: bool) -> Any:
-    """Give a reduced gradient back the reduced axes (size 1) so it broadcasts against the input."""
+    """Give a reduced gradient back the reduced axes (size 1) so it broadcasts against the input.
+
+    >>> expand_reduced(np.ones((2, 4)), (2, 3, 4), (1,), keepdim=False).shape
+    (2, 1, 4)
+    """
     xp = get_array_module(grad)
     if not keepdim and axes:
         grad = xp.expand_dims(grad, axes)
@@ -38,6 +50,14 @@ def expand_reduced(grad: Any, shape: tuple, axes: tuple, keepdim: bool) -> Any:
 
 
 class Sum(Function):
+    """Sum over ``dim`` (all elements when None); backward broadcasts the gradient back.
+
+    >>> Sum.apply(np.arange(6.0).reshape(2, 3), 1)
+    tensor([ 3., 12.], dtype=float64)
+    >>> Sum.apply(np.ones((2, 3)), None, True).shape
+    (1, 1)
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
         xp = get_array_module(x)
@@ -53,6 +73,12 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """Mean over ``dim`` (all elements when None).
+
+    >>> Mean.apply(np.arange(6.0).reshape(2, 3), 0)
+    tensor([1.5, 2.5, 3.5], dtype=float64)
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
         xp = get_array_module(x)
@@ -72,7 +98,14 @@ class Mean(Function):
 
 
 class MaxAll(Function):
-    """max()/min() over every element; the gradient is shared evenly among tied extremes (as PyTorch)."""
+    """max()/min() over every element; the gradient is shared evenly among tied extremes (as PyTorch).
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> MaxAll.apply(x).backward()
+    >>> x.grad
+    tensor([0. , 0.5, 0.5])
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, is_max: bool = True) -> Any:
@@ -92,7 +125,12 @@ class MaxAll(Function):
 
 
 class MaxDim(Function):
-    """Values of max/min along ``dim`` at the given indices; the gradient goes to those indices."""
+    """Values of max/min along ``dim`` at the given indices; the gradient goes to those indices.
+
+    >>> x = np.array([[1.0, 5.0], [7.0, 2.0]])
+    >>> MaxDim.apply(x, 1, False, x.argmax(axis=1, keepdims=True))
+    tensor([5., 7.], dtype=float64)
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int, keepdim: bool, idx: Any) -> Any:
@@ -117,6 +155,12 @@ class MaxDim(Function):
 
 
 class Var(Function):
+    """Variance over ``dim`` with ``correction`` (1: unbiased, 0: biased), as ``torch.var``.
+
+    >>> Var.apply(np.array([1.0, 2.0, 3.0, 4.0])).item(), Var.apply(np.array([1.0, 2.0, 3.0, 4.0]), None, 0).item()
+    (1.6666666666666667, 1.25)
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Any:
         xp = get_array_module(x)
@@ -141,6 +185,12 @@ class Var(Function):
 
 
 class LogSumExp(Function):
+    """``log(sum(exp(x)))`` over ``dim``, shifted by the maximum so it does not overflow.
+
+    >>> LogSumExp.apply(np.array([1000.0, 1000.0]), 0).item()
+    1000.6931471805599
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: Any, keepdim: bool = False) -> Any:
         xp = get_array_module(x)

@@ -15,6 +15,11 @@ __all__ = [
 
 
 class Reshape(Function):
+    """``x`` viewed with a new shape of the same size (a RuntimeError names both shapes otherwise).
+
+    >>> Reshape.apply(np.arange(6.0), (2, 3)).shape
+    (2, 3)
+    """
     is_view = True
 
     @staticmethod
@@ -33,6 +38,11 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """``x`` with its dimensions reordered as ``dims``; backward applies the inverse permutation.
+
+    >>> Permute.apply(np.zeros((2, 3, 4)), (2, 0, 1)).shape
+    (4, 2, 3)
+    """
     is_view = True
 
     @staticmethod
@@ -48,6 +58,11 @@ class Permute(Function):
 
 
 class Unsqueeze(Function):
+    """``x`` with a new dimension of size 1 inserted at ``dim``.
+
+    >>> Unsqueeze.apply(np.zeros((2, 3)), 1).shape
+    (2, 1, 3)
+    """
     is_view = True
 
     @staticmethod
@@ -66,6 +81,11 @@ class Unsqueeze(Function):
 
 
 class Squeeze(Function):
+    """``x`` without its size-1 dimensions (only ``dim`` when given).
+
+    >>> Squeeze.apply(np.zeros((2, 1, 3, 1)), None).shape, Squeeze.apply(np.zeros((2, 1, 3, 1)), 1).shape
+    ((2, 3), (2, 3, 1))
+    """
     is_view = True
 
     @staticmethod
@@ -84,6 +104,11 @@ class Squeeze(Function):
 
 
 class Expand(Function):
+    """``x`` broadcast (as a view) to ``sizes``; ``-1`` keeps a size; backward sums the copies.
+
+    >>> Expand.apply(np.zeros((3, 1)), (2, 3, -1)).shape
+    (2, 3, 1)
+    """
     is_view = True
 
     @staticmethod
@@ -107,6 +132,11 @@ class Expand(Function):
 
 
 class Repeat(Function):
+    """``x`` tiled ``reps`` times along each dimension (as ``torch.Tensor.repeat``).
+
+    >>> Repeat.apply(np.array([1.0, 2.0]), (2, 2)).tolist()
+    [[1.0, 2.0, 1.0, 2.0], [1.0, 2.0, 1.0, 2.0]]
+    """
     @staticmethod
     def forward(ctx: Context, x: Any, reps: tuple) -> Any:
         xp = get_array_module(x)
@@ -125,7 +155,12 @@ class Repeat(Function):
 
 
 def normalize_index(index: Any) -> Any:
-    """Turn Tensors inside an index into arrays (so the index can be stored and reused)."""
+    """Turn Tensors inside an index into arrays (so the index can be stored and reused).
+
+    >>> import gradlab
+    >>> normalize_index((gradlab.tensor([0, 2]), slice(None)))
+    (array([0, 2]), slice(None, None, None))
+    """
     from gradlab.tensor import Tensor
 
     if isinstance(index, Tensor):
@@ -154,6 +189,11 @@ def _is_basic(index: Any) -> bool:
 
 
 class GetItem(Function):
+    """``x[index]``; backward scatters (adds, for repeated indices) the gradient into zeros.
+
+    >>> GetItem.apply(np.arange(6.0).reshape(2, 3), (slice(None), 1)).tolist()
+    [1.0, 4.0]
+    """
     is_view = True
 
     @staticmethod
@@ -189,7 +229,11 @@ class GetItem(Function):
 
 
 class IndexPut(Function):
-    """``x[index] = value`` as a new tensor (used by ``__setitem__`` in the graph)."""
+    """``x[index] = value`` as a new tensor (used by ``__setitem__`` in the graph).
+
+    >>> IndexPut.apply(np.zeros(3), 1, np.array(5.0)).tolist()
+    [0.0, 5.0, 0.0]
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any, value: Any) -> Any:
@@ -212,10 +256,21 @@ class IndexPut(Function):
 
 
 def index_put(x: Any, index: Any, value: Any) -> Any:
+    """``x`` with ``x[index] = value`` as a new tensor in the graph (``index`` may hold tensors).
+
+    >>> import gradlab
+    >>> index_put(gradlab.zeros(3), gradlab.tensor([0, 2]), 1.0)
+    tensor([1., 0., 1.])
+    """
     return IndexPut.apply(x, normalize_index(index), value)
 
 
 class Gather(Function):
+    """Values of ``x`` picked along ``dim`` by ``index`` (as ``torch.gather``).
+
+    >>> Gather.apply(np.array([[1.0, 2.0], [3.0, 4.0]]), 1, np.array([[1], [0]])).tolist()
+    [[2.0], [3.0]]
+    """
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int, index: Any) -> Any:
         xp = get_array_module(x)
@@ -235,6 +290,11 @@ class Gather(Function):
 
 
 class Cat(Function):
+    """The arrays after ``dim`` joined along ``dim``; the sizes must match in every other dimension.
+
+    >>> Cat.apply(0, np.ones((1, 2)), np.zeros((2, 2))).shape
+    (3, 2)
+    """
     @staticmethod
     def forward(ctx: Context, dim: int, *xs: Any) -> Any:
         if not xs:
@@ -259,6 +319,11 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """Arrays of equal shape stacked along a new dimension ``dim``.
+
+    >>> Stack.apply(1, np.ones(3), np.zeros(3)).shape
+    (3, 2)
+    """
     @staticmethod
     def forward(ctx: Context, dim: int, *xs: Any) -> Any:
         if not xs:
@@ -295,17 +360,32 @@ def _dtype_align(tensors: Any) -> list:
 
 
 def cat(tensors: Any, dim: int = 0) -> Any:
-    """Concatenate tensors along an existing dimension."""
+    """Concatenate tensors along an existing dimension.
+
+    >>> import gradlab
+    >>> cat([gradlab.ones(2), gradlab.tensor([5], dtype=gradlab.float64)])  # dtypes are promoted
+    tensor([1., 1., 5.], dtype=float64)
+    """
     return Cat.apply(dim, *_dtype_align(tensors))
 
 
 def stack(tensors: Any, dim: int = 0) -> Any:
-    """Stack tensors of equal shape along a new dimension."""
+    """Stack tensors of equal shape along a new dimension.
+
+    >>> import gradlab
+    >>> stack([gradlab.ones(2), gradlab.zeros(2)], dim=1).shape
+    (2, 2)
+    """
     return Stack.apply(dim, *_dtype_align(tensors))
 
 
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """Split into pieces of ``split_size`` (the last may be smaller) or of the given section sizes."""
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given section sizes.
+
+    >>> import gradlab
+    >>> [p.shape for p in split(gradlab.zeros(5, 2), 2)], [p.shape[0] for p in split(gradlab.zeros(5), [1, 4])]
+    ([(2, 2), (2, 2), (1, 2)], [1, 4])
+    """
     n = x.shape[dim]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
@@ -326,13 +406,23 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 
 def chunk(x: Any, chunks: int, dim: int = 0) -> tuple:
-    """Split into ``chunks`` pieces of size ceil(n / chunks) (as PyTorch)."""
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (as PyTorch).
+
+    >>> import gradlab
+    >>> [p.tolist() for p in chunk(gradlab.arange(5), 2)]
+    [[0, 1, 2], [3, 4]]
+    """
     n = x.shape[dim]
     size = -(-n // chunks)
     return split(x, max(size, 1), dim)
 
 
 class Pad(Function):
+    """``x`` padded (``constant``, ``reflect``, ``replicate`` or ``circular``) from the last dimension back.
+
+    >>> Pad.apply(np.array([1.0, 2.0]), (1, 2), "replicate").tolist()
+    [1.0, 1.0, 2.0, 2.0, 2.0]
+    """
     @staticmethod
     def forward(ctx: Context, x: Any, pad: tuple, mode: str = "constant", value: float = 0.0) -> Any:
         xp = get_array_module(x)
@@ -371,5 +461,10 @@ class Pad(Function):
 
 
 def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> Any:
-    """Pad the last dimensions: ``pad=(left, right, top, bottom, ...)`` from the last dimension backwards."""
+    """Pad the last dimensions: ``pad=(left, right, top, bottom, ...)`` from the last dimension backwards.
+
+    >>> import gradlab
+    >>> pad(gradlab.ones(1, 2), (1, 0, 0, 1)).tolist()
+    [[0.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+    """
     return Pad.apply(x, tuple(int(p) for p in pad), mode, value)

@@ -40,6 +40,15 @@ def adam_step(cp: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, *, 
 
     ``m`` moves toward ``d`` by ``1 - beta1`` (torch's lerp form), ``v = beta2 v + (1 - beta2) d^2`` and
     ``p -= (lr / bc1 * sqrt(bc2)) * m / (sqrt(v) + eps * sqrt(bc2))``, the CPU path's formula.
+
+    >>> import pytest
+    >>> cp = pytest.importorskip("cupy")  # runs where CuPy (a GPU) is present, skipped elsewhere
+    >>> p, g = cp.ones(3, cp.float32), cp.ones(3, cp.float32)
+    >>> m, v = cp.zeros(3, cp.float32), cp.zeros(3, cp.float32)
+    >>> adam_step(cp, p, g, m, v, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False,
+    ...           maximize=False, step=1)
+    >>> [round(float(a), 4) for a in p]  # Adam's first step moves each weight by lr
+    [0.9, 0.9, 0.9]
     """
     t = param.dtype.type
     bc2_sqrt = (1 - beta2**step) ** 0.5

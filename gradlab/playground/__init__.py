@@ -25,14 +25,22 @@ __all__ = ["Session", "SessionManager", "SettingsError", "SessionLimitError", "C
 
 
 def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """See :func:`gradlab.playground.app.create_app` (imported lazily: it needs starlette)."""
+    """See :func:`gradlab.playground.app.create_app` (imported lazily: it needs starlette).
+
+    >>> type(create_app(max_fps=None)).__name__
+    'Starlette'
+    """
     from .app import create_app as _create_app
 
     return _create_app(*args, **kwargs)
 
 
 def serve(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """See :func:`gradlab.playground.app.serve`."""
+    """See :func:`gradlab.playground.app.serve`.
+
+    >>> serve(port=0)  # doctest: +SKIP
+    gradlab playground: open http://127.0.0.1:40123/ in a browser (Ctrl+C to stop)
+    """
     from .app import serve as _serve
 
     return _serve(*args, **kwargs)

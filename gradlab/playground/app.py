@@ -59,7 +59,16 @@ def create_app(manager: SessionManager | None = None, *, max_fps: float | None =
     frame rate (None: as fast as the page acknowledges); ``budget_s`` is the most training time per frame.
     ``allow_origins``: origins besides the page's own whose pages may open a WebSocket (``*``: any);
     ``allowed_hosts``: the ``Host`` names answered (None: any; :func:`serve` passes loopback names when bound to
-    loopback)."""
+    loopback).
+
+    >>> from starlette.testclient import TestClient
+    >>> with TestClient(create_app(max_fps=None)) as client:
+    ...     page = client.get("/")
+    ...     with client.websocket_connect("/ws") as ws:
+    ...         first = ws.receive_json()
+    >>> page.status_code, page.headers["content-type"], first["type"]
+    (200, 'text/html; charset=utf-8', 'hello')
+    """
     if _MISSING is not None:
         raise ImportError(f"{INSTALL_HINT} ({_MISSING})")
     manager = SessionManager() if manager is None else manager
@@ -137,7 +146,18 @@ def create_app(manager: SessionManager | None = None, *, max_fps: float | None =
 
 
 def bind(host: str, port: int) -> Any:
-    """A listening TCP socket on ``host:port`` (port 0: a free one); OSError when it is taken."""
+    """A listening TCP socket on ``host:port`` (port 0: a free one); OSError when it is taken.
+
+    >>> sock = bind("127.0.0.1", 0)
+    >>> host, port = sock.getsockname()
+    >>> host, 0 < port < 65536
+    ('127.0.0.1', True)
+    >>> bind("127.0.0.1", port)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    OSError: ...
+    >>> sock.close()
+    """
     import socket
 
     family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -157,7 +177,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, sock: Any = None, log_le
           allow_hosts: Sequence[str] = (), **app_kwargs: Any) -> None:
     """Run the playground with uvicorn until interrupted; prints the URL. Bound to loopback, it answers only
     loopback host names (plus ``allow_hosts``); elsewhere any host, or ``allow_hosts`` when given. BLAS is limited
-    to one thread: the playground's matrices are small, and OpenBLAS threads only fight over the cores."""
+    to one thread: the playground's matrices are small, and OpenBLAS threads only fight over the cores.
+
+    >>> sock = bind("127.0.0.1", 0)
+    >>> serve(sock=sock)  # doctest: +SKIP
+    gradlab playground: open http://127.0.0.1:40123/ in a browser (Ctrl+C to stop)
+    >>> sock.close()
+    """
     try:
         import uvicorn
     except ImportError as e:

@@ -28,6 +28,18 @@ def _number(kind: type, name: str, low: float, high: float) -> Callable[[str], A
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``gradlab playground``, each checked as it is parsed.
+
+    >>> p = argparse.ArgumentParser(prog="p", exit_on_error=False)
+    >>> add_arguments(p)
+    >>> args = p.parse_args(["--port", "0", "--workers", "0"])
+    >>> args.host, args.port, args.workers, args.max_fps
+    ('127.0.0.1', 0, 0, 30.0)
+    >>> p.parse_args(["--port", "70000"])
+    Traceback (most recent call last):
+        ...
+    argparse.ArgumentError: argument --port: --port must be between 0 and 65535, got 70000
+    """
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_number(int, "--port", 0, 65535), default=8000,
                    help="port to listen on (default 8000; 0: any free port)")
@@ -49,6 +61,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Serve the playground with the parsed ``args`` until interrupted (returns 0).
+
+    >>> p = argparse.ArgumentParser(prog="p")
+    >>> add_arguments(p)
+    >>> run(p.parse_args(["--port", "0"]))  # doctest: +SKIP
+    gradlab playground: open http://127.0.0.1:40123/ in a browser (Ctrl+C to stop)
+    """
     from gradlab.playground.app import serve
     from gradlab.playground.manager import SessionManager
 

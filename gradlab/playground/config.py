@@ -23,7 +23,16 @@ __all__ = [
 
 
 class SettingsError(ValueError):
-    """A refused setting or message; ``str(err)`` is shown to the user as is."""
+    """A refused setting or message; ``str(err)`` is shown to the user as is.
+
+    >>> try:
+    ...     validate_settings({"layers": [0]})
+    ... except SettingsError as e:
+    ...     str(e)
+    'hidden layer 1: between 1 and 64 neurons, got 0'
+    >>> issubclass(SettingsError, ValueError)
+    True
+    """
 
 
 MAX_LAYERS = 8
@@ -171,6 +180,14 @@ def validate_settings(update: Any, current: dict[str, Any] | None = None, *, csv
 
     ``csv_problem`` is the problem type of an uploaded CSV data set (``None``: none uploaded, so ``dataset='csv'``
     is refused). Raises :class:`SettingsError` on the first bad value; ``current`` is never modified.
+
+    >>> current = validate_settings({"dataset": "xor"})
+    >>> validate_settings({"lr": 0.1}, current)["dataset"], current["lr"]  # current is left as it was
+    ('xor', 0.03)
+    >>> validate_settings({"dataset": "csv"})
+    Traceback (most recent call last):
+        ...
+    gradlab.playground.config.SettingsError: no CSV data set uploaded yet: upload a file first
     """
     if not isinstance(update, dict):
         raise SettingsError(f"settings must be an object of name: value pairs; got {describe(update)}")

@@ -37,7 +37,17 @@ BUSY_CODE = 1013
 
 
 class Connection:
-    """One page's WebSocket and the session it drives (see the module docstring)."""
+    """One page's WebSocket and the session it drives (see the module docstring).
+
+    >>> from starlette.testclient import TestClient
+    >>> from gradlab.playground.app import create_app
+    >>> with TestClient(create_app(max_fps=None)) as client, client.websocket_connect("/ws") as ws:
+    ...     first = [ws.receive_json()["type"] for _ in range(3)]
+    ...     ws.send_json({"type": "config", "settings": {"layers": [0]}})
+    ...     refused = ws.receive_json()
+    >>> first, refused["type"], refused["message"]
+    (['hello', 'state', 'frame'], 'error', 'hidden layer 1: between 1 and 64 neurons, got 0')
+    """
 
     def __init__(self, ws: WebSocket, manager: SessionManager, max_fps: float | None, window: int,
                  budget_s: float):

@@ -29,7 +29,12 @@ __all__ = ["make_dataset", "make_multiclass_gauss", "make_multiclass_spiral", "s
 
 
 def make_multiclass_gauss(n: int, k: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` Gaussian blobs on a circle of radius 2*sqrt(2) (for k=2: around (2, 2) and (-2, -2), as gauss)."""
+    """``k`` Gaussian blobs on a circle of radius 2*sqrt(2) (for k=2: around (2, 2) and (-2, -2), as gauss).
+
+    >>> x, y = make_multiclass_gauss(90, 3, 0.0, np.random.default_rng(0))
+    >>> x.shape, np.bincount(y).tolist()
+    ((90, 2), [30, 30, 30])
+    """
     variance = 0.5 + (4.0 - 0.5) * (noise / 0.5)
     y = np.arange(n) % k
     angle = np.pi / 4 + 2 * np.pi * y / k
@@ -39,7 +44,12 @@ def make_multiclass_gauss(n: int, k: int, noise: float, rng: np.random.Generator
 
 
 def make_multiclass_spiral(n: int, k: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` interleaved spiral arms (1.75 turns, radius 0 to 5), arm ``j`` rotated by ``2 pi j / k``."""
+    """``k`` interleaved spiral arms (1.75 turns, radius 0 to 5), arm ``j`` rotated by ``2 pi j / k``.
+
+    >>> x, y = make_multiclass_spiral(60, 4, 0.0, np.random.default_rng(0))
+    >>> x.shape, np.bincount(y).tolist(), bool(np.abs(x).max() <= 5.0)
+    ((60, 2), [15, 15, 15, 15], True)
+    """
     xs, ys = [], []
     for j in range(k):
         m = n // k + (1 if j < n % k else 0)
@@ -53,7 +63,15 @@ def make_multiclass_spiral(n: int, k: int, noise: float, rng: np.random.Generato
 
 
 def make_dataset(settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """All points of the generated data set named by ``settings`` (shuffled, seeded by ``settings['seed']``)."""
+    """All points of the generated data set named by ``settings`` (shuffled, seeded by ``settings['seed']``).
+
+    >>> from gradlab.playground.config import DEFAULTS
+    >>> x, y = make_dataset(dict(DEFAULTS, dataset="xor", n_points=100))
+    >>> x.shape, x.dtype, sorted(set(y.tolist()))
+    ((100, 2), dtype('float32'), [0, 1])
+    >>> bool((make_dataset(dict(DEFAULTS, dataset="xor", n_points=100))[0] == x).all())  # seeded
+    True
+    """
     n, noise, seed = settings["n_points"], settings["noise"] / 100.0, settings["seed"]
     name, k = settings["dataset"], settings["classes"]
     if settings["problem"] == "regression":
@@ -70,7 +88,14 @@ def make_dataset(settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 
 def split(x: np.ndarray, y: np.ndarray, train_ratio: int, seed: int) -> tuple[np.ndarray, ...]:
     """Shuffle with ``seed`` and cut at ``train_ratio`` percent: ``(x_train, y_train, x_test, y_test)``; each side
-    keeps at least one point."""
+    keeps at least one point.
+
+    >>> x, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    >>> [a.shape[0] for a in split(x, y, 70, seed=1)]
+    [7, 7, 3, 3]
+    >>> [a.shape[0] for a in split(x, y, 0, seed=1)]  # each side keeps a point
+    [1, 1, 9, 9]
+    """
     p = np.random.default_rng(seed + 7919).permutation(len(x))
     x, y = x[p], y[p]
     n_train = min(max(int(round(len(x) * train_ratio / 100.0)), 1), len(x) - 1)
@@ -89,7 +114,11 @@ assert set(_FEATURE_FUNCS) == set(FEATURES) == set(FEATURE_CODE)
 
 
 def feature_matrix(points: np.ndarray, features: list[str]) -> np.ndarray:
-    """The network input for ``(n, 2)`` points: one float32 column per feature name."""
+    """The network input for ``(n, 2)`` points: one float32 column per feature name.
+
+    >>> feature_matrix(np.array([[2.0, 3.0]]), ["x1", "x2sq", "x1x2"])
+    array([[2., 9., 6.]], dtype=float32)
+    """
     a, b = points[:, 0].astype(np.float32), points[:, 1].astype(np.float32)
     return np.ascontiguousarray(np.stack([_FEATURE_FUNCS[f](a, b) for f in features], axis=1), dtype=np.float32)
 
@@ -116,6 +145,10 @@ class UploadedData:
 
     The network sees ``(raw - center) * scale`` (per column); regression targets are ``raw / target_scale``.
     ``raw`` keeps the file's rows (x1, x2, label) for "download data".
+
+    >>> d = parse_csv("x,y,class\\n0,0,0\\n10,0,1\\n0,10,1\\n10,10,0\\n", "classification")
+    >>> d.problem, d.n_classes, d.columns, d.x.shape
+    ('classification', 2, ('x', 'y', 'class'), (4, 2))
     """
 
     x: np.ndarray

@@ -41,7 +41,15 @@ def input_scaling(session: Any) -> tuple[list[float], list[float], float]:
 
 def safetensors_bytes(session: Any) -> bytes:
     """The network's ``state_dict`` in safetensors format (written by :func:`gradlab.io.save`), with the settings
-    in the file's metadata."""
+    in the file's metadata.
+
+    >>> import json, struct
+    >>> from gradlab.playground.session import Session
+    >>> blob = safetensors_bytes(Session({"layers": [3]}))
+    >>> (n,) = struct.unpack("<Q", blob[:8])
+    >>> sorted(k for k in json.loads(blob[8:8 + n]) if k != "__metadata__")[:2]
+    ['0.bias', '0.weight']
+    """
     center, scale, target = input_scaling(session)
     meta = {"gradlab.playground.settings": json.dumps(session.settings), "epoch": str(session.epoch),
             "gradlab.playground.input_center": json.dumps(center), "gradlab.playground.input_scale": json.dumps(scale),
@@ -54,7 +62,13 @@ def safetensors_bytes(session: Any) -> bytes:
 
 
 def snippet(session: Any, weights_file: str = WEIGHTS_FILE) -> str:
-    """Python source that rebuilds the network, loads ``weights_file`` and defines ``features`` and ``predict``."""
+    """Python source that rebuilds the network, loads ``weights_file`` and defines ``features`` and ``predict``.
+
+    >>> from gradlab.playground.session import Session
+    >>> code = snippet(Session({"layers": [3]}))
+    >>> compile(code, "snippet.py", "exec") is not None, "def predict" in code
+    (True, True)
+    """
     s, sizes = session.settings, session.layer_sizes
     act = ACTIVATIONS[s["activation"]]
     layers = []

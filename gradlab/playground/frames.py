@@ -18,11 +18,22 @@ __all__ = ["b64", "signed_bytes", "scaled_columns", "loss", "accuracy", "heatmap
 
 
 def b64(a: np.ndarray) -> str:
+    """The bytes of ``a`` (made contiguous) as base64 text.
+
+    >>> b64(np.array([0, 255], np.uint8))
+    'AP8='
+    """
     return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
 
 
 def signed_bytes(v: np.ndarray) -> tuple[str, float]:
-    """Signed values -> uint8 (0: -max|v|, 128: 0, 255: +max|v|) as base64, and max|v|."""
+    """Signed values -> uint8 (0: -max|v|, 128: 0, 255: +max|v|) as base64, and max|v|.
+
+    >>> import base64
+    >>> text, top = signed_bytes(np.array([-2.0, 0.0, 1.0]))
+    >>> list(base64.b64decode(text)), top
+    ([0, 128, 191], 2.0)
+    """
     scale = float(np.max(np.abs(v))) if v.size else 0.0
     if not math.isfinite(scale) or scale == 0.0:
         scale = 1.0
@@ -30,7 +41,11 @@ def signed_bytes(v: np.ndarray) -> tuple[str, float]:
 
 
 def scaled_columns(v: np.ndarray) -> np.ndarray:
-    """Columns of ``v`` to uint8, each scaled by its own max |value| (128 = 0)."""
+    """Columns of ``v`` to uint8, each scaled by its own max |value| (128 = 0).
+
+    >>> scaled_columns(np.array([[1.0, -4.0], [0.5, 2.0]])).tolist()
+    [[255, 0], [191, 191]]
+    """
     top = np.abs(v).max(0, keepdims=True) if len(v) else np.ones((1, v.shape[1]))
     top = np.where(np.isfinite(top) & (top > 0), top, 1.0)
     return np.clip(np.rint((v / top + 1.0) * 127.5), 0, 255).astype(np.uint8)
@@ -42,7 +57,13 @@ def _softmax(out: np.ndarray) -> np.ndarray:
 
 
 def loss(out: np.ndarray, y: np.ndarray, kind: str) -> float:
-    """The training loss in numpy: mean squared error, cross-entropy, or binary cross-entropy from logits."""
+    """The training loss in numpy: mean squared error, cross-entropy, or binary cross-entropy from logits.
+
+    >>> round(loss(np.array([[0.5], [1.0]]), np.array([0.0, 1.0]), "regression"), 4)
+    0.125
+    >>> round(loss(np.array([[0.0, 0.0]]), np.array([1]), "multi"), 4)
+    0.6931
+    """
     if kind == "regression":
         return float(np.mean((out[:, 0] - y) ** 2))
     if kind == "multi":
@@ -53,13 +74,26 @@ def loss(out: np.ndarray, y: np.ndarray, kind: str) -> float:
 
 
 def accuracy(out: np.ndarray, y: np.ndarray, kind: str) -> float:
+    """Share of points whose predicted class (logit > 0, or the arg-max for ``multi``) is the label.
+
+    >>> accuracy(np.array([[2.0], [-1.0], [0.5]]), np.array([1, 1, 1]), "binary")
+    0.6666666666666666
+    >>> accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 0]), "multi")
+    1.0
+    """
     pred = out.argmax(1) if kind == "multi" else (out[:, 0] > 0).astype(np.int64)
     return float(np.mean(pred == y))
 
 
 def heatmap_bytes(out: np.ndarray, kind: str) -> np.ndarray:
     """Outputs as uint8: binary P(class 1) * 255; regression (clip(y, -1, 1) + 1) * 127.5;
-    k classes: class * 32 + confidence (0..31; 0: all classes equally likely, 31: certain)."""
+    k classes: class * 32 + confidence (0..31; 0: all classes equally likely, 31: certain).
+
+    >>> heatmap_bytes(np.array([[-1.0], [0.0], [2.0]]), "regression").tolist()
+    [0, 128, 255]
+    >>> heatmap_bytes(np.array([[0.0, 0.0], [0.0, 50.0]]), "multi").tolist()  # class * 32 + confidence
+    [0, 63]
+    """
     if kind == "regression":
         return np.rint((np.clip(out[:, 0], -1, 1) + 1) * 127.5).astype(np.uint8)
     if kind == "multi":
@@ -71,7 +105,11 @@ def heatmap_bytes(out: np.ndarray, kind: str) -> np.ndarray:
 
 
 def output_values(out: np.ndarray, index: int, kind: str) -> np.ndarray:
-    """Output neuron ``index`` in [-1, 1] (probabilities p as 2p - 1; regression as is)."""
+    """Output neuron ``index`` in [-1, 1] (probabilities p as 2p - 1; regression as is).
+
+    >>> output_values(np.array([[0.0], [100.0]]), 0, "binary").tolist()
+    [0.0, 1.0]
+    """
     if kind == "regression":
         return out[:, 0]
     if kind == "multi":

@@ -33,7 +33,17 @@ OPS = ("create", "drop", "message", "hello", "play_frame", "step_start", "step_s
 
 
 class SessionHost:
-    """Sessions by id, and :meth:`execute` for the requests about them."""
+    """Sessions by id, and :meth:`execute` for the requests about them.
+
+    >>> h = SessionHost()
+    >>> h.execute({"op": "create", "sid": "s1"})
+    {'ok': True}
+    >>> msg = {"type": "config", "settings": {"layers": [0]}}
+    >>> h.execute({"op": "message", "sid": "s1", "msg": msg})["replies"][0]["message"]
+    'hidden layer 1: between 1 and 64 neurons, got 0'
+    >>> h.execute({"op": "drop", "sid": "s1"}), h.execute({"op": "hello", "sid": "s1"})
+    ({'ok': True}, {'missing': True})
+    """
 
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}

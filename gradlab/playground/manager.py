@@ -28,16 +28,39 @@ __all__ = ["SessionManager", "SessionLimitError", "ClientLimitError", "Record", 
 
 
 class SessionLimitError(RuntimeError):
-    """Every session slot is taken by a connected page."""
+    """Every session slot is taken by a connected page.
+
+    >>> m = SessionManager(max_sessions=1)
+    >>> _ = m.attach(None, "tab 1", client="10.0.0.1")
+    >>> m.attach(None, "tab 2", client="10.0.0.2")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    gradlab.playground.manager.SessionLimitError: ...
+    """
 
 
 class ClientLimitError(SessionLimitError):
-    """One client address already holds its share of the sessions."""
+    """One client address already holds its share of the sessions.
+
+    >>> m = SessionManager(max_per_client=1)
+    >>> _ = m.attach(None, "tab 1", client="10.0.0.1")
+    >>> m.attach(None, "tab 2", client="10.0.0.1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    gradlab.playground.manager.ClientLimitError: this address already has 1 playground tabs open ...
+    """
 
 
 @dataclass
 class Record:
-    """One session as the server sees it."""
+    """One session as the server sees it.
+
+    >>> m = SessionManager(clock=lambda: 5.0)
+    >>> a = m.attach(None, "tab", client="10.0.0.1")
+    >>> r = m.record(a.sid)
+    >>> r.client, r.worker, r.last_active
+    ('10.0.0.1', 0, 5.0)
+    """
 
     sid: str
     worker: int
@@ -47,7 +70,16 @@ class Record:
 
 @dataclass
 class Attached:
-    """What :meth:`SessionManager.attach` decided: the session, whether it existed, and sessions to free."""
+    """What :meth:`SessionManager.attach` decided: the session, whether it existed, and sessions to free.
+
+    >>> m = SessionManager()
+    >>> a = m.attach(None, "tab", client="10.0.0.1")
+    >>> a.resumed, a.evicted, len(a.sid) > 10
+    (False, [], True)
+    >>> m.detach(a.sid, "tab")
+    >>> m.attach(a.sid, "tab again", client="10.0.0.1").resumed  # the page came back
+    True
+    """
 
     sid: str
     worker: int
@@ -63,6 +95,14 @@ class SessionManager:
     A session is *attached* while a page's WebSocket uses it; a detached session waits for its page to reconnect
     until it expires, and is the first to be evicted when its client (or anyone, when the server is full) needs a
     slot.
+
+    >>> t = [0.0]
+    >>> m = SessionManager(max_sessions=2, idle_timeout=60, clock=lambda: t[0])
+    >>> a = m.attach(None, "tab 1", client="10.0.0.1")
+    >>> m.detach(a.sid, "tab 1")  # the page went away; the session waits for it
+    >>> t[0] = 61.0
+    >>> [r.sid == a.sid for r, _ in m.sweep()], len(m)  # idle too long: freed
+    ([True], 0)
     """
 
     def __init__(self, max_sessions: int = 32, idle_timeout: float = 600.0,

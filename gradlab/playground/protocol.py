@@ -86,7 +86,15 @@ def nesting_depth(obj: Any, limit: int = MAX_DEPTH) -> int:
 
 
 def handle(session: Session, msg: Any) -> list[dict[str, Any]]:
-    """Answer one session-level message (never raises for bad input: replies with an ``error`` instead)."""
+    """Answer one session-level message (never raises for bad input: replies with an ``error`` instead).
+
+    >>> from gradlab.playground.session import Session
+    >>> s = Session({"dataset": "xor", "layers": [2]})
+    >>> [r["type"] for r in handle(s, {"type": "reset"})]
+    ['state', 'frame']
+    >>> handle(s, "hello")[0]["message"]
+    'a message must be a JSON object with a "type"'
+    """
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         return [error('a message must be a JSON object with a "type"')]
     kind = msg["type"]

@@ -52,6 +52,13 @@ def origin_allowed(origin: str | None, host_header: str | None, allow: Sequence[
     scheme, host and port as the request; ``scheme`` is ``http`` or ``https``), when it is on ``allow`` (origins
     such as ``https://example.org``), or when
     ``allow`` contains ``*``. ``null`` (sandboxed frames, files) and anything unparsable are refused.
+
+    >>> origin_allowed(None, "127.0.0.1:8000")  # not a browser
+    True
+    >>> origin_allowed("http://127.0.0.1:8000", "127.0.0.1:8000", scheme="https")  # another scheme: another origin
+    False
+    >>> origin_allowed("https://anywhere.example", "10.0.0.5:8000", ["*"])
+    True
     """
     if origin is None:
         return True

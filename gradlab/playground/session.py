@@ -55,6 +55,17 @@ class Session:
 
     ``settings`` is a partial settings dict (validated; :class:`SettingsError` when bad). ``clock`` gives
     ``last_active`` (for idle expiry by the session manager).
+
+    >>> s = Session({"dataset": "xor", "layers": [4], "seed": 3})
+    >>> s.layer_sizes, s.epoch
+    ([2, 4, 1], 0)
+    >>> frame = s.step()
+    >>> frame["type"], s.epoch
+    ('frame', 1)
+    >>> Session({"lr": 0})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    gradlab.playground.config.SettingsError: learning rate must be a number above 0 and at most 10; got 0
     """
 
     def __init__(self, settings: dict[str, Any] | None = None, *, sid: str = "", clock: Any = time.monotonic):

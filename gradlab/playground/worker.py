@@ -54,11 +54,27 @@ ANTICIPATE_S = 0.004
 
 
 class WorkerError(RuntimeError):
-    """A worker process stopped (its sessions are lost; the next request starts a fresh worker)."""
+    """A worker process stopped (its sessions are lost; the next request starts a fresh worker).
+
+    >>> w = ProcessWorker()
+    >>> w.start()
+    >>> w.proc.stdout.close()  # the worker's replies can no longer be read
+    >>> w.call({"op": "pid"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    gradlab.playground.worker.WorkerError: the worker process stopped (...)
+    >>> w.close()
+    """
 
 
 class InlineWorker:
-    """A session host in this process (replies go through JSON, exactly as from a worker process)."""
+    """A session host in this process (replies go through JSON, exactly as from a worker process).
+
+    >>> w = InlineWorker()
+    >>> w.call({"op": "create", "sid": "a"}), w.call({"op": "pid"})["pid"] == os.getpid()
+    ({'ok': True}, True)
+    >>> w.close()
+    """
 
     def __init__(self) -> None:
         self.host = SessionHost()
@@ -79,7 +95,15 @@ def _read_exact(stream: Any, n: int) -> bytes:
 
 
 class ProcessWorker:
-    """A worker process running :func:`main`; :meth:`call` sends one request and waits for its reply."""
+    """A worker process running :func:`main`; :meth:`call` sends one request and waits for its reply.
+
+    >>> w = ProcessWorker()
+    >>> w.call({"op": "pid"})["pid"] != os.getpid()  # started on the first call
+    True
+    >>> w.call({"op": "create", "sid": "a"})
+    {'ok': True}
+    >>> w.close()
+    """
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
@@ -145,7 +169,18 @@ class _Request:
 
 class WorkerQueue:
     """One worker and the requests waiting for it, served least-used session first (``clock``: seconds, for the
-    time each request used; injectable for tests)."""
+    time each request used; injectable for tests).
+
+    >>> async def demo():
+    ...     queue = WorkerQueue(InlineWorker())
+    ...     async with anyio.create_task_group() as tg:
+    ...         tg.start_soon(queue.run)
+    ...         replies = [await queue.call("s1", {"op": "create"}), await queue.call("s2", {"op": "state"})]
+    ...         tg.cancel_scope.cancel()
+    ...     return replies
+    >>> anyio.run(demo)
+    [{'ok': True}, {'missing': True}]
+    """
 
     def __init__(self, worker: Any, clock: Any = time.perf_counter, anticipate_s: float = ANTICIPATE_S):
         self.worker, self.clock, self.anticipate_s = worker, clock, anticipate_s
@@ -207,7 +242,12 @@ class WorkerQueue:
 
 
 class WorkerPool:
-    """``n`` worker processes (``n = 0``: one in-process host), each behind a :class:`WorkerQueue`."""
+    """``n`` worker processes (``n = 0``: one in-process host), each behind a :class:`WorkerQueue`.
+
+    >>> pool = WorkerPool(0)  # no processes: one host in this process
+    >>> len(pool), pool.inline_session("nobody")
+    (1, None)
+    """
 
     def __init__(self, n: int = 0):
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -242,7 +282,17 @@ class WorkerPool:
 
 
 def main() -> None:
-    """A worker process: requests on stdin, replies on stdout, until stdin ends."""
+    """A worker process: requests on stdin, replies on stdout, until stdin ends.
+
+    >>> import gradlab
+    >>> req = json.dumps({"op": "create", "sid": "a"}).encode()
+    >>> env = dict(os.environ, PYTHONPATH=str(Path(gradlab.__file__).resolve().parents[1]))
+    >>> out = subprocess.run([sys.executable, "-c", "from gradlab.playground.worker import main; main()"],
+    ...                      input=_HEADER.pack(len(req)) + req, capture_output=True, env=env, check=True).stdout
+    >>> (n,) = _HEADER.unpack(out[:4])
+    >>> json.loads(out[4:4 + n])
+    {'ok': True}
+    """
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, never into the replies
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which then closes our stdin

@@ -11,7 +11,18 @@ __all__ = ["Callback", "CallbackList", "LambdaCallback"]
 
 
 class Callback:
-    """Base class: override the hooks you need (all are no-ops here)."""
+    """Base class: override the hooks you need (all are no-ops here).
+
+    >>> class Count(Callback):
+    ...     def __init__(self):
+    ...         self.epochs = 0
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         self.epochs += 1
+    >>> c = Count()
+    >>> CallbackList([c]).on_epoch_end(0, {"loss": 1.0})
+    >>> c.epochs, Callback().state_dict()
+    (1, {})
+    """
 
     state: Any = None
 
@@ -47,7 +58,19 @@ def _overrides(cb: Callback, name: str) -> bool:
 
 
 class CallbackList(Callback):
-    """Dispatches every hook to a list of callbacks, in order (``on_batch_end`` only to those that define it)."""
+    """Dispatches every hook to a list of callbacks, in order (``on_batch_end`` only to those that define it).
+
+    >>> seen = []
+    >>> class Log(Callback):
+    ...     def __init__(self, name):
+    ...         self.name = name
+    ...     def on_train_begin(self, logs=None):
+    ...         seen.append(self.name)
+    >>> cbs = CallbackList([Log("a"), Log("b")])
+    >>> cbs.on_train_begin()
+    >>> seen, len(cbs.callbacks)
+    (['a', 'b'], 2)
+    """
 
     def __init__(self, callbacks: Iterable[Callback] | None = None) -> None:
         self.callbacks = list(callbacks or [])

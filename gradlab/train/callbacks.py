@@ -88,6 +88,17 @@ class EarlyStopping(_Monitor):
     ``restore_best_weights``: at the end of training the model gets the weights of the best epoch back.
     ``baseline``: the value to beat before anything counts as an improvement. ``stopped_epoch`` is the epoch
     after which training stopped (0 when it did not stop early), ``best_epoch`` the best one.
+
+    >>> from gradlab.train.loop import FitState
+    >>> es = EarlyStopping(monitor="val_loss", patience=1)
+    >>> es.set_state(FitState(epochs=10))
+    >>> es.on_train_begin()
+    >>> for epoch, v in enumerate([1.0, 0.8, 0.9, 0.85]):
+    ...     es.on_epoch_end(epoch, {"val_loss": v})
+    ...     if es.state.stop_training:
+    ...         break
+    >>> es.state.stop_training, es.stopped_epoch, es.best_epoch
+    (True, 2, 1)
     """
 
     def __init__(

@@ -41,6 +41,21 @@ def save_weights(model: Any, path: str | os.PathLike, check: bool = True) -> Non
     """``model.state_dict()`` to a safetensors file (written atomically; parent folders created).
 
     ``check``: refuse (FloatingPointError naming the parameter) to save NaN or infinite weights.
+
+    >>> import tempfile
+    >>> from gradlab import nn
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> save_weights(nn.Linear(2, 3), Path(tmp.name) / "sub" / "w.safetensors")  # the folder is created
+    >>> sorted(gio.load(Path(tmp.name) / "sub" / "w.safetensors"))
+    ['bias', 'weight']
+    >>> bad = nn.Linear(2, 3)
+    >>> with gradlab.no_grad():
+    ...     _ = bad.bias.fill_(float("nan"))
+    >>> save_weights(bad, Path(tmp.name) / "bad.safetensors")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    FloatingPointError: ...bias...
+    >>> tmp.cleanup()
     """
     if check:
         check_finite(model, f"when saving {Path(path).name}")
@@ -49,23 +64,57 @@ def save_weights(model: Any, path: str | os.PathLike, check: bool = True) -> Non
 
 
 def load_weights(model: Any, path: str | os.PathLike, strict: bool = True) -> None:
-    """Load a safetensors file written by :func:`save_weights` into ``model``."""
+    """Load a safetensors file written by :func:`save_weights` into ``model``.
+
+    >>> import tempfile
+    >>> from gradlab import nn
+    >>> a, b = nn.Linear(2, 3), nn.Linear(2, 3)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_weights(a, Path(d) / "w.safetensors")
+    ...     load_weights(b, Path(d) / "w.safetensors")
+    >>> bool((a.weight == b.weight).all())
+    True
+    """
     model.load_state_dict(gio.load(path), strict=strict)
 
 
 def load_weights_into(model: Any, arrays: dict[str, np.ndarray]) -> None:
-    """Load a dict of numpy arrays (e.g. a snapshot of ``state_dict``) into ``model``."""
+    """Load a dict of numpy arrays (e.g. a snapshot of ``state_dict``) into ``model``.
+
+    >>> from gradlab import nn
+    >>> m = nn.Linear(2, 1)
+    >>> load_weights_into(m, {"weight": np.ones((1, 2), np.float32), "bias": np.zeros(1, np.float32)})
+    >>> m.weight.tolist(), m.bias.tolist()
+    ([[1.0, 1.0]], [0.0])
+    """
     model.load_state_dict({k: gradlab.from_numpy(np.array(v, copy=True)) for k, v in arrays.items()})
 
 
 def has_checkpoint(path: str | os.PathLike) -> bool:
-    """Whether ``path`` holds a training checkpoint (a folder with ``checkpoint.json``, or that file)."""
+    """Whether ``path`` holds a training checkpoint (a folder with ``checkpoint.json``, or that file).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     before = has_checkpoint(d)
+    ...     _ = (Path(d) / "checkpoint.json").write_text("{}")
+    ...     after = has_checkpoint(d)
+    >>> before, after
+    (False, True)
+    """
     p = Path(path)
     return (p / "checkpoint.json").is_file() if p.suffix != ".json" else p.is_file()
 
 
 def loader_generator(loader: Any) -> Any:
-    """The ``gradlab.Generator`` a loader shuffles with (its own, or its sampler's), or ``None`` (default one)."""
+    """The ``gradlab.Generator`` a loader shuffles with (its own, or its sampler's), or ``None`` (default one).
+
+    >>> from gradlab.data import DataLoader
+    >>> g = gradlab.Generator().manual_seed(0)
+    >>> loader_generator(DataLoader(list(range(8)), batch_size=4, shuffle=True, generator=g)) is g
+    True
+    >>> loader_generator(DataLoader(list(range(8)), batch_size=4)) is None
+    True
+    """
     gen = getattr(loader, "generator", None)
     if gen is None:
         gen = getattr(getattr(loader, "sampler", None), "generator", None)
@@ -76,6 +125,17 @@ def save_training_checkpoint(path: str | os.PathLike, state: Any, epoch: int) ->
     """Write the full training state of a running :func:`~gradlab.train.fit` (``state``: its FitState).
 
     Raises FloatingPointError (naming the parameter, the epoch and the step) instead of saving NaN/inf weights.
+
+    >>> import tempfile
+    >>> from gradlab import nn, optim
+    >>> from gradlab.train.loop import FitState
+    >>> model = nn.Linear(2, 1)
+    >>> state = FitState(model=model, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=5)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = save_training_checkpoint(Path(d) / "ck", state, epoch=2)
+    ...     found = has_checkpoint(Path(d) / "ck")
+    >>> found
+    True
     """
     check_finite(state.model, f"after epoch {epoch + 1} (step {getattr(state, 'step', 0)})")
     gen = loader_generator(state.train_loader)
@@ -99,7 +159,20 @@ def save_training_checkpoint(path: str | os.PathLike, state: Any, epoch: int) ->
 
 
 def load_training_checkpoint(path: str | os.PathLike, state: Any) -> int:
-    """Restore everything :func:`save_training_checkpoint` wrote into ``state``'s objects; returns its epoch."""
+    """Restore everything :func:`save_training_checkpoint` wrote into ``state``'s objects; returns its epoch.
+
+    >>> import tempfile
+    >>> from gradlab import nn, optim
+    >>> from gradlab.train.loop import FitState
+    >>> a, b = nn.Linear(2, 1), nn.Linear(2, 1)
+    >>> sa = FitState(model=a, optimizer=optim.SGD(a.parameters(), lr=0.1), epochs=5, step=7)
+    >>> sb = FitState(model=b, optimizer=optim.SGD(b.parameters(), lr=0.1), epochs=5)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = save_training_checkpoint(Path(d) / "ck", sa, epoch=2)
+    ...     epoch = load_training_checkpoint(Path(d) / "ck", sb)
+    >>> epoch, sb.step, bool((a.weight == b.weight).all())
+    (2, 7, True)
+    """
     ck = gio.load_checkpoint(path)
     state.model.load_state_dict(ck["model_state"])
     state.optimizer.load_state_dict(ck["optimizer_state"])

@@ -107,6 +107,19 @@ def train_epoch(
     ``on_nan``: ``"raise"`` or ``"stop"``: a NaN/inf loss raises :class:`NonFiniteLoss` before the step is taken;
     ``"skip-batch"``: such batches, and those whose gradients are not finite, are skipped (no step; counted in
     ``logs["skipped_batches"]``), and :class:`NonFiniteLoss` only if every batch was skipped.
+
+    >>> from gradlab import nn, optim
+    >>> from gradlab.data import DataLoader, TensorDataset
+    >>> _ = gradlab.manual_seed(0)
+    >>> x = gradlab.randn(32, 2)
+    >>> loader = DataLoader(TensorDataset(x, (x[:, 0] > 0).long()), batch_size=16)
+    >>> model = nn.Linear(2, 2)
+
+    >>> opt = optim.SGD(model.parameters(), lr=0.5)
+    >>> before = model.weight.detach().clone()
+    >>> logs = train_epoch(model, nn.CrossEntropyLoss(), opt, loader)
+    >>> sorted(logs), bool((model.weight != before).any())  # two steps were taken
+    (['accuracy', 'loss'], True)
     """
     return _train_epoch(model, loss_fn, optimizer, loader, metrics, callbacks, epoch, clip_grad_norm, on_nan)[0]
 
@@ -196,7 +209,19 @@ def _train_epoch(
 
 def evaluate(model: Any, loss_fn: Any, loader: Iterable, metrics: Sequence[Any] = ("accuracy",)) -> dict[str, float]:
     """Mean loss (when ``loss_fn`` is given) and metrics of ``model`` over ``loader``, in ``eval()`` mode under
-    ``no_grad()`` (the model's train/eval mode is restored afterwards)."""
+    ``no_grad()`` (the model's train/eval mode is restored afterwards).
+
+    >>> from gradlab import nn, optim
+    >>> from gradlab.data import DataLoader, TensorDataset
+    >>> _ = gradlab.manual_seed(0)
+    >>> x = gradlab.randn(32, 2)
+    >>> loader = DataLoader(TensorDataset(x, (x[:, 0] > 0).long()), batch_size=16)
+    >>> model = nn.Linear(2, 2)
+
+    >>> res = evaluate(model, nn.CrossEntropyLoss(), loader)
+    >>> sorted(res), model.training  # the model's mode is restored
+    (['accuracy', 'loss'], True)
+    """
     named = [get_metric(m) for m in metrics]
     was_training = getattr(model, "training", False)
     model.eval()
@@ -226,7 +251,19 @@ def evaluate(model: Any, loss_fn: Any, loader: Iterable, metrics: Sequence[Any] 
 
 def predict(model: Any, data: Any, batch_size: int = 1024) -> Any:
     """The model's outputs for ``data`` (a Tensor/array of inputs, or a loader whose batches hold inputs first),
-    concatenated into one Tensor, computed in ``eval()`` mode under ``no_grad()``."""
+    concatenated into one Tensor, computed in ``eval()`` mode under ``no_grad()``.
+
+    >>> from gradlab import nn, optim
+    >>> from gradlab.data import DataLoader, TensorDataset
+    >>> _ = gradlab.manual_seed(0)
+    >>> x = gradlab.randn(32, 2)
+    >>> loader = DataLoader(TensorDataset(x, (x[:, 0] > 0).long()), batch_size=16)
+    >>> model = nn.Linear(2, 2)
+
+    >>> out = predict(model, x, batch_size=10)
+    >>> out.shape, out.requires_grad
+    ((32, 2), False)
+    """
     was_training = getattr(model, "training", False)
     model.eval()
     outs: list[np.ndarray] = []
@@ -280,6 +317,17 @@ def fit(
             (``logs["skipped_batches"]`` counts them); NaN weights still raise.
         regularizers: callables ``reg() -> scalar Tensor`` added to every batch's loss before ``backward`` (e.g.
             :class:`gradlab.train.finetune.L2SP`); the logged ``loss`` is the data loss alone.
+
+    >>> from gradlab import nn, optim
+    >>> from gradlab.data import DataLoader, TensorDataset
+    >>> _ = gradlab.manual_seed(0)
+    >>> x = gradlab.randn(32, 2)
+    >>> loader = DataLoader(TensorDataset(x, (x[:, 0] > 0).long()), batch_size=16)
+    >>> model = nn.Linear(2, 2)
+    >>> opt = optim.SGD(model.parameters(), lr=0.5)
+    >>> h = fit(model, nn.CrossEntropyLoss(), opt, loader, val_loader=loader, epochs=2, progress=False)
+    >>> sorted(h.history), len(h["loss"]), h["loss"][1] < h["loss"][0]
+    (['accuracy', 'loss', 'lr', 'time', 'val_accuracy', 'val_loss'], 2, True)
     """
     from gradlab.train.checkpoint import has_checkpoint, load_training_checkpoint, save_training_checkpoint
 

@@ -221,7 +221,19 @@ def _gunzip_prefix(raw: bytes, n: int) -> bytes:
 
 
 def read_idx_images(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """Read an IDX image file (magic 0x803): a uint8 array ``(N, rows, cols)``, optionally checking ``(rows, cols)``."""
+    """Read an IDX image file (magic 0x803): a uint8 array ``(N, rows, cols)``, optionally checking ``(rows, cols)``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_idx(Path(d) / "img.idx", np.zeros((3, 2, 4), np.uint8))
+    ...     a = read_idx_images(Path(d) / "img.idx")
+    ...     read_idx_images(Path(d) / "img.idx", shape=(28, 28))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: ...
+    >>> a.shape, a.dtype
+    ((3, 2, 4), dtype('uint8'))
+    """
     arr = read_idx(path, expected_magic=IDX_IMAGES_MAGIC)
     if shape is not None and tuple(arr.shape[1:]) != tuple(shape):
         raise ValueError(f"{path}: images are {arr.shape[1]}x{arr.shape[2]}, expected {shape[0]}x{shape[1]}")
@@ -229,7 +241,15 @@ def read_idx_images(path: str | os.PathLike, shape: tuple[int, int] | None = Non
 
 
 def read_idx_labels(path: str | os.PathLike, num_classes: int | None = None) -> np.ndarray:
-    """Read an IDX label file (magic 0x801): a uint8 array ``(N,)``, optionally checking labels < ``num_classes``."""
+    """Read an IDX label file (magic 0x801): a uint8 array ``(N,)``, optionally checking labels < ``num_classes``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_idx(Path(d) / "lab.idx.gz", np.array([3, 1, 4], np.uint8))  # gzip: the name ends .gz
+    ...     labels = read_idx_labels(Path(d) / "lab.idx.gz", num_classes=10)
+    >>> labels.tolist()
+    [3, 1, 4]
+    """
     arr = read_idx(path, expected_magic=IDX_LABELS_MAGIC)
     if num_classes is not None and arr.size and int(arr.max()) >= num_classes:
         bad = int(np.argmax(arr >= num_classes))
@@ -241,6 +261,13 @@ def write_idx(path: str | os.PathLike, array: Any, compress: bool | None = None)
     """Write ``array`` as an IDX file; gzip-compressed when ``compress`` is true (default: when the name ends .gz).
 
     Supported dtypes: uint8, int8, int16, int32, float32, float64.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_idx(Path(d) / "a.idx", np.arange(6, dtype=np.int32).reshape(2, 3))
+    ...     raw = (Path(d) / "a.idx").read_bytes()
+    >>> raw[:4].hex(), len(raw)  # magic: two zero bytes, dtype code 0x0c (int32), 2 dims
+    ('00000c02', 36)
     """
     arr = np.asarray(array)
     path = Path(path)

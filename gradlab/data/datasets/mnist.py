@@ -42,12 +42,21 @@ _ARRAY_CACHE: weakref.WeakValueDictionary[tuple, np.ndarray] = weakref.WeakValue
 
 
 def default_cache_dir() -> Path:
-    """``~/.cache/gradlab``: where downloads go when no ``root`` is given."""
+    """``~/.cache/gradlab``: where downloads go when no ``root`` is given.
+
+    >>> default_cache_dir() == Path.home() / ".cache" / "gradlab"
+    True
+    """
     return Path.home() / ".cache" / "gradlab"
 
 
 def clear_cache() -> None:
-    """Forget the per-process MD5 verifications and parsed arrays (the next load re-reads the files)."""
+    """Forget the per-process MD5 verifications and parsed arrays (the next load re-reads the files).
+
+    >>> clear_cache()
+    >>> len(_MD5_CACHE), len(_ARRAY_CACHE)
+    (0, 0)
+    """
     _MD5_CACHE.clear()
     _ARRAY_CACHE.clear()
 
