@@ -72,7 +72,13 @@ class PlaygroundPredictor(nn.Module):
 
 def onnx_bytes(session: Any) -> bytes:
     """The session's :class:`PlaygroundPredictor` as a serialized ONNX model (input ``points``, float32 ``(batch,
-    2)``; output ``prediction``). ImportError naming ``gradlab[onnx]`` when the onnx package is missing."""
+    2)``; output ``prediction``). ImportError naming ``gradlab[onnx]`` when the onnx package is missing.
+
+    >>> from gradlab.playground.session import Session
+    >>> import onnx
+    >>> [i.name for i in onnx.load_from_string(onnx_bytes(Session())).graph.input]
+    ['points']
+    """
     try:
         import onnx  # noqa: F401 - only to say what to install; gradlab.onnx imports it when exporting
     except ImportError as e:
