@@ -5,7 +5,8 @@ processes (:mod:`gradlab.playground.worker`). Browsers may only connect from the
 allow-list), and a server bound to loopback answers only loopback host names (:mod:`gradlab.playground.security`).
 
 Routes: ``GET /`` the page, ``/static/*`` its files, ``GET /api/info`` limits and defaults,
-``GET /api/sessions/{id}/model.safetensors``, ``.../model.py`` the export and ``.../data.csv`` the uploaded data,
+``GET /api/sessions/{id}/model.safetensors``, ``.../model.py``, ``.../model.onnx`` the export and ``.../data.csv``
+the uploaded data,
 ``WS /ws?session=ID`` the protocol.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .config import DEFAULTS, FEATURES, LIMITS
 from .connection import BUSY_CODE, EXPIRED_CODE, MAX_MESSAGE_CHARS, Connection
 from .export import SNIPPET_FILE, WEIGHTS_FILE
 from .manager import SessionManager
+from .onnx_export import ONNX_FILE
 from .security import allowed_hosts as loopback_hosts
 from .security import is_loopback, origin_allowed
 from .worker import WorkerError
@@ -49,6 +51,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 ORIGIN_CODE = 1008  # policy violation: the WebSocket came from a page on another origin
 _DOWNLOADS = {"model.safetensors": (WEIGHTS_FILE, "application/octet-stream"),
               "model.py": (SNIPPET_FILE, "text/x-python; charset=utf-8"),
+              "model.onnx": (ONNX_FILE, "application/octet-stream"),
               "data.csv": ("playground_data.csv", "text/csv; charset=utf-8")}
 
 
@@ -97,14 +100,15 @@ def create_app(manager: SessionManager | None = None, *, max_fps: float | None =
         if rec is None:
             return JSONResponse({"error": "no such session (it may have expired)"}, status_code=404)
         if name not in _DOWNLOADS:
-            return JSONResponse({"error": "unknown export; use model.safetensors, model.py or data.csv"},
+            return JSONResponse({"error": "unknown export; use model.safetensors, model.py, model.onnx or data.csv"},
                                 status_code=404)
         try:
             reply = await manager.pool.call(rec.worker, rec.sid, {"op": "export", "name": name})
         except WorkerError:
             reply = {"missing": True}
         if reply.get("missing") or reply.get("error"):
-            return JSONResponse({"error": reply.get("error", "no such session (it was lost)")}, status_code=404)
+            return JSONResponse({"error": reply.get("error", "no such session (it was lost)")},
+                                status_code=int(reply.get("status", 404)))
         filename, media = _DOWNLOADS[name]
         body = base64.b64decode(reply["b64"]) if "b64" in reply else reply["text"].encode("utf-8")
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

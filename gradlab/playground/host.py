@@ -22,6 +22,7 @@ from typing import Any
 
 from .config import SettingsError
 from .export import safetensors_bytes, snippet
+from .onnx_export import onnx_bytes
 from .protocol import COMPUTE_LOCK, error, handle
 from .session import Session
 
@@ -97,9 +98,14 @@ class SessionHost:
                 return {"b64": base64.b64encode(safetensors_bytes(s)).decode("ascii")}
             if name == "model.py":
                 return {"text": snippet(s)}
+            if name == "model.onnx":
+                try:
+                    return {"b64": base64.b64encode(onnx_bytes(s)).decode("ascii")}
+                except ImportError as e:
+                    return {"error": str(e), "status": 501}
             if name == "data.csv":
                 if s.csv is None:
                     return {"error": "this session has no uploaded CSV data"}
                 return {"text": s.csv.to_csv()}
-            return {"error": "unknown export; use model.safetensors, model.py or data.csv"}
+            return {"error": "unknown export; use model.safetensors, model.py, model.onnx or data.csv"}
         return {"error": f"unknown request {op!r}"}

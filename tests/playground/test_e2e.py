@@ -212,6 +212,7 @@ def test_csv_upload_export_and_the_snippet_reproduces_the_pages_accuracy(server,
             page.wait_for_function(f"document.getElementById('epoch').textContent.replace(/,/g, '') == {epoch + 1}")
             acc = [float(re.sub(r"[^0-9.]", "", page.text_content(f"#{k}-acc") or "")) / 100 for k in ("train", "test")]
             sid = page.evaluate("sessionStorage.getItem('gradlab-playground-session')")
+            assert page.get_attribute("#export-onnx", "href") == f"/api/sessions/{sid}/model.onnx"
             for name in ("model.safetensors", "model.py", "data.csv"):
                 body = urllib.request.urlopen(f"{server}api/sessions/{sid}/{name}", timeout=10).read()
                 (tmp_path / ("playground_model." + name.split(".")[1] if name != "data.csv" else name)).write_bytes(

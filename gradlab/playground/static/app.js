@@ -49,6 +49,7 @@
         $("max-neurons").textContent = msg.limits.max_neurons;
         $("export-weights").href = `/api/sessions/${msg.session}/model.safetensors`;
         $("export-code").href = `/api/sessions/${msg.session}/model.py`;
+        $("export-onnx").href = `/api/sessions/${msg.session}/model.onnx`;
         $("download-data").href = `/api/sessions/${msg.session}/data.csv`;
         if (!$("banner").classList.contains("error")) hideBanner();
         const h = readHash();
