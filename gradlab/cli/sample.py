@@ -83,8 +83,8 @@ def _sample_images(args: argparse.Namespace, given: list[str], model: object) ->
     from gradlab.train.generative_runs import sample_generative
 
     if model not in ("vae", "gan"):
-        raise UsageError(f"{args.run_dir} is a run of --model {model}: 'gradlab sample' draws images from VAE and GAN runs "
-                         "only (an autoencoder has no prior to sample from)")
+        raise UsageError(f"{args.run_dir} is a run of --model {model}: 'gradlab sample' draws images from VAE and "
+                         "GAN runs only (an autoencoder has no prior to sample from)")
     for dest in _TEXT_OPTIONS:
         if dest in given:
             raise UsageError(f"--{dest.replace('_', '-')} is for text runs; {args.run_dir} is an image model's run "
