@@ -109,7 +109,13 @@ def _clear_pictures(out: Path) -> None:
 
 def run_generative(args: argparse.Namespace) -> int:
     """``gradlab train --model ae|dae|sae|vae|gan``: train with
-    :func:`~gradlab.train.generative_runs.train_generative`, print the test terms and the files written."""
+    :func:`~gradlab.train.generative_runs.train_generative`, print the test terms and the files written.
+    Options that do not apply to the model are refused before anything is read or written.
+
+    >>> run_generative(argparse.Namespace(model="vae", _argv=["train", "--model", "vae", "--kind", "mlp"]))
+    Traceback (most recent call last):
+    gradlab.cli._parser.UsageError: --kind does not apply to --model vae
+    """
     from gradlab.train.generative_runs import train_generative
 
     given = _explicit(args)
