@@ -28,6 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     2
     """
     from gradlab.cli._charlm import add_text_arguments
+    from gradlab.cli._zoo import add_zoo_arguments
     from gradlab.models import ACTIVATIONS, list_models
     from gradlab.train.experiment import DATASETS, OPTIMIZERS, SCHEDULERS
 
@@ -95,6 +96,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "and dead ReLUs into --out/monitor/ (JSON and PNG)")
     r.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs to DIR (needs tensorboardX)")
     add_text_arguments(p)
+    add_zoo_arguments(p)
 
 
 def _normalize_mode(text: str) -> str:
@@ -194,6 +196,14 @@ def monitor_callbacks(args: argparse.Namespace, out: Path) -> list:
 
 def run(args: argparse.Namespace) -> int:
     """``gradlab train``: train, write the run folder, print the test accuracy (the char-LM: validation loss)."""
+    from gradlab.cli._zoo import GENERATIVE, run_generative, zoo_callbacks
+
+    if args.model in GENERATIVE:  # the unsupervised zoo: no classes, pixels in [0, 1], pictures
+        return run_generative(args)
+    zoo = zoo_callbacks(args)  # --adversarial, the RBF network's k-means start
+    if getattr(args, "adversarial", None) and (getattr(args, "distributed", False) or args.model == "charlstm"
+                                               or args.text):
+        raise UsageError("--adversarial trains the image classifiers in one process: drop --distributed and --text")
     args.clip_grad_norm = resolve_clip_norm(args)  # resolved once: both training paths read it as given
     if getattr(args, "distributed", False):
         from gradlab.cli._distributed import run_distributed
@@ -214,9 +224,12 @@ def run(args: argparse.Namespace) -> int:
     from gradlab.train.experiment import run_training
 
     out = Path(args.out)
-    config = _config(args, check_out(out, args))
+    mode = check_out(out, args)
+    config = _config(args, mode)
+    if getattr(args, "adversarial", None) and mode != "resume":
+        config["adversarial"] = {"attack": args.adversarial, "epsilon": zoo[0].epsilon}
     results = run_training(config, out, data_dir=args.data_dir, resume=args.resume, progress=False,
-                           callbacks=[ProgressBar(bar=not args.no_progress), *monitor_callbacks(args, out)],
+                           callbacks=[ProgressBar(bar=not args.no_progress), *monitor_callbacks(args, out), *zoo],
                            on_nan=args.on_nan,
                            overwrite=args.overwrite, device=device)
     report(results, out)
