@@ -27,7 +27,7 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
     A CuPy array stays on its GPU; ``device`` (None: where ``data`` is) copies the result there.
     """
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data)
     elif type(data).__module__.startswith("cupy"):
@@ -35,7 +35,7 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
         backend.cupy_module()  # cupy arrays from outside: make gradlab's ops see them as GPU arrays
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            data = [_host(d.data) if isinstance(d, Tensor) else d for d in data]
+            data = [_host(d._data) if isinstance(d, Tensor) else d for d in data]
         try:
             arr = np.asarray(data)
         except ValueError as e:
@@ -88,12 +88,15 @@ class Tensor(TensorMath):
     [2.0, 4.0, 6.0]
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    #: ``_data`` is the raw array (a ``numpy.ndarray``, or a CuPy array on a GPU) that every op reads and writes.
+    #: It is gradlab's internal slot: the public ``data`` property wraps it in a detached Tensor as torch does, and
+    #: ``numpy()`` returns the array itself.
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: `array * tensor` is a Tensor
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
-        self.data = as_array(data, dtype, device=device)
+        self._data = as_array(data, dtype, device=device)
         self.grad: Tensor | None = None
         self.grad_fn: Any = None
         self._vc = [0]
@@ -106,7 +109,7 @@ class Tensor(TensorMath):
     def _make(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an array without checks or copies (internal fast path)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.grad_fn = None
         t.requires_grad = requires_grad
@@ -116,16 +119,43 @@ class Tensor(TensorMath):
 
     # ---- properties -------------------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new Tensor that shares its storage but is detached from the graph (as torch).
+
+        In-place changes through it (``p.data.add_(g, alpha=-lr)``, ``p.data += t``, ``p.data.copy_(...)``) write into
+        this tensor's memory without being recorded by autograd. Assigning ``t.data = other`` (a Tensor or an array)
+        swaps the storage: ``t`` then shares ``other``'s memory. The NumPy array itself is ``t.detach().numpy()``.
+
+        >>> import gradlab
+        >>> w = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        >>> w.data.add_(gradlab.tensor([1.0, 1.0]), alpha=-0.5).tolist(), w.requires_grad
+        ([0.5, 1.5], True)
+        >>> w.data = gradlab.zeros(3)
+        >>> w.tolist()
+        [0.0, 0.0, 0.0]
+        """
+        return Tensor._make(self._data, False)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        arr = value._data if isinstance(value, Tensor) else as_array(value, copy=False)
+        if self.requires_grad and arr.dtype.kind != "f":
+            raise RuntimeError(
+                f"cannot assign data of dtype {arr.dtype} to a tensor that requires grad (it needs a floating dtype)"
+            )
+        self._data = arr
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -138,56 +168,56 @@ class Tensor(TensorMath):
     @property
     def device(self) -> devices.device:
         """Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=N)`` (a CuPy array)."""
-        return devices.device_of(self.data)
+        return devices.device_of(self._data)
 
     @property
     def is_cuda(self) -> builtins.bool:
         """True when the tensor lives on a GPU."""
         cp = backend._cp
-        return cp is not None and isinstance(self.data, cp.ndarray)
+        return cp is not None and isinstance(self._data, cp.ndarray)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     # ---- conversion ---------------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array: shares memory on the CPU, a copy for a tensor on a GPU."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return _host(self.data)
+        return _host(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = _host(self.data)
+        arr = _host(self._data)
         return arr if dtype is None else arr.astype(dtype)
 
     def item(self) -> Any:
-        if self.data.size != 1:
-            raise ValueError(f"a Tensor with {self.data.size} elements cannot be converted to a Python scalar")
-        return self.data.item()
+        if self._data.size != 1:
+            raise ValueError(f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar")
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is ambiguous")
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -196,15 +226,15 @@ class Tensor(TensorMath):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.data)
+        return int(self._data)
 
     def __repr__(self) -> str:
-        body = np.array2string(_host(self.data), separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(_host(self._data), separator=", ", prefix="tensor(", precision=4)
         extra = f", device='{self.device}'" if self.is_cuda else ""
-        if self.data.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
+            extra += f", dtype={self._data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
@@ -213,9 +243,9 @@ class Tensor(TensorMath):
 
     # ---- autograd API ------------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients (this one is {self.data.dtype})"
+                f"only Tensors of floating point dtype can require gradients (this one is {self._data.dtype})"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables")
@@ -229,7 +259,7 @@ class Tensor(TensorMath):
         backward(self, gradient, retain_graph)
 
     def detach(self) -> Tensor:
-        t = Tensor._make(self.data, False)
+        t = Tensor._make(self._data, False)
         t._vc = self._vc
         return t
 
@@ -263,9 +293,9 @@ class Tensor(TensorMath):
             t = ref()
             if t is not None:
                 if t.grad is None:
-                    t.grad = Tensor._make(g.data.copy(), False)
+                    t.grad = Tensor._make(g._data.copy(), False)
                 else:
-                    t.grad.data = t.grad.data + g.data
+                    t.grad._data = t.grad._data + g._data
 
         self.register_hook(keep)
 
@@ -280,11 +310,11 @@ class Tensor(TensorMath):
     def _set_inplace(self, result: Tensor) -> Tensor:
         """Write ``result`` into this tensor's memory and take over its history."""
         self._check_inplace()
-        if result.data.shape != self.data.shape:
+        if result._data.shape != self._data.shape:
             raise RuntimeError(
-                f"output with shape {self.data.shape} doesn't match the broadcast shape {result.data.shape}"
+                f"output with shape {self._data.shape} doesn't match the broadcast shape {result._data.shape}"
             )
-        self.data[...] = result.data
+        self._data[...] = result._data
         self._vc[0] += 1
         if result.grad_fn is not None:
             self.grad_fn = result.grad_fn
@@ -316,19 +346,19 @@ class Tensor(TensorMath):
 
     def fill_(self, value: Any) -> Tensor:
         self._check_inplace()
-        self.data[...] = value
+        self._data[...] = value
         self._vc[0] += 1
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
-        self.data[...] = devices.to_device(backend.rng(generator).normal(mean, std, self.data.shape), self.device)
+        self._data[...] = devices.to_device(backend.rng(generator).normal(mean, std, self._data.shape), self.device)
         self._vc[0] += 1
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
-        self.data[...] = devices.to_device(backend.rng(generator).uniform(a, b, self.data.shape), self.device)
+        self._data[...] = devices.to_device(backend.rng(generator).uniform(a, b, self._data.shape), self.device)
         self._vc[0] += 1
         return self
 
@@ -339,17 +369,17 @@ class Tensor(TensorMath):
 
             self._set_inplace(index_put(self, index, value))
             return
-        idx = index.data if isinstance(index, Tensor) else index
+        idx = index._data if isinstance(index, Tensor) else index
         if isinstance(idx, tuple):
-            idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
-        val = value.data if isinstance(value, Tensor) else value
+            idx = tuple(i._data if isinstance(i, Tensor) else i for i in idx)
+        val = value._data if isinstance(value, Tensor) else value
         if self.is_cuda:  # host index arrays and values go to the GPU
             from gradlab.ops.shape import _index_on
 
             xp = backend._cp
             idx = _index_on(xp, idx)
             val = xp.asarray(val) if isinstance(val, (np.ndarray, list)) else val
-        self.data[idx] = val
+        self._data[idx] = val
         self._vc[0] += 1
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -387,7 +417,7 @@ class Tensor(TensorMath):
             if a is None:
                 continue
             if isinstance(a, Tensor):
-                dtype = a.data.dtype if dtype is None else dtype
+                dtype = a._data.dtype if dtype is None else dtype
                 dev = a.device if dev is None else dev
             elif devices.is_device_like(a):
                 dev = a
@@ -396,13 +426,13 @@ class Tensor(TensorMath):
         out = self
         if dev is not None:
             d = devices.as_device(dev)
-            if devices.needs_move(self.data, d):
+            if devices.needs_move(self._data, d):
                 from gradlab.ops.transfer import ToDevice
 
                 out = ToDevice.apply(self, d)
         if dtype is not None:
             dtype = np.dtype(dtype)
-            if dtype != out.data.dtype:
+            if dtype != out._data.dtype:
                 from gradlab.ops.elementwise import Cast
 
                 out = Cast.apply(out, dtype)
@@ -440,7 +470,7 @@ class Tensor(TensorMath):
         return self.to(np.bool_)
 
     def is_floating_point(self) -> builtins.bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
 
 def _register() -> None:

@@ -125,7 +125,7 @@ class Function:
         record = False
         for a in args:
             if isinstance(a, Tensor):
-                raw.append(a.data)
+                raw.append(a._data)
                 r = a.requires_grad
                 needs.append(r)
                 record = record or r
@@ -154,7 +154,7 @@ class Function:
                         checks.append((t._vc, t._vc[0], out.shape))
                         continue
                     for a in args:
-                        if isinstance(a, Tensor) and a.data is s:
+                        if isinstance(a, Tensor) and a._data is s:
                             checks.append((a._vc, a._vc[0], s.shape))
                             break
                 ctx._checks = tuple(checks)

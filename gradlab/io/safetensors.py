@@ -64,7 +64,7 @@ def as_storable_array(value: Any, name: str) -> np.ndarray:
     >>> as_storable_array([1.0, 2.0], "w").dtype, as_storable_array(np.arange(3, dtype=">i4"), "b").dtype.str
     (dtype('float64'), '<i4')
     """
-    arr = value.data if isinstance(value, Tensor) else value
+    arr = value._data if isinstance(value, Tensor) else value
     if not isinstance(arr, np.ndarray):
         if isinstance(arr, (np.generic, int, float, bool, list, tuple)):
             arr = np.asarray(arr)

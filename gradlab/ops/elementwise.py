@@ -332,7 +332,7 @@ def where(condition: Any, input: Any, other: Any) -> Any:
     from gradlab.tensor import Tensor
     from gradlab.tensor_math import promote
 
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool:
         raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
     if isinstance(input, Tensor):
@@ -341,7 +341,7 @@ def where(condition: Any, input: Any, other: Any) -> Any:
         b, a = promote(other, input)
     else:
         a, b = Tensor(input), Tensor(other)
-    xp = get_array_module(a.data if isinstance(a, Tensor) else b.data)
+    xp = get_array_module(a._data if isinstance(a, Tensor) else b._data)
     if xp is not np and isinstance(cond, np.ndarray):
         cond = xp.asarray(cond)
     if not isinstance(a, Tensor):

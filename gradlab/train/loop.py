@@ -89,11 +89,11 @@ def _split(batch: Any) -> tuple[tuple, Any]:
 
 
 def _arr(x: Any) -> Any:
-    return x.data if isinstance(x, gradlab.Tensor) else x
+    return x._data if isinstance(x, gradlab.Tensor) else x
 
 
 def _loss_value(loss: Any) -> float:
-    data = getattr(loss, "data", loss)
+    data = getattr(loss, "_data", loss)
     return float(data) if isinstance(data, (np.ndarray, np.generic, float, int)) else float(loss.item())
 
 
@@ -116,7 +116,7 @@ def _grads_finite(params: list[Any]) -> bool:
     with np.errstate(all="ignore"):
         for p in params:
             if p.grad is not None:
-                total += float(p.grad.data.sum(dtype=np.float64))
+                total += float(p.grad._data.sum(dtype=np.float64))
     return math.isfinite(total)
 
 

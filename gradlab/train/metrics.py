@@ -21,7 +21,7 @@ __all__ = ["accuracy", "binary_accuracy", "top_k_accuracy", "mean_absolute_error
 
 
 def _arr(x: Any) -> np.ndarray:
-    data = getattr(x, "data", x)
+    data = getattr(x, "_data", x)
     return data if isinstance(data, np.ndarray) else np.asarray(data)
 
 
