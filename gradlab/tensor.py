@@ -10,6 +10,8 @@ import numpy as np
 
 from gradlab import backend, devices
 from gradlab.autograd.grad_mode import _enabled
+from gradlab.size import Size
+from gradlab.tensor_convert import TensorConvert
 from gradlab.tensor_math import TensorMath
 
 __all__ = ["Tensor", "as_array", "RemovableHandle"]
@@ -64,6 +66,10 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
     return arr.copy() if copy else arr
 
 
+def _is_int(a: Any) -> builtins.bool:
+    return isinstance(a, (builtins.int, np.integer)) and not isinstance(a, (builtins.bool, np.bool_))
+
+
 class RemovableHandle:
     """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
 
@@ -77,7 +83,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor(TensorMath):
+class Tensor(TensorConvert, TensorMath):
     """An array with reverse-mode automatic differentiation (PyTorch semantics).
 
     >>> import gradlab
@@ -95,7 +101,19 @@ class Tensor(TensorMath):
     __array_ufunc__ = None  # numpy defers to our reflected operators: `array * tensor` is a Tensor
     __hash__ = object.__hash__
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
+    def __init__(self, *args: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
+        """``Tensor(data)`` wraps data (a copy), as ``gradlab.tensor``; the legacy torch form ``Tensor(2, 3)`` (ints,
+        or one ``Size``) is a zero-filled tensor of that shape in the default float dtype; ``Tensor()`` is empty."""
+        if not args or isinstance(args[0], Size) or all(_is_int(a) for a in args):
+            shape = tuple(args[0]) if args and isinstance(args[0], Size) else (args or (0,))
+            data = np.zeros(tuple(builtins.int(a) for a in shape), dtype=dtype or backend.get_default_dtype())
+        else:
+            if len(args) > 4:
+                raise TypeError(f"Tensor() takes data and at most dtype, requires_grad, device; got {len(args)} values")
+            data = args[0]
+            dtype = args[1] if len(args) > 1 else dtype
+            requires_grad = args[2] if len(args) > 2 else requires_grad
+            device = args[3] if len(args) > 3 else device
         self._data = as_array(data, dtype, device=device)
         self.grad: Tensor | None = None
         self.grad_fn: Any = None
@@ -146,8 +164,9 @@ class Tensor(TensorMath):
         self._data = arr
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        """The shape, a ``gradlab.Size`` (a tuple)."""
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -180,7 +199,8 @@ class Tensor(TensorMath):
         return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """The shape as a ``gradlab.Size``, or the length of dimension ``dim``."""
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
         return int(self._data.size)
@@ -210,6 +230,14 @@ class Tensor(TensorMath):
         if self._data.size != 1:
             raise ValueError(f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar")
         return self._data.item()
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its Python number (``f"{loss:.2f}"``); others only with an empty spec (as torch)."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def tolist(self) -> Any:
         return self._data.tolist()
@@ -393,84 +421,6 @@ class Tensor(TensorMath):
 
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
-
-    # ---- dtype and device conversion ----------------------------------------------------------------------------
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Convert to a dtype and/or move to a device, as torch's ``to``: ``to(dtype)``, ``to("cuda")``,
-        ``to(device, dtype)``, ``to(other)`` (its dtype and device), keywords ``device=``, ``dtype=``, ``copy=``.
-
-        Returns ``self`` when nothing changes; moving between devices copies and is differentiable.
-
-        >>> import gradlab
-        >>> x = gradlab.tensor([1.5])
-        >>> x.to("cpu") is x, x.to(gradlab.float64).dtype
-        (True, dtype('float64'))
-        """
-        dev = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if a is None:
-                continue
-            if isinstance(a, Tensor):
-                dtype = a._data.dtype if dtype is None else dtype
-                dev = a.device if dev is None else dev
-            elif devices.is_device_like(a):
-                dev = a
-            else:
-                dtype = a
-        out = self
-        if dev is not None:
-            d = devices.as_device(dev)
-            if devices.needs_move(self._data, d):
-                from gradlab.ops.transfer import ToDevice
-
-                out = ToDevice.apply(self, d)
-        if dtype is not None:
-            dtype = np.dtype(dtype)
-            if dtype != out._data.dtype:
-                from gradlab.ops.elementwise import Cast
-
-                out = Cast.apply(out, dtype)
-        if copy and out is self:
-            out = self.clone()
-        return out
-
-    def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> Tensor:
-        """This tensor on a GPU (``device``: an index or ``"cuda:N"``; default the current one)."""
-        d = devices.as_device("cuda" if device is None else device)
-        if d.type != "cuda":
-            raise ValueError(f"cuda() expects a CUDA device, got {d}")
-        return self.to(d)
-
-    def cpu(self) -> Tensor:
-        """This tensor on the CPU (itself if it is there already)."""
-        return self.to(devices.CPU)
-
-    def type(self, dtype: Any) -> Tensor:
-        return self.to(dtype)
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
-
-    def long(self) -> Tensor:
-        return self.to(np.int64)
-
-    def int(self) -> Tensor:
-        return self.to(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(np.bool_)
-
-    def is_floating_point(self) -> builtins.bool:
-        return self._data.dtype.kind == "f"
 
 
 def _register() -> None:

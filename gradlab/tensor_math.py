@@ -23,6 +23,15 @@ def _dims(args: tuple) -> tuple:
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
+def _np_alias(dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple:
+    """torch's NumPy-style aliases: ``axis=`` for ``dim``, ``keepdims=`` for ``keepdim``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both dim and its alias axis")
+        dim = axis
+    return dim, (keepdim if keepdims is None else bool(keepdims))
+
+
 def promote(a: Any, b: Any) -> tuple:
     """Bring two operands to a common dtype as PyTorch does (int tensor + float -> float, not float64)."""
     from gradlab.tensor import Tensor
@@ -272,13 +281,16 @@ class TensorMath:
         return where(condition, self, other)
 
     # ---- reductions ----------------------------------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None,
+            keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "bu" or x._data.dtype.kind == "i" and x._data.dtype != np.int64:
             x = x.to(np.int64)
         return R.Sum.apply(x, dim, keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         if self._data.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating, got {self.dtype}")
         return R.Mean.apply(self, dim, keepdim)
@@ -296,22 +308,28 @@ class TensorMath:
         values = R.MaxDim.apply(self, dim, keepdim, idx)
         return MinMax(values, Tensor._make(idx if keepdim else xp.squeeze(idx, dim), False))
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._minmax(dim, keepdim, True)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._minmax(dim, keepdim, False)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self.max() if dim is None else self.max(dim, keepdim).values
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self.min() if dim is None else self.min(dim, keepdim).values
 
-    def argmax(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._arg("argmax", dim, keepdim)
 
-    def argmin(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def argmin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._arg("argmin", dim, keepdim)
 
     def _arg(self, name: str, dim: Any, keepdim: bool) -> Any:
@@ -324,14 +342,19 @@ class TensorMath:
             return Tensor._make(r.reshape((1,) * self._data.ndim) if keepdim else r, False)
         return Tensor._make(xp.asarray(fn(self._data, axis=dim, keepdims=keepdim), dtype=np.int64), False)
 
-    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         c = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
         return R.Var.apply(self, dim, c, keepdim)
 
-    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return E.Sqrt.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return R.LogSumExp.apply(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Any:

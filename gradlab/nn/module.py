@@ -11,7 +11,7 @@ from gradlab import devices
 from gradlab.autograd.grad_mode import no_grad
 from gradlab.nn._helpers import IncompatibleKeys, RemovableHandle, addindent, check_name
 from gradlab.nn.parameter import Parameter
-from gradlab.tensor import Tensor
+from gradlab.tensor import Tensor, as_array
 
 __all__ = ["Module", "RemovableHandle", "IncompatibleKeys"]
 
@@ -87,7 +87,7 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if isinstance(tensor, np.ndarray):
-            tensor = Tensor(tensor)
+            tensor = Tensor._make(as_array(tensor), False)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
                             f"required)")

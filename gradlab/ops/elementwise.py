@@ -329,7 +329,7 @@ class Where(Function):
 
 def where(condition: Any, input: Any, other: Any) -> Any:
     """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``."""
-    from gradlab.tensor import Tensor
+    from gradlab.tensor import Tensor, as_array
     from gradlab.tensor_math import promote
 
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
@@ -340,7 +340,7 @@ def where(condition: Any, input: Any, other: Any) -> Any:
     elif isinstance(other, Tensor):
         b, a = promote(other, input)
     else:
-        a, b = Tensor(input), Tensor(other)
+        a, b = Tensor._make(as_array(input), False), Tensor._make(as_array(other), False)
     xp = get_array_module(a._data if isinstance(a, Tensor) else b._data)
     if xp is not np and isinstance(cond, np.ndarray):
         cond = xp.asarray(cond)

@@ -21,7 +21,7 @@ def test_names_the_first_op_whose_backward_made_nan_and_its_forward_line():
         with pytest.raises(RuntimeError) as err:
             loss.backward()
     msg = str(err.value)
-    assert msg.startswith("Function 'SqrtBackward' (")
+    assert msg.startswith("Function 'SqrtBackward0' (")
     assert "returned nan values in its 0th output" in msg
     assert "y = x.sqrt()" in msg  # the traceback of the forward call
     assert x.grad is None  # nothing accumulated past the failing op
@@ -38,8 +38,8 @@ def test_same_op_as_torch(torch):
         loss = _nan_graph(gradlab, g)
         with pytest.raises(RuntimeError) as gerr:
             loss.backward()
-    torch_op = str(terr.value).split("'")[1].rstrip("0123456789")
-    assert torch_op == str(gerr.value).split("'")[1] == "SqrtBackward"
+    torch_op = str(terr.value).split("'")[1]
+    assert torch_op == str(gerr.value).split("'")[1] == "SqrtBackward0"
 
 
 def test_inf_is_reported_too():

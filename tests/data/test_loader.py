@@ -319,3 +319,28 @@ def test_loader_fast_path_never_indexes_items(monkeypatch):
         warnings.simplefilter("error")
         n = sum(len(yb) for _, yb in loader)
     assert n == 60000
+
+
+def test_random_sampler_with_replacement_draws_lazily() -> None:
+    """torch draws ``num_samples`` lazily: 10**12 samples would need 8 TB as one index array."""
+    from gradlab.data import BatchSampler, RandomSampler
+    from gradlab.data.sampler import CHUNK
+
+    s = RandomSampler(range(10), replacement=True, num_samples=10**12)
+    assert len(s) == 10**12
+    it = iter(s)
+    first = [next(it) for _ in range(CHUNK + 5)]  # crosses a chunk boundary
+    assert all(0 <= i < 10 for i in first)
+    batches = iter(BatchSampler(s, batch_size=1000, drop_last=False))
+    assert all(len(next(batches)) == 1000 for _ in range(100))
+
+
+def test_batch_sampler_over_chunks_keeps_every_index_once() -> None:
+    from gradlab.data import BatchSampler, RandomSampler
+
+    s = RandomSampler(range(7), num_samples=40)  # several permutations chained
+    batches = list(BatchSampler(s, batch_size=6, drop_last=False))
+    assert [len(b) for b in batches] == [6] * 6 + [4]
+    flat = np.concatenate(batches)
+    assert all(sorted(flat[k:k + 7].tolist()) == list(range(7)) for k in range(0, 35, 7))
+    assert len(list(BatchSampler(s, batch_size=6, drop_last=True))) == 6
