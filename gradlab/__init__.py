@@ -25,6 +25,10 @@ from gradlab.functions import (
     minimum, permute, relu, reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose,
     unsqueeze, var, where,
 )
+from gradlab.functions_more import (
+    add, allclose, argsort, bmm, cumsum, div, einsum, flip, gather, log1p, log10, masked_fill, mm, mul, multinomial,
+    narrow, nonzero, norm, pow, repeat_interleave, roll, sort, sub, topk, tril, triu, unbind, unique,
+)
 from gradlab import nn, optim, data
 from gradlab import cuda
 from gradlab.devices import device, get_default_device, set_default_device
@@ -56,6 +60,8 @@ __all__ = [
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",
     "matmul", "max", "maximum", "mean", "min", "minimum", "permute", "reshape", "sigmoid", "sin", "split", "sqrt",
     "squeeze", "stack", "relu", "softmax", "std", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
-    "float16", "float32", "float64",
+    "float16", "float32", "float64", "add", "allclose", "argsort", "bmm", "cumsum", "div", "einsum", "flip", "gather",
+    "log1p", "log10", "masked_fill", "mm", "mul", "multinomial", "narrow", "nonzero", "norm", "pow",
+    "repeat_interleave", "roll", "sort", "sub", "topk", "tril", "triu", "unbind", "unique",
     "int8", "int16", "int32", "int64", "uint8", "bool", "float", "double", "long", "__version__",
 ]

@@ -13,6 +13,7 @@ from gradlab.autograd.grad_mode import _enabled
 from gradlab.size import Size
 from gradlab.tensor_convert import TensorConvert
 from gradlab.tensor_math import TensorMath
+from gradlab.tensor_more import TensorMore
 
 __all__ = ["Tensor", "as_array", "RemovableHandle"]
 
@@ -83,7 +84,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor(TensorConvert, TensorMath):
+class Tensor(TensorConvert, TensorMore, TensorMath):
     """An array with reverse-mode automatic differentiation (PyTorch semantics).
 
     >>> import gradlab
