@@ -28,7 +28,11 @@ def _tensor() -> Any:
 
 
 def SortResult(values: Any, indices: Any) -> Any:  # noqa: N802  (a named pair as torch's return types)
-    """``(values, indices)`` as the ``MinMax`` pair of ``max(dim)``."""
+    """``(values, indices)`` as the ``MinMax`` pair of ``max(dim)``.
+
+    >>> SortResult(1, 2).indices
+    2
+    """
     from gradlab.tensor_math import MinMax
 
     return MinMax(values, indices)
@@ -77,7 +81,12 @@ class TensorMore:
         raise ValueError(f"norm(): unsupported p={p!r} (use 'fro', a positive number, inf or -inf)")
 
     def nelement(self) -> int:
-        """The number of elements (``numel``)."""
+        """The number of elements (``numel``).
+
+        >>> import gradlab
+        >>> gradlab.zeros(2, 3).nelement()
+        6
+        """
         return int(self._data.size)
 
     def narrow(self, dim: int, start: int, length: int) -> Any:
@@ -112,17 +121,32 @@ class TensorMore:
         return self.new_full(_size(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
-        """Ones of ``size`` with this tensor's dtype and device."""
+        """Ones of ``size`` with this tensor's dtype and device.
+
+        >>> import gradlab
+        >>> gradlab.zeros(1).new_ones(2).tolist()
+        [1.0, 1.0]
+        """
         return self.new_full(_size(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Any:
-        """``fill_value`` everywhere, with this tensor's dtype and device."""
+        """``fill_value`` everywhere, with this tensor's dtype and device.
+
+        >>> import gradlab
+        >>> gradlab.zeros(1).new_full((2,), 7).tolist()
+        [7.0, 7.0]
+        """
         out = self._new(np.full(tuple(size), fill_value, dtype=self._data.dtype), dtype, requires_grad)
         return out if device is None else out.to(device)
 
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
-        """A copy of ``data`` with this tensor's dtype and device (unless given)."""
+        """A copy of ``data`` with this tensor's dtype and device (unless given).
+
+        >>> import gradlab
+        >>> gradlab.zeros(1).new_tensor([1, 2]).tolist()
+        [1.0, 2.0]
+        """
         from gradlab.tensor import _host, as_array
 
         arr = np.array(_host(as_array(data)), dtype=self._data.dtype if dtype is None else dtype)
@@ -130,16 +154,31 @@ class TensorMore:
         return out if device is None else out.to(device)
 
     def type_as(self, other: Any) -> Any:
-        """This tensor in ``other``'s dtype."""
+        """This tensor in ``other``'s dtype.
+
+        >>> import gradlab
+        >>> gradlab.tensor([1]).type_as(gradlab.zeros(1)).dtype
+        dtype('float32')
+        """
         return self.to(other.dtype)
 
     # ---- elementwise and scans ------------------------------------------------------------------------------------
     def log1p(self) -> Any:
-        """``log(1 + x)``, accurate near 0."""
+        """``log(1 + x)``, accurate near 0.
+
+        >>> import gradlab
+        >>> gradlab.tensor([1e-10], dtype=gradlab.float64).log1p().item() > 0.99e-10
+        True
+        """
         return scan.Log1p.apply(self._floating())
 
     def log10(self) -> Any:
-        """Base-10 logarithm."""
+        """Base-10 logarithm.
+
+        >>> import gradlab
+        >>> round(gradlab.tensor([1000.0]).log10().item(), 4)
+        3.0
+        """
         return self._floating().log() * (1.0 / math.log(10.0))
 
     def cumsum(self, dim: int, dtype: Any = None) -> Any:
@@ -155,7 +194,12 @@ class TensorMore:
         return scan.Cumsum.apply(x, dim)
 
     def flip(self, *dims: Any) -> Any:
-        """Reverse the order along ``dims``."""
+        """Reverse the order along ``dims``.
+
+        >>> import gradlab
+        >>> gradlab.tensor([[1, 2], [3, 4]]).flip(1).tolist()
+        [[2, 1], [4, 3]]
+        """
         out = self
         for d in _size(dims):
             out = out._take(d, self._xp().arange(self._data.shape[d] - 1, -1, -1))
@@ -181,11 +225,21 @@ class TensorMore:
         return out
 
     def tril(self, diagonal: int = 0) -> Any:
-        """The lower triangle of the last two dims (the rest zeroed)."""
+        """The lower triangle of the last two dims (the rest zeroed).
+
+        >>> import gradlab
+        >>> gradlab.ones(2, 2).tril().tolist()
+        [[1.0, 0.0], [1.0, 1.0]]
+        """
         return self._triangle(diagonal, lower=True)
 
     def triu(self, diagonal: int = 0) -> Any:
-        """The upper triangle of the last two dims (the rest zeroed)."""
+        """The upper triangle of the last two dims (the rest zeroed).
+
+        >>> import gradlab
+        >>> gradlab.ones(2, 2).triu(1).tolist()
+        [[0.0, 1.0], [0.0, 0.0]]
+        """
         return self._triangle(diagonal, lower=False)
 
     def _triangle(self, diagonal: int, lower: bool) -> Any:
@@ -198,7 +252,12 @@ class TensorMore:
 
     # ---- ordering ---------------------------------------------------------------------------------------------------
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        """Indices that sort ``dim`` (stable)."""
+        """Indices that sort ``dim`` (stable).
+
+        >>> import gradlab
+        >>> gradlab.tensor([3, 1, 2]).argsort().tolist()
+        [1, 2, 0]
+        """
         xp = self._xp()
         key = -self._data if descending and self._data.dtype.kind != "b" else self._data
         idx = xp.argsort(key, axis=dim, kind="stable")
@@ -216,7 +275,12 @@ class TensorMore:
         return SortResult(self.gather(dim, idx), idx)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-        """The ``k`` largest (or smallest) entries along ``dim`` and their indices."""
+        """The ``k`` largest (or smallest) entries along ``dim`` and their indices.
+
+        >>> import gradlab
+        >>> gradlab.tensor([1.0, 5.0, 3.0]).topk(2).values.tolist()
+        [5.0, 3.0]
+        """
         n = self._data.shape[dim]
         if not 0 <= k <= n:
             raise RuntimeError(f"topk(): k ({k}) is out of range for dimension of size {n}")
@@ -226,7 +290,12 @@ class TensorMore:
 
     # ---- splitting and repeating ------------------------------------------------------------------------------------
     def unbind(self, dim: int = 0) -> tuple:
-        """The slices along ``dim`` as a tuple (each without that dim)."""
+        """The slices along ``dim`` as a tuple (each without that dim).
+
+        >>> import gradlab
+        >>> [t.tolist() for t in gradlab.tensor([[1, 2], [3, 4]]).unbind(1)]
+        [[1, 3], [2, 4]]
+        """
         dim = dim % self._data.ndim
         return tuple(self[(slice(None),) * dim + (i,)] for i in range(self._data.shape[dim]))
 
@@ -245,7 +314,12 @@ class TensorMore:
 
     # ---- in-place writes (not recorded by autograd on a leaf that requires grad: use them under no_grad) ------------
     def masked_fill_(self, mask: Any, value: Any) -> Any:
-        """Write ``value`` where ``mask`` is True, in place."""
+        """Write ``value`` where ``mask`` is True, in place.
+
+        >>> import gradlab
+        >>> gradlab.zeros(2).masked_fill_(gradlab.tensor([False, True]), 5.0).tolist()
+        [0.0, 5.0]
+        """
         return self._set_inplace(self.masked_fill(mask, value))
 
     def _scatter(self, dim: int, index: Any, src: Any, add: builtins.bool) -> Any:
@@ -268,11 +342,21 @@ class TensorMore:
         return self
 
     def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None) -> Any:
-        """``self[index[i][j]][j] = src[i][j]`` (for ``dim=0``; likewise for other dims), in place."""
+        """``self[index[i][j]][j] = src[i][j]`` (for ``dim=0``; likewise for other dims), in place.
+
+        >>> import gradlab
+        >>> gradlab.zeros(3).scatter_(0, gradlab.tensor([2]), gradlab.tensor([9.0])).tolist()
+        [0.0, 0.0, 9.0]
+        """
         return self._scatter(dim, index, src if src is not None else value, False)
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Any:
-        """``self[index[i][j]][j] += src[i][j]`` (for ``dim=0``), accumulating repeated indices, in place."""
+        """``self[index[i][j]][j] += src[i][j]`` (for ``dim=0``), accumulating repeated indices, in place.
+
+        >>> import gradlab
+        >>> gradlab.zeros(2).scatter_add_(0, gradlab.tensor([1, 1]), gradlab.ones(2)).tolist()
+        [0.0, 2.0]
+        """
         return self._scatter(dim, index, src, True)
 
     # ---- sampling and set operations (not differentiable) ----------------------------------------------------------
@@ -298,7 +382,12 @@ class TensorMore:
 
     def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
                dim: Any = None) -> Any:
-        """The distinct values (sorted), optionally with the inverse indices and the counts."""
+        """The distinct values (sorted), optionally with the inverse indices and the counts.
+
+        >>> import gradlab
+        >>> gradlab.tensor([3, 1, 3]).unique().tolist()
+        [1, 3]
+        """
         if dim is not None:
             raise NotImplementedError("unique(dim=...) is not supported by gradlab")
         xp = self._xp()
@@ -311,20 +400,35 @@ class TensorMore:
         return out[0] if len(out) == 1 else tuple(out)
 
     def nonzero(self, as_tuple: bool = False) -> Any:
-        """The indices of the non-zero entries: an (n, ndim) int64 tensor, or one index tensor per dim."""
+        """The indices of the non-zero entries: an (n, ndim) int64 tensor, or one index tensor per dim.
+
+        >>> import gradlab
+        >>> gradlab.tensor([0, 2, 3]).nonzero().tolist()
+        [[1], [2]]
+        """
         idx = self._xp().nonzero(self._data)
         if as_tuple:
             return tuple(_tensor()._make(i.astype(np.int64), False) for i in idx)
         return _tensor()._make(self._xp().stack(idx, axis=1).astype(np.int64), False)
 
     def bmm(self, other: Any) -> Any:
-        """Batched matrix product of two 3-D tensors."""
+        """Batched matrix product of two 3-D tensors.
+
+        >>> import gradlab
+        >>> gradlab.ones(2, 1, 3).bmm(gradlab.ones(2, 3, 1)).shape
+        (2, 1, 1)
+        """
         if self._data.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm(): expected 3-D tensors, got {self._data.ndim}-D and {other.ndim}-D")
         return self @ other
 
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
-        """True when every entry is within ``atol + rtol * |other|``."""
+        """True when every entry is within ``atol + rtol * |other|``.
+
+        >>> import gradlab
+        >>> gradlab.ones(2).allclose(gradlab.ones(2) + 1e-9)
+        True
+        """
         from gradlab.tensor import _host
 
         o = other._data if hasattr(other, "_data") else other
