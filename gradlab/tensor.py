@@ -103,8 +103,9 @@ class Tensor(TensorConvert, TensorMore, TensorMath):
     __hash__ = object.__hash__
 
     def __init__(self, *args: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
-        """``Tensor(data)`` wraps data (a copy), as ``gradlab.tensor``; the legacy torch form ``Tensor(2, 3)`` (ints,
-        or one ``Size``) is a zero-filled tensor of that shape in the default float dtype; ``Tensor()`` is empty."""
+        """``Tensor(data)`` wraps data (a copy); a Python list or tuple becomes the default float dtype as in torch
+        (arrays keep their dtype). The legacy torch form ``Tensor(2, 3)`` (ints, or one ``Size``) is a zero-filled
+        tensor of that shape in the default float dtype; ``Tensor()`` is empty."""
         if not args or isinstance(args[0], Size) or all(_is_int(a) for a in args):
             shape = tuple(args[0]) if args and isinstance(args[0], Size) else (args or (0,))
             data = np.zeros(tuple(builtins.int(a) for a in shape), dtype=dtype or backend.get_default_dtype())
@@ -115,6 +116,8 @@ class Tensor(TensorConvert, TensorMore, TensorMath):
             dtype = args[1] if len(args) > 1 else dtype
             requires_grad = args[2] if len(args) > 2 else requires_grad
             device = args[3] if len(args) > 3 else device
+            if dtype is None and isinstance(data, (list, tuple)):  # torch.Tensor([1, 2]) is a float tensor
+                dtype = backend.get_default_dtype()
         self._data = as_array(data, dtype, device=device)
         self.grad: Tensor | None = None
         self.grad_fn: Any = None

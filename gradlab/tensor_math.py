@@ -34,7 +34,7 @@ def _np_alias(dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple:
 
 def promote(a: Any, b: Any) -> tuple:
     """Bring two operands to a common dtype as PyTorch does (int tensor + float -> float, not float64)."""
-    from gradlab.tensor import Tensor
+    from gradlab.tensor import Tensor, as_array
 
     if not isinstance(b, Tensor):
         if isinstance(b, np.ndarray):
@@ -48,7 +48,7 @@ def promote(a: Any, b: Any) -> tuple:
                 return a.to(np.int64), b
             return a, b
         else:
-            b = Tensor(b, device=None if backend._cp is None else a.device)
+            b = Tensor._make(as_array(b, device=None if backend._cp is None else a.device), False)
     da, db = a._data.dtype, b._data.dtype
     if da != db:
         fa, fb = da.kind == "f", db.kind == "f"

@@ -37,6 +37,7 @@ def test_legacy_constructors_match_torch(torch) -> None:
         assert tuple(g.shape) == tuple(t.shape) and g.dtype == np.float32
     assert tuple(gradlab.Tensor(gradlab.Size((2, 5))).shape) == tuple(torch.Tensor(torch.Size((2, 5))).shape)
     assert gradlab.Tensor([1.5, 2.0]).tolist() == torch.Tensor([1.5, 2.0]).tolist()
+    assert gradlab.Tensor([1, 2]).dtype == np.float32 and torch.Tensor([1, 2]).dtype == torch.float32
     for name in ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor"]:
         g, t = getattr(gradlab, name)([1, 0]), getattr(torch, name)([1, 0])
         assert str(g.dtype) == str(t.dtype).replace("torch.", "") and g.tolist() == t.tolist()
