@@ -11,6 +11,10 @@ from gradlab import backend
 from gradlab.autograd import (
     Function, GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled,
 )
+from gradlab.autograd import inference_mode, is_inference_mode_enabled
+from gradlab import autograd
+from gradlab.size import Size
+from gradlab.legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 from gradlab.backend import Generator, get_default_dtype, manual_seed, set_default_dtype
 from gradlab.creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
@@ -18,13 +22,17 @@ from gradlab.creation import (
 )
 from gradlab.functions import (
     abs, argmax, argmin, cat, chunk, clamp, cos, exp, flatten, log, logsumexp, matmul, max, maximum, mean, min,
-    minimum, permute, reshape, sigmoid, sin, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
-    where,
+    minimum, permute, relu, reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose,
+    unsqueeze, var, where,
+)
+from gradlab.functions_more import (
+    add, allclose, argsort, bmm, cumsum, div, einsum, flip, gather, log1p, log10, masked_fill, mm, mul, multinomial,
+    narrow, nonzero, norm, pow, repeat_interleave, roll, sort, sub, topk, tril, triu, unbind, unique,
 )
 from gradlab import nn, optim, data
 from gradlab import cuda
 from gradlab.devices import device, get_default_device, set_default_device
-from gradlab.io import load, save
+from gradlab.io.torch_style import load, save
 
 float16 = backend.float16
 float32 = backend.float32
@@ -43,12 +51,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "GradcheckError", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn", "optim",
+    "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "autograd", "Size", "FloatTensor",
+    "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor",
+    "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn", "optim",
     "data", "save", "load", "cuda", "device", "get_default_device", "set_default_device",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",
     "matmul", "max", "maximum", "mean", "min", "minimum", "permute", "reshape", "sigmoid", "sin", "split", "sqrt",
-    "squeeze", "stack", "std", "sum", "tanh", "transpose", "unsqueeze", "var", "where", "float16", "float32", "float64",
+    "squeeze", "stack", "relu", "softmax", "std", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
+    "float16", "float32", "float64", "add", "allclose", "argsort", "bmm", "cumsum", "div", "einsum", "flip", "gather",
+    "log1p", "log10", "masked_fill", "mm", "mul", "multinomial", "narrow", "nonzero", "norm", "pow",
+    "repeat_interleave", "roll", "sort", "sub", "topk", "tril", "triu", "unbind", "unique",
     "int8", "int16", "int32", "int64", "uint8", "bool", "float", "double", "long", "__version__",
 ]

@@ -61,7 +61,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     """
     if device is None and not isinstance(data, Tensor) and not type(data).__module__.startswith("cupy"):
         device = devices.get_default_device()
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+    return _out(as_array(data, dtype, device=device), requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -205,22 +205,43 @@ def normal(mean: float, std: float, size: Any, generator: Any = None, dtype: Any
                 False)
 
 
-def randint(low: int, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None,
-            device: Any = None) -> Tensor:
-    """Integers in [low, high); ``randint(high, size)`` as PyTorch.
+def randint(*args: Any, size: Any = None, low: Any = None, high: Any = None, generator: Any = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high), as torch: ``randint(high, size)``, ``randint(low, high, size)``,
+    with any of ``low=``, ``high=``, ``size=`` as keywords.
 
-    >>> x = randint(3, 7, (100,), generator=backend.Generator(0))
-    >>> sorted(set(x.tolist())), x.dtype
-    ([3, 4, 5, 6], dtype('int64'))
-    >>> randint(10, (2, 2)).shape
-    (2, 2)
+    >>> import gradlab
+    >>> x = gradlab.randint(3, size=(4,))
+    >>> x.shape, bool(((x >= 0) & (x < 3)).all()), gradlab.randint(5, 7, (2, 2)).dtype
+    ((4,), True, dtype('int64'))
     """
-    if size is None:
-        low, high, size = 0, low, high
+    pos = list(args)
+    if size is None and pos and isinstance(pos[-1], (tuple, list)):
+        size = pos.pop()
+    if len(pos) > 2:
+        raise TypeError(f"randint() takes (high, size) or (low, high, size); got {len(args)} positional values")
+    if len(pos) == 2:
+        if low is not None or high is not None:
+            raise TypeError("randint() got low/high both positionally and as keywords")
+        low, high = pos
+    elif len(pos) == 1:
+        if high is None:
+            high = pos[0]
+        elif low is None:
+            low = pos[0]
+        else:
+            raise TypeError("randint() got low/high both positionally and as keywords")
     if high is None:
-        raise TypeError("randint() missing the 'size' argument")
-    return _out(_drawn(backend.rng(generator).integers(low, high, size=tuple(size)).astype(dtype or np.int64), device),
-                False)
+        raise TypeError("randint() missing the 'high' argument")
+    if size is None:
+        raise TypeError("randint() missing the 'size' argument (a tuple of ints)")
+    low = 0 if low is None else low
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): size must be a tuple of ints, not {type(size).__name__}")
+    if high <= low:
+        raise ValueError(f"randint(): expected low < high, got low={low}, high={high}")
+    arr = backend.rng(generator).integers(low, high, size=tuple(size)).astype(dtype or np.int64)
+    return _out(_drawn(arr, device), requires_grad)
 
 
 def randperm(n: int, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:

@@ -8,7 +8,8 @@ from gradlab.ops.shape import cat, chunk, split, stack
 
 __all__ = [
     "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "permute", "reshape", "sigmoid", "sin", "split", "sqrt", "squeeze", "stack",
+    "maximum", "mean", "min", "minimum", "permute", "relu", "reshape", "sigmoid", "softmax", "sin", "split", "sqrt",
+    "squeeze", "stack",
     "std", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
 ]
 
@@ -16,9 +17,9 @@ _builtin_abs = abs
 
 
 def _t(x: Any) -> Any:
-    from gradlab.tensor import Tensor
+    from gradlab.tensor import Tensor, as_array
 
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor._make(as_array(x), False)
 
 
 def abs(input: Any) -> Any:  # noqa: A001
@@ -93,6 +94,27 @@ def sigmoid(input: Any) -> Any:
     return _t(input).sigmoid()
 
 
+def relu(input: Any) -> Any:
+    """``max(input, 0)`` elementwise, as ``torch.relu``.
+
+    >>> import gradlab
+    >>> gradlab.relu(gradlab.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+    return _t(input).relu()
+
+
+def softmax(input: Any, dim: int, dtype: Any = None) -> Any:
+    """Softmax along ``dim`` (after a cast to ``dtype`` when given), as ``torch.softmax``.
+
+    >>> import gradlab
+    >>> gradlab.softmax(gradlab.zeros(2), dim=0).tolist()
+    [0.5, 0.5]
+    """
+    x = _t(input)
+    return (x if dtype is None else x.to(dtype)).softmax(dim)
+
+
 def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """``input`` clipped to ``[min, max]`` (either bound may be None).
 
@@ -129,89 +151,42 @@ def matmul(input: Any, other: Any) -> Any:
     return _t(input) @ other
 
 
-def sum(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Sum over ``dim`` (every element when None).
-
-    >>> sum([[1.0, 5.0], [4.0, 2.0]]), sum([[1.0, 5.0], [4.0, 2.0]], dim=0)
-    (tensor(12.), tensor([5., 7.]))
-    """
-    return _t(input).sum(dim, keepdim)
+def sum(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    return _t(input).sum(dim, keepdim, **kwargs)
 
 
-def mean(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    """Mean over ``dim`` (every element when None).
-
-    >>> mean([[1.0, 5.0], [4.0, 2.0]], dim=1, keepdim=True)
-    tensor([[3.],
-            [3.]])
-    """
-    return _t(input).mean(dim, keepdim)
+def mean(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    return _t(input).mean(dim, keepdim, **kwargs)
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """The largest element, or ``(values, indices)`` along ``dim``.
-
-    >>> max([[1.0, 5.0], [4.0, 2.0]])
-    tensor(5.)
-    >>> values, indices = max([[1.0, 5.0], [4.0, 2.0]], dim=1)
-    >>> values.tolist(), indices.tolist()
-    ([5.0, 4.0], [1, 0])
-    """
-    return _t(input).max(dim, keepdim)
+def max(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    return _t(input).max(dim, keepdim, **kwargs)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """The smallest element, or ``(values, indices)`` along ``dim``.
-
-    >>> min([[1.0, 5.0], [4.0, 2.0]]).item(), min([[1.0, 5.0], [4.0, 2.0]], dim=0)[1].tolist()
-    (1.0, [0, 1])
-    """
-    return _t(input).min(dim, keepdim)
+def min(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    return _t(input).min(dim, keepdim, **kwargs)
 
 
-def var(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
-    """Variance over ``dim`` (unbiased unless ``unbiased=False`` or ``correction=0``).
-
-    >>> var([1.0, 2.0, 3.0, 4.0]).item(), var([1.0, 2.0, 3.0, 4.0], correction=0).item()
-    (1.6666666269302368, 1.25)
-    """
-    return _t(input).var(dim, unbiased, keepdim, correction=correction)
+def var(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
+        **kwargs: Any) -> Any:
+    return _t(input).var(dim, unbiased, keepdim, **kwargs)
 
 
-def std(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
-    """Standard deviation over ``dim`` (unbiased unless ``unbiased=False`` or ``correction=0``).
-
-    >>> std([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], unbiased=False).item()
-    2.0
-    """
-    return _t(input).std(dim, unbiased, keepdim, correction=correction)
+def std(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
+        **kwargs: Any) -> Any:
+    return _t(input).std(dim, unbiased, keepdim, **kwargs)
 
 
-def logsumexp(input: Any, dim: Any, keepdim: bool = False) -> Any:
-    """``log(sum(exp(input)))`` over ``dim``, computed without overflow.
-
-    >>> round(logsumexp([1000.0, 1000.0], dim=0).item(), 2)  # 1000 + log(2)
-    1000.69
-    """
-    return _t(input).logsumexp(dim, keepdim)
+def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    return _t(input).logsumexp(dim, keepdim, **kwargs)
 
 
-def argmax(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    """Index of the largest element (of the flattened input when ``dim`` is None).
-
-    >>> argmax([[1.0, 5.0], [4.0, 2.0]]).item(), argmax([[1.0, 5.0], [4.0, 2.0]], dim=1).tolist()
-    (1, [1, 0])
-    """
-    return _t(input).argmax(dim, keepdim)
+def argmax(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    return _t(input).argmax(dim, keepdim, **kwargs)
 
 
-def argmin(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    """Index of the smallest element (of the flattened input when ``dim`` is None).
-
-    >>> argmin([[1.0, 5.0], [4.0, 2.0]]).item(), argmin([[1.0, 5.0], [4.0, 2.0]], dim=1).tolist()
-    (0, [0, 1])
-    """
-    return _t(input).argmin(dim, keepdim)
+def argmin(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    return _t(input).argmin(dim, keepdim, **kwargs)
 
 
 def reshape(input: Any, shape: Any) -> Any:

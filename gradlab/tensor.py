@@ -10,7 +10,10 @@ import numpy as np
 
 from gradlab import backend, devices
 from gradlab.autograd.grad_mode import _enabled
+from gradlab.size import Size
+from gradlab.tensor_convert import TensorConvert
 from gradlab.tensor_math import TensorMath
+from gradlab.tensor_more import TensorMore
 
 __all__ = ["Tensor", "as_array", "RemovableHandle"]
 
@@ -30,7 +33,7 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
     (dtype('float32'), dtype('int64'), dtype('float64'))
     """
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data)
     elif type(data).__module__.startswith("cupy"):
@@ -38,7 +41,7 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
         backend.cupy_module()  # cupy arrays from outside: make gradlab's ops see them as GPU arrays
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            data = [_host(d.data) if isinstance(d, Tensor) else d for d in data]
+            data = [_host(d._data) if isinstance(d, Tensor) else d for d in data]
         try:
             arr = np.asarray(data)
         except ValueError as e:
@@ -67,6 +70,10 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True, device: Any = None
     return arr.copy() if copy else arr
 
 
+def _is_int(a: Any) -> builtins.bool:
+    return isinstance(a, (builtins.int, np.integer)) and not isinstance(a, (builtins.bool, np.bool_))
+
+
 class RemovableHandle:
     """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook.
 
@@ -88,7 +95,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor(TensorMath):
+class Tensor(TensorConvert, TensorMore, TensorMath):
     """An array with reverse-mode automatic differentiation (PyTorch semantics).
 
     >>> import gradlab
@@ -99,12 +106,30 @@ class Tensor(TensorMath):
     [2.0, 4.0, 6.0]
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    #: ``_data`` is the raw array (a ``numpy.ndarray``, or a CuPy array on a GPU) that every op reads and writes.
+    #: It is gradlab's internal slot: the public ``data`` property wraps it in a detached Tensor as torch does, and
+    #: ``numpy()`` returns the array itself.
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: `array * tensor` is a Tensor
     __hash__ = object.__hash__
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
-        self.data = as_array(data, dtype, device=device)
+    def __init__(self, *args: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
+        """``Tensor(data)`` wraps data (a copy); a Python list or tuple becomes the default float dtype as in torch
+        (arrays keep their dtype). The legacy torch form ``Tensor(2, 3)`` (ints, or one ``Size``) is a zero-filled
+        tensor of that shape in the default float dtype; ``Tensor()`` is empty."""
+        if not args or isinstance(args[0], Size) or all(_is_int(a) for a in args):
+            shape = tuple(args[0]) if args and isinstance(args[0], Size) else (args or (0,))
+            data = np.zeros(tuple(builtins.int(a) for a in shape), dtype=dtype or backend.get_default_dtype())
+        else:
+            if len(args) > 4:
+                raise TypeError(f"Tensor() takes data and at most dtype, requires_grad, device; got {len(args)} values")
+            data = args[0]
+            dtype = args[1] if len(args) > 1 else dtype
+            requires_grad = args[2] if len(args) > 2 else requires_grad
+            device = args[3] if len(args) > 3 else device
+            if dtype is None and isinstance(data, (list, tuple)):  # torch.Tensor([1, 2]) is a float tensor
+                dtype = backend.get_default_dtype()
+        self._data = as_array(data, dtype, device=device)
         self.grad: Tensor | None = None
         self.grad_fn: Any = None
         self._vc = [0]
@@ -117,7 +142,7 @@ class Tensor(TensorMath):
     def _make(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an array without checks or copies (internal fast path)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.grad_fn = None
         t.requires_grad = requires_grad
@@ -127,16 +152,44 @@ class Tensor(TensorMath):
 
     # ---- properties -------------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self.data.shape
+    def data(self) -> Tensor:
+        """This tensor's values as a new Tensor that shares its storage but is detached from the graph (as torch).
+
+        In-place changes through it (``p.data.add_(g, alpha=-lr)``, ``p.data += t``, ``p.data.copy_(...)``) write into
+        this tensor's memory without being recorded by autograd. Assigning ``t.data = other`` (a Tensor or an array)
+        swaps the storage: ``t`` then shares ``other``'s memory. The NumPy array itself is ``t.detach().numpy()``.
+
+        >>> import gradlab
+        >>> w = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        >>> w.data.add_(gradlab.tensor([1.0, 1.0]), alpha=-0.5).tolist(), w.requires_grad
+        ([0.5, 1.5], True)
+        >>> w.data = gradlab.zeros(3)
+        >>> w.tolist()
+        [0.0, 0.0, 0.0]
+        """
+        return Tensor._make(self._data, False)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        arr = value._data if isinstance(value, Tensor) else as_array(value, copy=False)
+        if self.requires_grad and arr.dtype.kind != "f":
+            raise RuntimeError(
+                f"cannot assign data of dtype {arr.dtype} to a tensor that requires grad (it needs a floating dtype)"
+            )
+        self._data = arr
+
+    @property
+    def shape(self) -> Size:
+        """The shape, a ``gradlab.Size`` (a tuple)."""
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -149,56 +202,65 @@ class Tensor(TensorMath):
     @property
     def device(self) -> devices.device:
         """Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=N)`` (a CuPy array)."""
-        return devices.device_of(self.data)
+        return devices.device_of(self._data)
 
     @property
     def is_cuda(self) -> builtins.bool:
         """True when the tensor lives on a GPU."""
         cp = backend._cp
-        return cp is not None and isinstance(self.data, cp.ndarray)
+        return cp is not None and isinstance(self._data, cp.ndarray)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape as a ``gradlab.Size``, or the length of dimension ``dim``."""
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     # ---- conversion ---------------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array: shares memory on the CPU, a copy for a tensor on a GPU."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return _host(self.data)
+        return _host(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = _host(self.data)
+        arr = _host(self._data)
         return arr if dtype is None else arr.astype(dtype)
 
     def item(self) -> Any:
-        if self.data.size != 1:
-            raise ValueError(f"a Tensor with {self.data.size} elements cannot be converted to a Python scalar")
-        return self.data.item()
+        if self._data.size != 1:
+            raise ValueError(f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar")
+        return self._data.item()
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its Python number (``f"{loss:.2f}"``); others only with an empty spec (as torch)."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is ambiguous")
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -207,15 +269,15 @@ class Tensor(TensorMath):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.data)
+        return int(self._data)
 
     def __repr__(self) -> str:
-        body = np.array2string(_host(self.data), separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(_host(self._data), separator=", ", prefix="tensor(", precision=4)
         extra = f", device='{self.device}'" if self.is_cuda else ""
-        if self.data.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
+            extra += f", dtype={self._data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
@@ -224,9 +286,9 @@ class Tensor(TensorMath):
 
     # ---- autograd API ------------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients (this one is {self.data.dtype})"
+                f"only Tensors of floating point dtype can require gradients (this one is {self._data.dtype})"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables")
@@ -240,7 +302,7 @@ class Tensor(TensorMath):
         backward(self, gradient, retain_graph)
 
     def detach(self) -> Tensor:
-        t = Tensor._make(self.data, False)
+        t = Tensor._make(self._data, False)
         t._vc = self._vc
         return t
 
@@ -274,9 +336,9 @@ class Tensor(TensorMath):
             t = ref()
             if t is not None:
                 if t.grad is None:
-                    t.grad = Tensor._make(g.data.copy(), False)
+                    t.grad = Tensor._make(g._data.copy(), False)
                 else:
-                    t.grad.data = t.grad.data + g.data
+                    t.grad._data = t.grad._data + g._data
 
         self.register_hook(keep)
 
@@ -291,11 +353,11 @@ class Tensor(TensorMath):
     def _set_inplace(self, result: Tensor) -> Tensor:
         """Write ``result`` into this tensor's memory and take over its history."""
         self._check_inplace()
-        if result.data.shape != self.data.shape:
+        if result._data.shape != self._data.shape:
             raise RuntimeError(
-                f"output with shape {self.data.shape} doesn't match the broadcast shape {result.data.shape}"
+                f"output with shape {self._data.shape} doesn't match the broadcast shape {result._data.shape}"
             )
-        self.data[...] = result.data
+        self._data[...] = result._data
         self._vc[0] += 1
         if result.grad_fn is not None:
             self.grad_fn = result.grad_fn
@@ -327,19 +389,19 @@ class Tensor(TensorMath):
 
     def fill_(self, value: Any) -> Tensor:
         self._check_inplace()
-        self.data[...] = value
+        self._data[...] = value
         self._vc[0] += 1
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
-        self.data[...] = devices.to_device(backend.rng(generator).normal(mean, std, self.data.shape), self.device)
+        self._data[...] = devices.to_device(backend.rng(generator).normal(mean, std, self._data.shape), self.device)
         self._vc[0] += 1
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace()
-        self.data[...] = devices.to_device(backend.rng(generator).uniform(a, b, self.data.shape), self.device)
+        self._data[...] = devices.to_device(backend.rng(generator).uniform(a, b, self._data.shape), self.device)
         self._vc[0] += 1
         return self
 
@@ -350,17 +412,17 @@ class Tensor(TensorMath):
 
             self._set_inplace(index_put(self, index, value))
             return
-        idx = index.data if isinstance(index, Tensor) else index
+        idx = index._data if isinstance(index, Tensor) else index
         if isinstance(idx, tuple):
-            idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
-        val = value.data if isinstance(value, Tensor) else value
+            idx = tuple(i._data if isinstance(i, Tensor) else i for i in idx)
+        val = value._data if isinstance(value, Tensor) else value
         if self.is_cuda:  # host index arrays and values go to the GPU
             from gradlab.ops.shape import _index_on
 
             xp = backend._cp
             idx = _index_on(xp, idx)
             val = xp.asarray(val) if isinstance(val, (np.ndarray, list)) else val
-        self.data[idx] = val
+        self._data[idx] = val
         self._vc[0] += 1
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -374,84 +436,6 @@ class Tensor(TensorMath):
 
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
-
-    # ---- dtype and device conversion ----------------------------------------------------------------------------
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Convert to a dtype and/or move to a device, as torch's ``to``: ``to(dtype)``, ``to("cuda")``,
-        ``to(device, dtype)``, ``to(other)`` (its dtype and device), keywords ``device=``, ``dtype=``, ``copy=``.
-
-        Returns ``self`` when nothing changes; moving between devices copies and is differentiable.
-
-        >>> import gradlab
-        >>> x = gradlab.tensor([1.5])
-        >>> x.to("cpu") is x, x.to(gradlab.float64).dtype
-        (True, dtype('float64'))
-        """
-        dev = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if a is None:
-                continue
-            if isinstance(a, Tensor):
-                dtype = a.data.dtype if dtype is None else dtype
-                dev = a.device if dev is None else dev
-            elif devices.is_device_like(a):
-                dev = a
-            else:
-                dtype = a
-        out = self
-        if dev is not None:
-            d = devices.as_device(dev)
-            if devices.needs_move(self.data, d):
-                from gradlab.ops.transfer import ToDevice
-
-                out = ToDevice.apply(self, d)
-        if dtype is not None:
-            dtype = np.dtype(dtype)
-            if dtype != out.data.dtype:
-                from gradlab.ops.elementwise import Cast
-
-                out = Cast.apply(out, dtype)
-        if copy and out is self:
-            out = self.clone()
-        return out
-
-    def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> Tensor:
-        """This tensor on a GPU (``device``: an index or ``"cuda:N"``; default the current one)."""
-        d = devices.as_device("cuda" if device is None else device)
-        if d.type != "cuda":
-            raise ValueError(f"cuda() expects a CUDA device, got {d}")
-        return self.to(d)
-
-    def cpu(self) -> Tensor:
-        """This tensor on the CPU (itself if it is there already)."""
-        return self.to(devices.CPU)
-
-    def type(self, dtype: Any) -> Tensor:
-        return self.to(dtype)
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
-
-    def long(self) -> Tensor:
-        return self.to(np.int64)
-
-    def int(self) -> Tensor:
-        return self.to(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(np.bool_)
-
-    def is_floating_point(self) -> builtins.bool:
-        return self.data.dtype.kind == "f"
 
 
 def _register() -> None:

@@ -30,6 +30,15 @@ def _dims(args: tuple) -> tuple:
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
+def _np_alias(dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple:
+    """torch's NumPy-style aliases: ``axis=`` for ``dim``, ``keepdims=`` for ``keepdim``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both dim and its alias axis")
+        dim = axis
+    return dim, (keepdim if keepdims is None else bool(keepdims))
+
+
 def promote(a: Any, b: Any) -> tuple:
     """Bring two operands to a common dtype as PyTorch does (int tensor + float -> float, not float64).
 
@@ -41,31 +50,31 @@ def promote(a: Any, b: Any) -> tuple:
     >>> [t.dtype for t in promote(tensor([1.0]), tensor([1], dtype=gradlab.float64))]
     [dtype('float64'), dtype('float64')]
     """
-    from gradlab.tensor import Tensor
+    from gradlab.tensor import Tensor, as_array
 
     if not isinstance(b, Tensor):
         if isinstance(b, np.ndarray):
             # a raw host array operand follows a GPU tensor to its device (a copy), as a Python number does
             b = Tensor._make(b if backend._cp is None else devices.to_device(b, a.device), False)
         elif isinstance(b, (bool, int, float, np.generic)) or isinstance(b, Number):
-            ka = a.data.dtype.kind
+            ka = a._data.dtype.kind
             if isinstance(b, float) and ka in "iub":
                 return a.to(backend.get_default_dtype()), b
             if isinstance(b, int) and ka == "b" and not isinstance(b, bool):
                 return a.to(np.int64), b
             return a, b
         else:
-            b = Tensor(b, device=None if backend._cp is None else a.device)
-    da, db = a.data.dtype, b.data.dtype
+            b = Tensor._make(as_array(b, device=None if backend._cp is None else a.device), False)
+    da, db = a._data.dtype, b._data.dtype
     if da != db:
         fa, fb = da.kind == "f", db.kind == "f"
         if fa and not fb:
             b = b.to(da)
         elif fb and not fa:
             a = a.to(db)
-        elif a.data.ndim == 0 and b.data.ndim:  # a 0-d tensor doesn't promote a dimensioned one of its kind
+        elif a._data.ndim == 0 and b._data.ndim:  # a 0-d tensor doesn't promote a dimensioned one of its kind
             a = a.to(db)
-        elif b.data.ndim == 0 and a.data.ndim:
+        elif b._data.ndim == 0 and a._data.ndim:
             b = b.to(da)
         else:
             common = np.promote_types(da, db)
@@ -149,7 +158,7 @@ class TensorMath:
         return E.Abs.apply(self)
 
     def _floating(self) -> Any:
-        return self if self.data.dtype.kind == "f" else self.to(backend.get_default_dtype())
+        return self if self._data.dtype.kind == "f" else self.to(backend.get_default_dtype())
 
     def add(self, other: Any, alpha: float = 1) -> Any:
         return self + (other * alpha if alpha != 1 else other)
@@ -179,10 +188,10 @@ class TensorMath:
     def _compare(self, other: Any, op: Any) -> Any:
         from gradlab.tensor import Tensor
 
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         if backend._cp is not None and isinstance(o, (np.ndarray, list)):
             o = devices.to_device(np.asarray(o), self.device)
-        return Tensor._make(op(self.data, o), False)
+        return Tensor._make(op(self._data, o), False)
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -224,10 +233,10 @@ class TensorMath:
         return self._compare(None, lambda a, _: np.invert(a))
 
     def __and__(self, other: Any) -> Any:
-        return self._compare(other, np.logical_and if self.data.dtype == np.bool_ else np.bitwise_and)
+        return self._compare(other, np.logical_and if self._data.dtype == np.bool_ else np.bitwise_and)
 
     def __or__(self, other: Any) -> Any:
-        return self._compare(other, np.logical_or if self.data.dtype == np.bool_ else np.bitwise_or)
+        return self._compare(other, np.logical_or if self._data.dtype == np.bool_ else np.bitwise_or)
 
     def isnan(self) -> Any:
         return self._compare(None, lambda a, _: np.isnan(a))
@@ -296,14 +305,17 @@ class TensorMath:
         return where(condition, self, other)
 
     # ---- reductions ----------------------------------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None,
+            keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         x = self if dtype is None else self.to(dtype)
-        if x.data.dtype.kind in "bu" or x.data.dtype.kind == "i" and x.data.dtype != np.int64:
+        if x._data.dtype.kind in "bu" or x._data.dtype.kind == "i" and x._data.dtype != np.int64:
             x = x.to(np.int64)
         return R.Sum.apply(x, dim, keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Any:
-        if self.data.dtype.kind != "f":
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
+        if self._data.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating, got {self.dtype}")
         return R.Mean.apply(self, dim, keepdim)
 
@@ -314,48 +326,59 @@ class TensorMath:
             return R.MaxAll.apply(self, is_max)
         if isinstance(dim, Tensor):  # torch.max(a, b) as maximum
             return self.maximum(dim) if is_max else self.minimum(dim)
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._data)
         arg = xp.argmax if is_max else xp.argmin
-        idx = xp.expand_dims(arg(self.data, axis=dim), dim)
+        idx = xp.expand_dims(arg(self._data, axis=dim), dim)
         values = R.MaxDim.apply(self, dim, keepdim, idx)
         return MinMax(values, Tensor._make(idx if keepdim else xp.squeeze(idx, dim), False))
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._minmax(dim, keepdim, True)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._minmax(dim, keepdim, False)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self.max() if dim is None else self.max(dim, keepdim).values
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self.min() if dim is None else self.min(dim, keepdim).values
 
-    def argmax(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._arg("argmax", dim, keepdim)
 
-    def argmin(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def argmin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return self._arg("argmin", dim, keepdim)
 
     def _arg(self, name: str, dim: Any, keepdim: bool) -> Any:
         from gradlab.tensor import Tensor
 
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._data)
         fn = getattr(xp, name)
         if dim is None:
-            r = xp.asarray(fn(self.data), dtype=np.int64)
-            return Tensor._make(r.reshape((1,) * self.data.ndim) if keepdim else r, False)
-        return Tensor._make(xp.asarray(fn(self.data, axis=dim, keepdims=keepdim), dtype=np.int64), False)
+            r = xp.asarray(fn(self._data), dtype=np.int64)
+            return Tensor._make(r.reshape((1,) * self._data.ndim) if keepdim else r, False)
+        return Tensor._make(xp.asarray(fn(self._data, axis=dim, keepdims=keepdim), dtype=np.int64), False)
 
-    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         c = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
         return R.Var.apply(self, dim, c, keepdim)
 
-    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return E.Sqrt.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = _np_alias(dim, keepdim, axis, keepdims)
         return R.LogSumExp.apply(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Any:
@@ -384,7 +407,7 @@ class TensorMath:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
-        shp = self.data.shape
+        shp = self._data.shape
         if not shp:
             return self.reshape(1)
         s = start_dim % len(shp)
@@ -393,18 +416,18 @@ class TensorMath:
         return S.Reshape.apply(self, new)
 
     def transpose(self, dim0: int, dim1: int) -> Any:
-        perm = list(range(self.data.ndim))
+        perm = list(range(self._data.ndim))
         perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
         return S.Permute.apply(self, tuple(perm))
 
     def t(self) -> Any:
-        if self.data.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.data.ndim}D")
-        return self.transpose(0, 1) if self.data.ndim == 2 else self
+        if self._data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
+        return self.transpose(0, 1) if self._data.ndim == 2 else self
 
     @property
     def T(self) -> Any:
-        return S.Permute.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return S.Permute.apply(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Any:
@@ -449,10 +472,10 @@ class TensorMath:
         return E.Clone.apply(self)
 
     def index_select(self, dim: int, index: Any) -> Any:
-        idx: list[Any] = [slice(None)] * self.data.ndim
-        idx[dim] = backend.get_array_module(self.data).asarray(index.data if hasattr(index, "data") else index)
+        idx: list[Any] = [slice(None)] * self._data.ndim
+        idx[dim] = backend.get_array_module(self._data).asarray(index._data if hasattr(index, "_data") else index)
         return self[tuple(idx)]
 
     def gather(self, dim: int, index: Any) -> Any:
-        xp = backend.get_array_module(self.data)
-        return S.Gather.apply(self, dim, xp.asarray(index.data if hasattr(index, "data") else index))
+        xp = backend.get_array_module(self._data)
+        return S.Gather.apply(self, dim, xp.asarray(index._data if hasattr(index, "_data") else index))

@@ -25,7 +25,7 @@ __all__ = ["plot_filters", "plot_activations", "conv_layers", "first_conv_weight
 
 
 def _array(x: Any) -> np.ndarray:
-    data = getattr(x, "data", x)
+    data = getattr(x, "_data", x)
     return np.asarray(data, dtype=np.float64)
 
 

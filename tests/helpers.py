@@ -17,8 +17,8 @@ __all__ = ["to_numpy", "to_torch", "assert_close", "default_tolerances", "import
 
 def to_numpy(x: Any) -> np.ndarray:
     """The values of ``x`` as a numpy array (no copy where none is needed)."""
-    data = getattr(x, "data", None)
-    if isinstance(data, (np.ndarray, np.generic)):  # a gradlab Tensor (or Parameter): .data holds its values
+    data = getattr(x, "_data", None)
+    if isinstance(data, (np.ndarray, np.generic)):  # a gradlab Tensor (or Parameter): ._data holds its values
         return np.asarray(data)
     if type(x).__module__.startswith("torch"):
         return x.detach().cpu().numpy()

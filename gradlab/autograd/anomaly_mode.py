@@ -70,7 +70,7 @@ def check_gradients(node: Context, grads: tuple) -> None:
     >>> check_gradients(y.grad_fn, (np.array([np.inf]),))
     Traceback (most recent call last):
     ...
-    RuntimeError: Function 'ExpBackward' (...) returned inf values in its 0th output.
+    RuntimeError: Function 'ExpBackward0' (...) returned inf values in its 0th output.
     """
     for i, g in enumerate(grads):
         if g is None:
@@ -132,7 +132,7 @@ class detect_anomaly:
     ...     Bad.apply(x).sum().backward()
     Traceback (most recent call last):
     ...
-    RuntimeError: Function 'BadBackward' (...Bad) returned nan values in its 0th output...
+    RuntimeError: Function 'BadBackward0' (...Bad) returned nan values in its 0th output...
     """
 
     def __init__(self, check_nan: bool = True) -> None:

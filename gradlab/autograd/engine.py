@@ -46,7 +46,7 @@ def _run_hooks(hooks: list, grad: np.ndarray) -> np.ndarray:
     for hook in hooks:
         res = hook(Tensor._make(grad, False))
         if res is not None:
-            grad = res.data if isinstance(res, Tensor) else np.asarray(res)
+            grad = res._data if isinstance(res, Tensor) else np.asarray(res)
     return grad
 
 
@@ -54,19 +54,19 @@ def _accumulate_leaf(leaf: Any, g: np.ndarray, owned: bool) -> None:
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
         owned = False
-    if g.shape != leaf.data.shape:
-        if g.size == leaf.data.size or g.ndim < leaf.data.ndim:
-            g = np.broadcast_to(g, leaf.data.shape) if g.size != leaf.data.size else g.reshape(leaf.data.shape)
+    if g.shape != leaf._data.shape:
+        if g.size == leaf._data.size or g.ndim < leaf._data.ndim:
+            g = np.broadcast_to(g, leaf._data.shape) if g.size != leaf._data.size else g.reshape(leaf._data.shape)
             owned = False
         else:
-            raise RuntimeError(f"gradient of shape {g.shape} does not match the tensor's shape {leaf.data.shape}")
-    if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
+            raise RuntimeError(f"gradient of shape {g.shape} does not match the tensor's shape {leaf._data.shape}")
+    if g.dtype != leaf._data.dtype:
+        g = g.astype(leaf._data.dtype)
         owned = True
     if leaf.grad is None:
         leaf.grad = Tensor._make(g if owned else g.copy(), False)
     else:
-        leaf.grad.data += g
+        leaf.grad._data += g
 
 
 def backward(tensor: Any, gradient: Any = None, retain_graph: bool = False) -> None:
@@ -85,19 +85,19 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool = False) -> N
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{tuple(tensor.shape)}: pass gradient= to backward()"
             )
-        g = np.ones_like(tensor.data)
+        g = np.ones_like(tensor._data)
     else:
-        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-        if g.shape != tensor.data.shape:
+        g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if g.shape != tensor._data.shape:
             raise RuntimeError(
-                f"Mismatch in shape: gradient has shape {g.shape} and output has shape {tensor.data.shape}"
+                f"Mismatch in shape: gradient has shape {g.shape} and output has shape {tensor._data.shape}"
             )
-        g = g.astype(tensor.data.dtype, copy=True)
+        g = g.astype(tensor._data.dtype, copy=True)
     root = tensor.grad_fn
     if root is None:  # a leaf
         _accumulate_leaf(tensor, g, True)

@@ -1,12 +1,13 @@
 """``Function`` (an op's forward and backward side by side) and ``Context`` (a node of the graph)."""
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from gradlab import backend
 from gradlab.autograd.grad_mode import _enabled
 
-__all__ = ["Function", "Context"]
+__all__ = ["Function", "Context", "AccumulateGrad", "NodeName"]
 
 # The Tensor class, filled in by gradlab.tensor once it is defined (the two modules need each other).
 Tensor: Any = None
@@ -24,6 +25,72 @@ def _check_devices(args: tuple) -> None:
                     f"Expected all tensors to be on the same device, but found at least two devices, "
                     f"{first.device} and {a.device}!"
                 )
+
+
+#: torch's names for the ops whose gradlab class name differs (the rest are ``<ClassName>Backward0``).
+_TORCH_NAMES = {
+    "ReLU": "Relu", "LeakyReLU": "LeakyRelu", "GELU": "Gelu", "ELU": "Elu", "SiLU": "Silu", "MaxAll": "Max",
+    "MaxDim": "Max", "Reshape": "View", "GetItem": "Index", "IndexPut": "IndexPut", "Cast": "ToCopy", "MatMul": "Mm",
+    "Linear": "Addmm", "CrossEntropy": "NllLoss", "NLLLoss": "NllLoss", "BCEWithLogits": "BinaryCrossEntropyWithLogits",
+    "BCELoss": "BinaryCrossEntropy", "Conv2d": "Convolution", "ConvTranspose2d": "Convolution", "Pad": "ConstantPadNd",
+}
+
+
+class NodeName(str):
+    """A graph node's torch-style name (``"AddBackward0"``) that can also be called, as torch's ``name()``.
+
+    >>> NodeName("AddBackward0")(), NodeName("AddBackward0") == "AddBackward0"
+    ('AddBackward0', True)
+    """
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return str(self)
+
+
+class AccumulateGrad:
+    """The node that ``next_functions`` shows for a leaf tensor requiring grad (its ``variable``), as torch's.
+
+    >>> import gradlab
+    >>> w = gradlab.ones(2, requires_grad=True)
+    >>> node = (w * 2).grad_fn.next_functions[0][0]
+    >>> node.name(), node.variable is w
+    ('AccumulateGrad', True)
+    """
+
+    __slots__ = ("_ref", "__weakref__")
+
+    def __init__(self, variable: Any) -> None:
+        self._ref = weakref.ref(variable)
+
+    @property
+    def variable(self) -> Any:
+        """The leaf tensor whose ``.grad`` this node accumulates into."""
+        return self._ref()
+
+    @classmethod
+    def of(cls, variable: Any) -> AccumulateGrad:
+        """The one node of a leaf tensor (the same object every time, as torch)."""
+        node = _ACCUMULATE.get(id(variable))
+        if node is None or node.variable is not variable:
+            node = _ACCUMULATE[id(variable)] = cls(variable)
+            weakref.finalize(variable, _ACCUMULATE.pop, id(variable), None)
+        return node
+
+    @property
+    def name(self) -> NodeName:
+        return NodeName("AccumulateGrad")
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+_ACCUMULATE: dict[int, AccumulateGrad] = {}  # by id of the leaf; an entry leaves with its tensor
 
 
 class Context:
@@ -76,8 +143,29 @@ class Context:
         return self._saved
 
     @property
-    def name(self) -> str:
-        return self.fn.__name__ + "Backward"
+    def name(self) -> NodeName:
+        """torch's name for this node (``"MulBackward0"``); callable too: ``grad_fn.name()``."""
+        n = self.fn.__name__
+        return NodeName(_TORCH_NAMES.get(n, n) + "Backward0")
+
+    @property
+    def next_functions(self) -> tuple:
+        """One ``(node, 0)`` pair per forward argument, as torch: the argument's ``grad_fn``, an ``AccumulateGrad``
+        for a leaf that requires grad, or ``None``.
+
+        >>> import gradlab
+        >>> x = gradlab.ones(2, requires_grad=True)
+        >>> y = (x * 2 + 1).sum()
+        >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name
+        ('SumBackward0', 'AddBackward0')
+        """
+        out: list[tuple[Any, int]] = []
+        for n in self.next:
+            if n is None or isinstance(n, Context):
+                out.append((n, 0))
+            else:
+                out.append((AccumulateGrad.of(n), 0))
+        return tuple(out)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -131,7 +219,7 @@ class Function:
         record = False
         for a in args:
             if isinstance(a, Tensor):
-                raw.append(a.data)
+                raw.append(a._data)
                 r = a.requires_grad
                 needs.append(r)
                 record = record or r
@@ -160,7 +248,7 @@ class Function:
                         checks.append((t._vc, t._vc[0], out.shape))
                         continue
                     for a in args:
-                        if isinstance(a, Tensor) and a.data is s:
+                        if isinstance(a, Tensor) and a._data is s:
                             checks.append((a._vc, a._vc[0], s.shape))
                             break
                 ctx._checks = tuple(checks)

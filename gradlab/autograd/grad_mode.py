@@ -5,7 +5,9 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = [
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,6 +88,55 @@ class enable_grad(_GradMode):
     """
 
     _mode = True
+
+
+class inference_mode(_GradMode):
+    """torch's ``inference_mode``: no graph is recorded (gradlab has no separate inference tensors, so this is
+    ``no_grad``); ``inference_mode(False)`` leaves recording as it is. A context manager or a decorator.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0], requires_grad=True)
+    >>> with gradlab.inference_mode():
+    ...     y = x * 2
+    >>> y.requires_grad, gradlab.is_inference_mode_enabled()
+    (False, False)
+    """
+
+    _active = [False]
+
+    def __new__(cls, mode: Any = True) -> Any:
+        self = object.__new__(cls)
+        if callable(mode):  # a bare decorator: @inference_mode
+            self._on = True
+            return self(mode)
+        return self
+
+    def __init__(self, mode: Any = True) -> None:
+        self._on = True if callable(mode) else bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev = _enabled[0]
+        self._prev_active = inference_mode._active[0]
+        if self._on:
+            _enabled[0] = False
+            inference_mode._active[0] = True
+
+    def __exit__(self, *exc: object) -> None:
+        _enabled[0] = self._prev
+        inference_mode._active[0] = self._prev_active
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(self._on):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return inference_mode._active[0]
 
 
 class set_grad_enabled(_GradMode):

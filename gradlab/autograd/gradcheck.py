@@ -86,7 +86,7 @@ def gradcheck(
                 for i in diff:
                     gr = inputs[i].grad
                     if gr is not None:
-                        analytic[i][row] = gr.data.reshape(-1)
+                        analytic[i][row] = gr._data.reshape(-1)
                 row += 1
         for i in diff:
             inputs[i].grad = None
@@ -95,15 +95,15 @@ def gradcheck(
 
     with no_grad():
         for i in diff:
-            x = inputs[i].data
+            x = inputs[i]._data
             flat = x.reshape(-1)
             numeric = np.zeros((n_out, x.size))
             for j in range(x.size):
                 orig = flat[j]
                 flat[j] = orig + eps
-                plus = np.concatenate([o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)])
+                plus = np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)])
                 flat[j] = orig - eps
-                minus = np.concatenate([o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)])
+                minus = np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)])
                 flat[j] = orig
                 numeric[:, j] = (plus - minus) / (2 * eps)
             a = analytic[i]

@@ -59,7 +59,7 @@ def unwrap(obj: Any) -> np.ndarray:
     (array([1., 2.], dtype=float32), array([3, 4]))
     """
     if is_tensor(obj):
-        return obj.data
+        return obj._data
     return np.asarray(obj)
 
 

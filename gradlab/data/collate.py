@@ -31,7 +31,7 @@ def _stack_tensors(batch: list) -> Any:
         from .. import stack  # differentiable stack from the core
 
         return stack(batch)
-    return wrap(np.stack([t.data for t in batch]))
+    return wrap(np.stack([t._data for t in batch]))
 
 
 def default_collate(batch: list) -> Any:

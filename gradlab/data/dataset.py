@@ -132,9 +132,9 @@ class TensorDataset(Dataset):
                     # keep the graph: a differentiable gather through Tensor indexing
                     out.append(t[idx])
                 elif isinstance(idx, slice):
-                    out.append(wrap(t.data[idx].copy()))
+                    out.append(wrap(t._data[idx].copy()))
                 else:
-                    out.append(wrap(t.data[idx]))  # fancy indexing already returns a fresh array
+                    out.append(wrap(t._data[idx]))  # fancy indexing already returns a fresh array
             return out
 
         return fetch

@@ -23,7 +23,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Any:
     >>> one_hot(gradlab.tensor([1]), num_classes=4).tolist()
     [[0, 1, 0, 0]]
     """
-    arr = tensor.data if is_tensor(tensor) else np.asarray(tensor)
+    arr = tensor._data if is_tensor(tensor) else np.asarray(tensor)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to index tensors (integer dtype), got dtype {arr.dtype}")
     if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool):

@@ -46,6 +46,15 @@ class Sampler:
         """One epoch's indices as an int64 array (the default implementation iterates)."""
         return np.fromiter((int(i) for i in self), dtype=np.int64)
 
+    def index_chunks(self) -> Iterator[np.ndarray]:
+        """One epoch's indices as consecutive int64 arrays (default: ``index_array()`` in one piece); a sampler
+        with a very long epoch yields it in pieces so that no O(epoch) array is ever built."""
+        yield self.index_array()
+
+
+#: How many indices a lazily drawing sampler draws at a time.
+CHUNK = 1 << 16
+
 
 class SequentialSampler(Sampler):
     """``0, 1, ..., len(data_source) - 1``.
@@ -93,19 +102,26 @@ class RandomSampler(Sampler):
     def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def index_array(self) -> np.ndarray:
+    def index_chunks(self) -> Iterator[np.ndarray]:
+        """The epoch drawn lazily: ``CHUNK`` indices at a time with replacement, one permutation at a time
+        without (so ``num_samples=10**10`` costs no memory up front, as torch)."""
         n = len(self.data_source)
         rng = numpy_rng(self.generator)
-        k = self.num_samples
-        if self.replacement:
-            return rng.integers(0, n, size=k, dtype=np.int64)
-        if k == n:
-            return rng.permutation(n).astype(np.int64, copy=False)
-        reps = -(-k // n)
-        return np.concatenate([rng.permutation(n) for _ in range(reps)])[:k].astype(np.int64, copy=False)
+        left = self.num_samples
+        while left > 0:
+            if self.replacement:
+                part = rng.integers(0, n, size=min(CHUNK, left), dtype=np.int64)
+            else:
+                part = rng.permutation(n)[:left].astype(np.int64, copy=False)
+            left -= len(part)
+            yield part
+
+    def index_array(self) -> np.ndarray:
+        return np.concatenate(list(self.index_chunks()))
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.index_array().tolist())
+        for part in self.index_chunks():
+            yield from part.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -198,13 +214,18 @@ class BatchSampler(Sampler):
                 yield slice(start, min(start + bs, n))
             return
         if isinstance(self.sampler, Sampler):
-            order = self.sampler.index_array()
+            chunks = self.sampler.index_chunks()
         else:
-            order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
-        n = len(order)
-        stop = n - n % bs if self.drop_last else n
-        for start in range(0, stop, bs):
-            yield order[start : start + bs]
+            chunks = iter([np.fromiter((int(i) for i in self.sampler), dtype=np.int64)])
+        carry = np.empty(0, dtype=np.int64)
+        for part in chunks:
+            order = np.concatenate([carry, part]) if len(carry) else part
+            full = len(order) - len(order) % bs
+            for start in range(0, full, bs):
+                yield order[start : start + bs]
+            carry = order[full:]
+        if len(carry) and not self.drop_last:
+            yield carry
 
     def __iter__(self) -> Iterator[list[int]]:
         for b in self.index_batches():

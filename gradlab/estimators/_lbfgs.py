@@ -45,7 +45,7 @@ class _LbfgsSolverMixin:
         # sklearn's packed layout: every coefs_[i] (n_in, n_out) raveled in C order, then the intercepts;
         # the batch-norm parameters (an extra) follow.
         shapes = [c.shape for c in self.coefs_]
-        sizes = [int(np.prod(s)) for s in shapes] + [int(p.data.size) for p in others]
+        sizes = [int(np.prod(s)) for s in shapes] + [int(p._data.size) for p in others]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         n_coef = len(shapes)
         poisson_c = N.poisson_constant(T, sw, denom) if self.out_activation_ == "exp" else 0.0
@@ -58,12 +58,12 @@ class _LbfgsSolverMixin:
                 if i < n_coef:
                     self.coefs_[i][...] = chunk.reshape(shapes[i])
                 else:
-                    p.data[...] = chunk
+                    p._data[...] = chunk
 
         def pack_grad() -> np.ndarray:
             out = np.empty(offsets[-1], dtype=np.float64)
             for i, p in enumerate(params):
-                g = p.grad.data if p.grad is not None else np.zeros_like(p.data)
+                g = p.grad._data if p.grad is not None else np.zeros_like(p._data)
                 out[offsets[i]:offsets[i + 1]] = (g.T if i < n_coef else g).ravel()
             return out
 
@@ -85,7 +85,7 @@ class _LbfgsSolverMixin:
             return float(loss.item()) + poisson_c, pack_grad()
 
         theta0 = np.concatenate(
-            [c.ravel() for c in self.coefs_] + [p.data.ravel() for p in others]
+            [c.ravel() for c in self.coefs_] + [p._data.ravel() for p in others]
         ).astype(np.float64)
         iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
         opt_res = scipy.optimize.minimize(

@@ -2,7 +2,7 @@
 
 The estimator's fitted arrays (``coefs_``, ``intercepts_``, ``batch_norm_params_``) are the single source of truth.
 :class:`Network` wraps a ``gradlab.nn.Sequential`` whose parameters' ``.data`` are *views* of those arrays
-(``Linear.weight.data is coefs_[i].T``), so the optimizers' in-place updates write straight into ``coefs_`` and
+(``Linear.weight._data is coefs_[i].T``), so the optimizers' in-place updates write straight into ``coefs_`` and
 nothing has to be copied back. The module itself is never pickled: it is rebuilt (cheaply) from the arrays
 whenever it is missing or the hyper-parameters it depends on changed, and re-bound before every use.
 """
@@ -117,14 +117,14 @@ class Network:
     def bind(self, coefs: list[np.ndarray], intercepts: list[np.ndarray], bn_params: list[dict] | None) -> None:
         """Point the parameters' ``.data`` at the estimator's arrays (views, no copies)."""
         for lin, c, b in zip(self.linears, coefs, intercepts):
-            lin.weight.data = c.T
-            lin.bias.data = b
+            lin.weight._data = c.T
+            lin.bias._data = b
         if self.norms:
             for bn, st in zip(self.norms, bn_params or []):
-                bn.weight.data = st["weight"]
-                bn.bias.data = st["bias"]
-                bn.running_mean.data = st["running_mean"]
-                bn.running_var.data = st["running_var"]
+                bn.weight._data = st["weight"]
+                bn.bias._data = st["bias"]
+                bn.running_mean._data = st["running_mean"]
+                bn.running_var._data = st["running_var"]
 
     def forward_numpy(self, X: Any, chunk: int = 4096) -> np.ndarray:
         """The raw network output (logits) for ``X`` in eval mode, without a graph; sparse input is densified in
@@ -135,14 +135,14 @@ class Network:
                 if getattr(X, "format", "csr") != "csr":
                     X = X.tocsr()
                 outs = [
-                    self.model(gradlab.from_numpy(np.asarray(X[s:s + chunk].toarray(), dtype=self.dtype))).data
+                    self.model(gradlab.from_numpy(np.asarray(X[s:s + chunk].toarray(), dtype=self.dtype)))._data
                     for s in range(0, X.shape[0], chunk)
                 ]
                 if not outs:
                     return np.empty((0, self.linears[-1].out_features), dtype=self.dtype)
                 return np.concatenate(outs, axis=0)
             x = np.asarray(X, dtype=self.dtype)
-            return self.model(gradlab.from_numpy(x)).data
+            return self.model(gradlab.from_numpy(x))._data
 
 
 def apply_out_activation(name: str, z: np.ndarray) -> np.ndarray:
@@ -151,11 +151,11 @@ def apply_out_activation(name: str, z: np.ndarray) -> np.ndarray:
         return z
     t = gradlab.from_numpy(z)
     if name == "softmax":
-        return F.softmax(t, dim=1).data
+        return F.softmax(t, dim=1)._data
     if name == "logistic":
-        return F.sigmoid(t).data
+        return F.sigmoid(t)._data
     if name == "exp":
-        return t.exp().data
+        return t.exp()._data
     raise ValueError(f"unknown output activation {name!r}")
 
 

@@ -12,6 +12,8 @@ One module per concern, each with its own public surface:
 * :mod:`gradlab.io.atomic`: :func:`atomic_write_bytes` (temporary file, fsync, ``os.replace``; orphans of killed
   writes are removed at the next write into the folder).
 * :mod:`gradlab.io.reading`: regular files only, names confined to their folder.
+* :mod:`gradlab.io.torch_style`: ``gradlab.save`` / ``gradlab.load`` with torch's signatures (paths or file objects,
+  nested checkpoints in one safetensors file with a JSON tree, ``weights_only=True`` only).
 
 Nothing is ever unpickled (no pickle, no NumPy object arrays): loading a file cannot run code, and a damaged
 or hostile file raises ``ValueError`` naming it.

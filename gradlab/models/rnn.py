@@ -185,7 +185,7 @@ def _stream(model: CharLSTM, vocab: Any, prompt: str, ids: Any, length: int, tem
         with gradlab.no_grad():
             logits, state = model.forward_with_state(gradlab.from_numpy(ids.reshape(1, -1)))
             while done < length:
-                nxt = _draw(logits.data[0, -1].astype(np.float64), temperature, top_k, rng)
+                nxt = _draw(logits._data[0, -1].astype(np.float64), temperature, top_k, rng)
                 done += 1
                 yield vocab.decode([nxt])
                 if done < length:

@@ -36,7 +36,7 @@ def _normalize_padding_idx(padding_idx: int | None, num_embeddings: int) -> int 
 def _renorm_(weight: Any, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
     """Rescale, in place and unrecorded, the rows used by ``indices`` whose norm exceeds ``max_norm`` (as torch)."""
     rows = np.unique(indices)
-    w = weight.data
+    w = weight._data
     norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
@@ -58,7 +58,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     """
     if sparse:
         raise NotImplementedError("sparse embedding gradients are not supported by gradlab")
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
     if padding_idx is not None:
         padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:
@@ -118,7 +118,7 @@ class Embedding(Module):
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
                 self.weight._vc[0] += 1
 
     def forward(self, input: Any) -> Any:

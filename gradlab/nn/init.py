@@ -76,7 +76,7 @@ def _calculate_correct_fan(tensor: Any, mode: str) -> int:
 
 def _write(tensor: Any, values: Any) -> Any:
     """Store ``values`` into the tensor's memory (cast to its dtype) as an in-place, unrecorded update."""
-    tensor.data[...] = values
+    tensor._data[...] = values
     tensor._vc[0] += 1
     return tensor
 

@@ -11,7 +11,7 @@ from gradlab import devices
 from gradlab.autograd.grad_mode import no_grad
 from gradlab.nn._helpers import IncompatibleKeys, RemovableHandle, addindent, check_name
 from gradlab.nn.parameter import Parameter
-from gradlab.tensor import Tensor
+from gradlab.tensor import Tensor, as_array
 
 __all__ = ["Module", "RemovableHandle", "IncompatibleKeys"]
 
@@ -87,7 +87,7 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if isinstance(tensor, np.ndarray):
-            tensor = Tensor(tensor)
+            tensor = Tensor._make(as_array(tensor), False)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
                             f"required)")
@@ -278,7 +278,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every child (recursively), then on this module; e.g. for custom initialisation."""
@@ -290,20 +290,20 @@ class Module:
     def _apply_dtype(self, dtype: Any) -> Module:
         dtype = np.dtype(dtype)
         for t in [*self.parameters(), *self.buffers()]:
-            if t.data.dtype.kind == "f" and t.data.dtype != dtype:
-                t.data = t.data.astype(dtype)
+            if t._data.dtype.kind == "f" and t._data.dtype != dtype:
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
 
     def _apply_device(self, device: Any) -> Module:
         d = devices.as_device(device)
         for t in [*self.parameters(), *self.buffers()]:
-            if devices.needs_move(t.data, d):
-                t.data = devices.to_device(t.data, d)
+            if devices.needs_move(t._data, d):
+                t._data = devices.to_device(t._data, d)
                 t._vc[0] += 1
-            if t.grad is not None and devices.needs_move(t.grad.data, d):
-                t.grad.data = devices.to_device(t.grad.data, d)
+            if t.grad is not None and devices.needs_move(t.grad._data, d):
+                t.grad._data = devices.to_device(t.grad._data, d)
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -383,10 +383,10 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if arr.shape != t.data.shape:
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if arr.shape != t._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {tuple(arr.shape)} from "
-                              f"checkpoint, the shape in current model is {tuple(t.data.shape)}.")
+                              f"checkpoint, the shape in current model is {tuple(t._data.shape)}.")
             else:
                 plan.append((t, arr))
         if strict:
@@ -402,7 +402,7 @@ class Module:
             )
         with no_grad():
             for t, arr in plan:
-                t.data[...] = devices.to_device(arr, t.device)  # a checkpoint loads onto the module's device
+                t._data[...] = devices.to_device(arr, t.device)  # a checkpoint loads onto the module's device
                 t._vc[0] += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -28,11 +28,11 @@ class Parameter(Tensor):
         if data is None:
             arr = np.empty(0, dtype=np.float32)
         elif isinstance(data, Tensor):
-            arr = data.data
+            arr = data._data
         else:
             arr = as_array(data)
         Tensor.__init__(self, np.empty(0, dtype=arr.dtype))
-        self.data = arr  # shares memory with a given Tensor, like torch.nn.Parameter
+        self._data = arr  # shares memory with a given Tensor, like torch.nn.Parameter
         if isinstance(data, Tensor):
             self._vc = data._vc
         if requires_grad:
@@ -44,11 +44,11 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo: dict) -> Parameter:
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(self.data.copy(), self.requires_grad)
+        out = Parameter(self._data.copy(), self.requires_grad)
         if self.grad is not None:
-            out.grad = Tensor._make(self.grad.data.copy(), False)
+            out.grad = Tensor._make(self.grad._data.copy(), False)
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self._data, self.requires_grad))

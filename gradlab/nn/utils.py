@@ -66,7 +66,7 @@ def clip_grad_norm_(
     >>> clip_grad_norm_([w], max_norm=1.0).item(), [round(g, 3) for g in w.grad.tolist()]
     (5.0, [0.6, 0.8])
     """
-    grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
+    grads = [p.grad._data for p in _params(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     dtype = grads[0].dtype if grads else np.dtype(np.float32)
     if not grads:
@@ -105,7 +105,7 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) ->
     v = float(clip_value)
     for p in _params(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -v, v, out=p.grad.data)
+            np.clip(p.grad._data, -v, v, out=p.grad._data)
 
 
 def l1_penalty(parameters: Any) -> Tensor:
@@ -164,7 +164,7 @@ def vector_to_parameters(vec: Any, parameters: Iterable) -> None:
     >>> a.tolist(), b.tolist()
     ([1.0, 2.0], [3.0])
     """
-    arr = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    arr = vec._data if isinstance(vec, Tensor) else np.asarray(vec)
     if arr.ndim != 1:
         raise TypeError(f"expected a 1-D vector, got shape {arr.shape}")
     params = _params(parameters)
@@ -174,7 +174,7 @@ def vector_to_parameters(vec: Any, parameters: Iterable) -> None:
     i = 0
     for p in params:
         n = p.numel()
-        p.data[...] = arr[i : i + n].reshape(p.shape)
+        p._data[...] = arr[i : i + n].reshape(p.shape)
         p._vc[0] += 1
         i += n
 

@@ -427,10 +427,10 @@ def where(condition: Any, input: Any, other: Any) -> Any:
         ...
     TypeError: where expected condition to be a boolean tensor, but got a tensor with dtype int64
     """
-    from gradlab.tensor import Tensor
+    from gradlab.tensor import Tensor, as_array
     from gradlab.tensor_math import promote
 
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool:
         raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
     if isinstance(input, Tensor):
@@ -438,8 +438,8 @@ def where(condition: Any, input: Any, other: Any) -> Any:
     elif isinstance(other, Tensor):
         b, a = promote(other, input)
     else:
-        a, b = Tensor(input), Tensor(other)
-    xp = get_array_module(a.data if isinstance(a, Tensor) else b.data)
+        a, b = Tensor._make(as_array(input), False), Tensor._make(as_array(other), False)
+    xp = get_array_module(a._data if isinstance(a, Tensor) else b._data)
     if xp is not np and isinstance(cond, np.ndarray):
         cond = xp.asarray(cond)
     if not isinstance(a, Tensor):

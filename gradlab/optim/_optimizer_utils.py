@@ -115,7 +115,7 @@ def _typename(obj: Any) -> str:
 def _to_numpy(value: Any) -> Any:
     """A Tensor becomes its array (a GPU array is copied to the host); anything else is returned as is."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     return to_device(value, "cpu") if device_of(value).type == "cuda" else value
 
 
@@ -131,7 +131,7 @@ def _normalize_index(key: Any) -> Any:
 def _copy_state(value: Any) -> Any:
     """A deep copy of optimizer state, with arrays on the host (a state dict is device-neutral, as checkpoints)."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if device_of(value).type == "cuda":
         return to_device(value, "cpu")
     if isinstance(value, np.ndarray):
@@ -163,7 +163,7 @@ def _cast_state(param: Any, value: Any, index: Any, key: Any = None, shaped: fro
                 raise ValueError(f"state 'step' of parameter {index} must be a scalar, got shape {arr.shape}")
             scalar = arr.reshape(()).item()
             return int(scalar) if float(scalar).is_integer() else scalar
-        pdata = param.data
+        pdata = param._data
         if key in shaped and arr.shape != pdata.shape:
             raise ValueError(
                 f"loaded state {key!r} of parameter {index} has shape {arr.shape}, "

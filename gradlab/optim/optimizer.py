@@ -4,7 +4,7 @@ Everything follows ``torch.optim.Optimizer``: ``params`` is an iterable of Tenso
 ``state`` maps each parameter to a dict of its state, ``state_dict()`` has the torch layout (``'state'`` keyed by
 integer index, ``'param_groups'`` with ``'params'`` as index lists).
 
-Updates are done in place on ``p.data`` (a numpy array); the subclasses keep their temporaries in per-dtype scratch
+Updates are done in place on ``p._data`` (a numpy array); the subclasses keep their temporaries in per-dtype scratch
 buffers (:meth:`Optimizer._workspace`) so that a step allocates nothing once it has run once.
 """
 
@@ -245,11 +245,11 @@ class Optimizer:
                     p.grad = g
                 elif getattr(g, "requires_grad", False):
                     g.requires_grad = False
-                arr = g.data
+                arr = g._data
                 if isinstance(arr, np.ndarray) and arr.flags.writeable:
                     arr.fill(0)
                 else:  # read-only (broadcast) arrays, and GPU arrays (fresh zeros from CuPy's pool)
-                    g.data = get_array_module(arr).zeros_like(arr)
+                    g._data = get_array_module(arr).zeros_like(arr)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
@@ -279,13 +279,13 @@ class Optimizer:
         return buf[:n].reshape(like.shape)
 
     def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
-        """Yield ``(p, p.data, p.grad.data)`` for the group's parameters that have a gradient."""
+        """Yield ``(p, p._data, p.grad._data)`` for the group's parameters that have a gradient."""
         for p in group["params"]:
             g = p.grad
             if g is None:
                 continue
-            grad = g.data if isinstance(g, Tensor) else np.asarray(g)
-            yield p, p.data, grad
+            grad = g._data if isinstance(g, Tensor) else np.asarray(g)
+            yield p, p._data, grad
 
     def _decayed_grad(self, param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
         """``(-grad if maximize else grad) + weight_decay * param`` without touching ``grad``.

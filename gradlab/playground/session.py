@@ -38,7 +38,7 @@ MAX_THUMB_NEURONS = 160  # ... sent with each frame while the network has at mos
 def _grad(lin: Any) -> np.ndarray:
     grad = lin.weight.grad
     assert grad is not None, "backward did not reach a weight"
-    return grad.data
+    return grad._data
 
 
 def _quiet(fn: Any) -> Any:
@@ -234,7 +234,7 @@ class Session:
         loss.backward()
         reg, rate = self.settings["regularization"], self.settings["reg_rate"]
         for j, lin in enumerate(self.linears):
-            g, w = _grad(lin), lin.weight.data
+            g, w = _grad(lin), lin.weight._data
             self._grad_sum[j] += float(np.sqrt(np.dot(g.ravel(), g.ravel())))
             if reg == "l2" and rate > 0:
                 g += rate * w
@@ -242,7 +242,7 @@ class Session:
                 g += rate * np.sign(w)
         self._grad_steps += 1
         self.optimizer.step()
-        return float(loss.data)
+        return float(loss._data)
 
     @_quiet
     def _probe_grad_norms(self) -> list[float]:
@@ -298,10 +298,10 @@ class Session:
                 if i < len(self.linears) - 1:
                     h = self.model[2 * i + 1](h)
                     if thumbs:
-                        thumbs.append(h.data[g:g + t])
+                        thumbs.append(h._data[g:g + t])
                 if want is not None and want[0] == i + 1:
-                    captured = h.data[:g, want[1]]
-        out = h.data
+                    captured = h._data[:g, want[1]]
+        out = h._data
         if thumbs:
             thumbs.append(np.stack([output_values(out[g:g + t], j, self.kind) for j in range(self.n_out)], axis=1))
         if want is not None and want[0] == 0:
@@ -329,7 +329,7 @@ class Session:
             self.history.append([self.epoch, round(train_loss, 5), round(test_loss, 5)])
             if len(self.history) > HISTORY_CAP:
                 self.history = self.history[::2]
-        weights = np.concatenate([lin.weight.data.ravel() for lin in self.linears])
+        weights = np.concatenate([lin.weight._data.ravel() for lin in self.linears])
         wscale = float(np.abs(weights).max()) or 1.0
         msg: dict[str, Any] = {
             "type": "frame", "frame": self.frame_no, "epoch": self.epoch, "train_loss": train_loss,
@@ -405,7 +405,7 @@ class Session:
                             and 0 <= dst < self.layer_sizes[layer]):
             raise SettingsError(f"no link from neuron {describe(src)} of layer {describe(layer - 1 if ints else layer)}"
                                 f" to neuron {describe(dst)} of the next layer")
-        w = self.linears[layer - 1].weight.data
+        w = self.linears[layer - 1].weight._data
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or abs(value) > 1e6:

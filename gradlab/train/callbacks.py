@@ -79,7 +79,7 @@ class _Monitor(Callback):
 
 
 def _weights(model: Any) -> dict[str, np.ndarray]:
-    return {k: np.array(getattr(v, "data", v), copy=True) for k, v in model.state_dict().items()}
+    return {k: np.array(getattr(v, "_data", v), copy=True) for k, v in model.state_dict().items()}
 
 
 class EarlyStopping(_Monitor):
@@ -167,7 +167,7 @@ class EarlyStopping(_Monitor):
         self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
         weights = state.get("best_weights")
         self.best_weights = None if weights is None else {
-            str(k): np.array(getattr(v, "data", v), copy=True) for k, v in weights.items()}
+            str(k): np.array(getattr(v, "_data", v), copy=True) for k, v in weights.items()}
 
 
 class ModelCheckpoint(_Monitor):

@@ -56,7 +56,7 @@ def first_nonfinite(model: Any) -> str | None:
     True
     """
     for name, value in model.state_dict().items():
-        arr = getattr(value, "data", value)
+        arr = getattr(value, "_data", value)
         if not _finite(arr if hasattr(arr, "dtype") else np.asarray(arr)):
             return str(name)
     return None

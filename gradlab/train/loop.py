@@ -93,7 +93,7 @@ def _arr(x: Any) -> Any:
 
 
 def _loss_value(loss: Any) -> float:
-    data = getattr(loss, "data", loss)
+    data = getattr(loss, "_data", loss)
     return float(data) if isinstance(data, (np.ndarray, np.generic, float, int)) else float(loss.item())
 
 
@@ -129,7 +129,7 @@ def _grads_finite(params: list[Any]) -> bool:
     with np.errstate(all="ignore"):
         for p in params:
             if p.grad is not None:
-                total += float(p.grad.data.sum(dtype=np.float64))
+                total += float(p.grad._data.sum(dtype=np.float64))
     return math.isfinite(total)
 
 

@@ -21,7 +21,7 @@ def test_names_the_first_op_whose_backward_made_nan_and_its_forward_line():
         with pytest.raises(RuntimeError) as err:
             loss.backward()
     msg = str(err.value)
-    assert msg.startswith("Function 'SqrtBackward' (")
+    assert msg.startswith("Function 'SqrtBackward0' (")
     assert "returned nan values in its 0th output" in msg
     assert "y = x.sqrt()" in msg  # the traceback of the forward call
     assert x.grad is None  # nothing accumulated past the failing op
@@ -38,8 +38,8 @@ def test_same_op_as_torch(torch):
         loss = _nan_graph(gradlab, g)
         with pytest.raises(RuntimeError) as gerr:
             loss.backward()
-    torch_op = str(terr.value).split("'")[1].rstrip("0123456789")
-    assert torch_op == str(gerr.value).split("'")[1] == "SqrtBackward"
+    torch_op = str(terr.value).split("'")[1]
+    assert torch_op == str(gerr.value).split("'")[1] == "SqrtBackward0"
 
 
 def test_inf_is_reported_too():
@@ -54,7 +54,7 @@ def test_off_by_default_and_free_when_off():
     x = gradlab.tensor([0.0], requires_grad=True)
     with np.errstate(all="ignore"):
         _nan_graph(gradlab, x).backward()  # no check: the NaN gradient just arrives
-    assert np.isnan(x.grad.data).all()
+    assert np.isnan(x.grad._data).all()
     with detect_anomaly():
         assert Function.__dict__["apply"] is not plain_apply  # the recording apply only while the mode is on
     assert Function.__dict__["apply"] is plain_apply
@@ -83,12 +83,12 @@ def test_set_detect_anomaly_nesting_decorator_and_check_nan():
     x = gradlab.tensor([0.0], requires_grad=True)
     with np.errstate(all="ignore"), detect_anomaly(check_nan=False):
         _nan_graph(gradlab, x).backward()
-    assert np.isnan(x.grad.data).all()
+    assert np.isnan(x.grad._data).all()
 
 
 def test_finite_backward_is_unchanged_in_anomaly_mode():
     a = gradlab.tensor(np.linspace(0.5, 2.0, 6).reshape(2, 3), requires_grad=True)
     with detect_anomaly():
         (a.exp() * a).sum().backward()
-    expected = np.exp(a.data) * (1 + a.data)
-    np.testing.assert_allclose(a.grad.data, expected, rtol=1e-6)
+    expected = np.exp(a._data) * (1 + a._data)
+    np.testing.assert_allclose(a.grad._data, expected, rtol=1e-6)

@@ -149,7 +149,7 @@ def test_graph_releases_saved_arrays_after_backward() -> None:
     w = gradlab.tensor(np.ones(100_000), requires_grad=True)
     a = gradlab.tensor(np.full(100_000, 2.0))
     loss = (w * a).sum()  # mul saves a's array for w's gradient
-    ref = weakref.ref(a.data)
+    ref = weakref.ref(a._data)
     del a
     loss.backward()
     gc.collect()
@@ -163,7 +163,7 @@ def test_graph_kept_alive_by_retain_graph() -> None:
     w = gradlab.tensor(np.ones(1000), requires_grad=True)
     a = gradlab.tensor(np.full(1000, 2.0))
     loss = (w * a).sum()
-    ref = weakref.ref(a.data)
+    ref = weakref.ref(a._data)
     del a
     loss.backward(retain_graph=True)
     gc.collect()

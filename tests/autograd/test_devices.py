@@ -70,17 +70,17 @@ def test_cpu_tensor_reports_its_device_and_to_cpu_is_identity() -> None:
     assert x.to(gradlab.zeros(1, dtype=gradlab.float64)).dtype == np.float64  # to(other): its dtype and device
     assert x.to(dtype=gradlab.float64, device="cpu").dtype == np.float64
     c = x.to("cpu", copy=True)
-    assert c is not x and c.data is not x.data
+    assert c is not x and c._data is not x._data
 
 
 @pytest.mark.parametrize("name", list(FACTORIES))
 def test_factories_take_a_device(name: str) -> None:
     t = FACTORIES[name]("cpu")
-    assert t.device == "cpu" and isinstance(t.data, np.ndarray)
+    assert t.device == "cpu" and isinstance(t._data, np.ndarray)
     assert FACTORIES[name](gradlab.device("cpu")).device == "cpu"
     with fake_gpu():
         t = FACTORIES[name]("cuda")
-        assert t.device == "cuda:0" and isinstance(t.data, FakeGpuArray), name
+        assert t.device == "cuda:0" and isinstance(t._data, FakeGpuArray), name
 
 
 def test_random_factories_draw_the_same_values_on_every_device() -> None:
@@ -119,7 +119,7 @@ def test_to_cuda_and_back_is_differentiable_and_numpy_copies_back() -> None:
         host = g.detach().numpy()
         assert type(host) is np.ndarray and host.tolist() == [1.0, -2.0]
         assert type(np.asarray(g.detach())) is np.ndarray
-        assert g.cpu().device == "cpu" and g.to("cpu").data.tolist() == [1.0, -2.0]
+        assert g.cpu().device == "cpu" and g.to("cpu")._data.tolist() == [1.0, -2.0]
 
 
 def test_mixing_devices_in_one_op_names_both() -> None:
@@ -151,7 +151,7 @@ def test_module_to_moves_parameters_in_place_and_loads_across_devices() -> None:
         model.cpu()
         assert all(p.device == "cpu" for p in params) and all(b.device == "cpu" for b in model.buffers())
         model.load_state_dict(sd_gpu)  # and a GPU one onto the CPU model
-        assert isinstance(model[0].weight.data, np.ndarray) and not isinstance(model[0].weight.data, FakeGpuArray)
+        assert isinstance(model[0].weight._data, np.ndarray) and not isinstance(model[0].weight._data, FakeGpuArray)
 
 
 def test_optimizer_state_dict_is_on_the_host_and_loads_onto_the_device() -> None:
@@ -225,5 +225,5 @@ def test_cuda_without_a_gpu_says_none_was_found(no_gpu: None, use: str) -> None:
 def test_cpu_path_never_imports_cupy(no_cupy: None) -> None:
     x = gradlab.randn(4, 3, requires_grad=True)
     (x @ x.T).relu().sum().backward()
-    assert backend.cupy_if_loaded() is None and backend.get_array_module(x.data) is np
+    assert backend.cupy_if_loaded() is None and backend.get_array_module(x._data) is np
     gradlab.cuda.synchronize()  # a no-op without CuPy

@@ -59,7 +59,7 @@ def test_sequential_batches_values_and_types():
     xb, yb = batches[0]
     assert isinstance(xb, gradlab.Tensor) and isinstance(yb, gradlab.Tensor)
     assert xb.shape == (4, 3) and xb.dtype == np.float32 and yb.dtype == np.int64
-    np.testing.assert_array_equal(xb.data, x[:4])
+    np.testing.assert_array_equal(xb._data, x[:4])
     assert _labels(loader) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
@@ -118,7 +118,7 @@ def test_shuffle_uses_default_generator_when_none_given():
 def test_x_and_y_stay_aligned_after_shuffle():
     x, y = _data(25)
     for xb, yb in DataLoader(TensorDataset(x, y), batch_size=6, shuffle=True, generator=Generator(2)):
-        np.testing.assert_array_equal(xb.data, x[yb.data])
+        np.testing.assert_array_equal(xb._data, x[yb._data])
 
 
 def test_fast_path_equals_generic_path():
@@ -130,8 +130,8 @@ def test_fast_path_equals_generic_path():
     assert generic_ds.calls == 23
     assert len(fb) == len(sb) == 5
     for (fx, fy), (sx, sy) in zip(fb, sb):
-        np.testing.assert_array_equal(fx.data, sx.data)
-        np.testing.assert_array_equal(fy.data, sy.data)
+        np.testing.assert_array_equal(fx._data, sx._data)
+        np.testing.assert_array_equal(fy._data, sy._data)
         assert fx.dtype == sx.dtype and fy.dtype == sy.dtype
 
 
@@ -164,8 +164,8 @@ def test_batches_do_not_alias_the_dataset():
     ds = TensorDataset(x.copy(), y.copy())
     for shuffle in (False, True):
         for xb, _ in DataLoader(ds, batch_size=4, shuffle=shuffle):
-            xb.data[...] = -1
-    np.testing.assert_array_equal(ds.tensors[0].data, x)
+            xb._data[...] = -1
+    np.testing.assert_array_equal(ds.tensors[0]._data, x)
 
 
 def test_requires_grad_dataset_tensor_keeps_graph():
@@ -173,11 +173,11 @@ def test_requires_grad_dataset_tensor_keeps_graph():
     loader = DataLoader(TensorDataset(w, np.arange(6)), batch_size=4)
     xb, yb = next(iter(loader))
     xb.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, np.array([[1, 1]] * 4 + [[0, 0]] * 2, dtype=np.float32))
+    np.testing.assert_array_equal(w.grad._data, np.array([[1, 1]] * 4 + [[0, 0]] * 2, dtype=np.float32))
     w.grad = None
     for xb, yb in DataLoader(TensorDataset(w, np.arange(6)), batch_size=4, shuffle=True, generator=Generator(0)):
-        (xb * gradlab.tensor(yb.data.astype(np.float32)).reshape(-1, 1)).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, np.repeat(np.arange(6, dtype=np.float32)[:, None], 2, axis=1))
+        (xb * gradlab.tensor(yb._data.astype(np.float32)).reshape(-1, 1)).sum().backward()
+    np.testing.assert_array_equal(w.grad._data, np.repeat(np.arange(6, dtype=np.float32)[:, None], 2, axis=1))
 
 
 def test_generic_dataset_collates_ints_to_int64():
@@ -288,7 +288,7 @@ def test_default_collate_matches_torch(torch):
     theirs = torch.utils.data.default_collate(samples)
     assert type(ours) is type(theirs)
     for a, b in zip(ours, theirs):
-        np.testing.assert_array_equal(a.data, b.numpy())
+        np.testing.assert_array_equal(a._data, b.numpy())
         assert str(a.dtype) == str(b.dtype).replace("torch.", "")
 
 
@@ -319,3 +319,28 @@ def test_loader_fast_path_never_indexes_items(monkeypatch):
         warnings.simplefilter("error")
         n = sum(len(yb) for _, yb in loader)
     assert n == 60000
+
+
+def test_random_sampler_with_replacement_draws_lazily() -> None:
+    """torch draws ``num_samples`` lazily: 10**12 samples would need 8 TB as one index array."""
+    from gradlab.data import BatchSampler, RandomSampler
+    from gradlab.data.sampler import CHUNK
+
+    s = RandomSampler(range(10), replacement=True, num_samples=10**12)
+    assert len(s) == 10**12
+    it = iter(s)
+    first = [next(it) for _ in range(CHUNK + 5)]  # crosses a chunk boundary
+    assert all(0 <= i < 10 for i in first)
+    batches = iter(BatchSampler(s, batch_size=1000, drop_last=False))
+    assert all(len(next(batches)) == 1000 for _ in range(100))
+
+
+def test_batch_sampler_over_chunks_keeps_every_index_once() -> None:
+    from gradlab.data import BatchSampler, RandomSampler
+
+    s = RandomSampler(range(7), num_samples=40)  # several permutations chained
+    batches = list(BatchSampler(s, batch_size=6, drop_last=False))
+    assert [len(b) for b in batches] == [6] * 6 + [4]
+    flat = np.concatenate(batches)
+    assert all(sorted(flat[k:k + 7].tolist()) == list(range(7)) for k in range(0, 35, 7))
+    assert len(list(BatchSampler(s, batch_size=6, drop_last=True))) == 6

@@ -48,7 +48,7 @@ def test_mnist_train_full_load():
     assert isinstance(img, gradlab.Tensor) and img.shape == (1, 28, 28) and img.dtype == np.float32
     assert label == 5 and isinstance(label, int)
     np.testing.assert_array_equal(img.data[0], ds.data[0].astype(np.float32) / np.float32(255))
-    assert 0.0 <= img.data.min() and img.data.max() == 1.0
+    assert 0.0 <= img._data.min() and img._data.max() == 1.0
     assert not ds.data.flags.writeable  # shared between instances
     X, y = ds.as_tensors(flatten=True)
     assert X.shape == (60000, 784) and X.dtype == np.float32 and y.dtype == np.int64
@@ -79,11 +79,11 @@ def test_as_tensors_variants(mnist_test):
     X, y = mnist_test.as_tensors()
     assert X.shape == (10000, 1, 28, 28) and X.dtype == np.float32
     raw, _ = mnist_test.as_tensors(normalize=False)
-    assert raw.dtype == np.uint8 and raw.shape == (10000, 1, 28, 28) and raw.data.flags.writeable
+    assert raw.dtype == np.uint8 and raw.shape == (10000, 1, 28, 28) and raw._data.flags.writeable
     np.testing.assert_array_equal(raw.data[:, 0], mnist_test.data)
     s, _ = mnist_test.as_tensors(standardize=True, flatten=True)
-    np.testing.assert_allclose(s.data, (X.data.reshape(10000, -1) - MNIST.mean) / MNIST.std, rtol=1e-5, atol=1e-5)
-    y.data[0] = 99  # a copy: the dataset is unchanged
+    np.testing.assert_allclose(s._data, (X._data.reshape(10000, -1) - MNIST.mean) / MNIST.std, rtol=1e-5, atol=1e-5)
+    y._data[0] = 99  # a copy: the dataset is unchanged
     assert mnist_test.targets[0] == 7
 
 
@@ -92,12 +92,12 @@ def test_loader_over_mnist_matches_items(mnist_test):
     sub = Subset(mnist_test, idx)
     batches = list(DataLoader(sub, batch_size=4))
     assert [len(b[1]) for b in batches] == [4, 4, 3]
-    xb = np.concatenate([b[0].data for b in batches])
-    yb = np.concatenate([b[1].data for b in batches])
+    xb = np.concatenate([b[0]._data for b in batches])
+    yb = np.concatenate([b[1]._data for b in batches])
     assert xb.shape == (11, 1, 28, 28) and yb.dtype == np.int64
     for k, i in enumerate(idx):
         img, label = mnist_test[i]
-        np.testing.assert_array_equal(xb[k], img.data)
+        np.testing.assert_array_equal(xb[k], img._data)
         assert yb[k] == label
     # the whole test split through the fast path, shuffled
     n = sum(len(b[1]) for b in DataLoader(mnist_test, batch_size=1000, shuffle=True))

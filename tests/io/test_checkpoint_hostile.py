@@ -182,7 +182,7 @@ def _same(a, b):
         return isinstance(b, dict) and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, np.ndarray) or hasattr(a, "data") and isinstance(a.data, np.ndarray):
+    if isinstance(a, np.ndarray) or hasattr(a, "data") and isinstance(a._data, np.ndarray):
         a, b = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
         return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
     if isinstance(a, float) and math.isnan(a):

@@ -104,7 +104,7 @@ def test_fuzz_load_checkpoint(tmp_path):
     json_path = ckpt / "checkpoint.json"
     tensor_path = ckpt / json.loads(json_path.read_text())["tensor_file"]
     reference = json.dumps(glio.flatten_state(glio.load_checkpoint(ckpt))[0], sort_keys=True)
-    reference_w = glio.load_checkpoint(ckpt)["model_state"]["w"].data.copy()
+    reference_w = glio.load_checkpoint(ckpt)["model_state"]["w"].detach().numpy().copy()
 
     def same(ck):
         assert json.dumps(glio.flatten_state(ck)[0], sort_keys=True) == reference

@@ -33,7 +33,7 @@ def test_round_trip_dtypes(tmp_path, dtype):
         t = out[key]
         assert isinstance(t, gradlab.Tensor)
         assert t.dtype == np.dtype(dtype) and t.shape == expected.shape
-        np.testing.assert_array_equal(t.data, expected)
+        np.testing.assert_array_equal(t._data, expected)
 
 
 def test_round_trip_edge_shapes_and_order(tmp_path):
@@ -49,10 +49,10 @@ def test_round_trip_edge_shapes_and_order(tmp_path):
     out = glio.load(path)
     assert list(out) == list(sd)  # insertion order survives (safetensors itself sorts)
     for k, v in sd.items():
-        expected = v.data if isinstance(v, gradlab.Tensor) else v
-        np.testing.assert_array_equal(out[k].data, expected)
+        expected = v._data if isinstance(v, gradlab.Tensor) else v
+        np.testing.assert_array_equal(out[k]._data, expected)
         assert out[k].shape == expected.shape
-    out["b.weight"].data += 1  # loaded arrays are writable
+    out["b.weight"]._data += 1  # loaded arrays are writable
     out["b.weight"].add_(1.0)
 
 
@@ -110,7 +110,7 @@ def test_interrupted_save_keeps_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert listing(tmp_path) == ["m.safetensors"]  # no temporary file left behind
-    np.testing.assert_array_equal(glio.load(path)["a"].data, np.ones(3))
+    np.testing.assert_array_equal(glio.load(path)["a"]._data, np.ones(3))
 
 
 def test_interrupted_write_keeps_old_file(tmp_path, monkeypatch):
@@ -229,7 +229,7 @@ def make_training(seed=0):
 def train(params, opt, sched, steps, start):
     for k in range(start, start + steps):
         for p in params.values():
-            g = np.cos(p.data * (k + 1)) + 0.1 * p.data
+            g = np.cos(p._data * (k + 1)) + 0.1 * p._data
             p.grad = gradlab.tensor(g)
         opt.step()
         sched.step()
@@ -264,7 +264,7 @@ def test_checkpoint_round_trip_resumes_training_exactly(tmp_path):
     new_params, new_opt, new_sched = make_training(seed=1)
     for k, p in new_params.items():
         assert isinstance(ck["model_state"][k], gradlab.Tensor)
-        p.data[...] = ck["model_state"][k].data
+        p._data[...] = ck["model_state"][k]._data
     new_opt.load_state_dict(ck["optimizer_state"])
     new_sched.load_state_dict(ck["scheduler_state"])
     assert isinstance(new_opt.param_groups[0]["betas"], tuple)
@@ -273,7 +273,7 @@ def test_checkpoint_round_trip_resumes_training_exactly(tmp_path):
     train(new_params, new_opt, new_sched, 20, start=15)
 
     for k in params:
-        np.testing.assert_array_equal(new_params[k].data, params[k].data)
+        np.testing.assert_array_equal(new_params[k]._data, params[k]._data)
     assert new_sched.get_last_lr() == sched.get_last_lr()
     np.testing.assert_array_equal(g2.numpy_rng.standard_normal(3), expected_draw)
 

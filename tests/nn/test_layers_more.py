@@ -148,7 +148,7 @@ def test_bilinear_matches_torch(torch):
 
 def test_bilinear_init_bounds():
     m = nn.Bilinear(16, 3, 4)
-    assert np.abs(m.weight.data).max() <= 0.25 and np.abs(m.bias.data).max() <= 0.25
+    assert np.abs(m.weight._data).max() <= 0.25 and np.abs(m.bias._data).max() <= 0.25
     assert m.weight.dtype == np.float32
 
 

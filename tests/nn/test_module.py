@@ -54,7 +54,7 @@ def test_parameter_basics() -> None:
     t = gradlab.zeros(2, 3)
     p = nn.Parameter(t)
     assert isinstance(p, gradlab.Tensor) and p.requires_grad and p.is_leaf
-    p.data[0, 0] = 7.0
+    p._data[0, 0] = 7.0
     assert t.data[0, 0] == 7.0  # shares memory, like torch
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     assert nn.Parameter(np.ones(2)).dtype == np.float64
@@ -63,7 +63,7 @@ def test_parameter_basics() -> None:
     with pytest.raises(RuntimeError):
         nn.Parameter(gradlab.tensor([1, 2]))  # integers cannot require grad
     q = copy.deepcopy(p)
-    assert type(q) is nn.Parameter and q.data is not p.data and q.requires_grad
+    assert type(q) is nn.Parameter and q._data is not p._data and q.requires_grad
 
 
 # ---- registration and traversal ------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_train_eval_zero_grad_requires_grad_apply() -> None:
     net(gradlab.randn(5, 4)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(float(np.abs(p.grad.data).sum()) == 0 for p in net.parameters())
+    assert all(float(np.abs(p.grad._data).sum()) == 0 for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
     net.requires_grad_(False)
@@ -171,16 +171,16 @@ def test_state_dict_is_detached_and_shares_memory() -> None:
     sd = net.state_dict()
     assert isinstance(sd, OrderedDict) and "scratch" not in sd
     assert all(not v.requires_grad and type(v) is gradlab.Tensor for v in sd.values())
-    sd["fc1.weight"].data[0, 0] = 42.0
-    assert net.fc1.weight.data[0, 0] == 42.0
+    sd["fc1.weight"]._data[0, 0] = 42.0
+    assert net.fc1.weight._data[0, 0] == 42.0
     assert net.state_dict(keep_vars=True)["fc1.weight"] is net.fc1.weight
 
 
 def test_load_state_dict_copies_in_place_from_numpy_and_tensors(torch) -> None:
     net, tnet = Net(), TorchNet.build(torch)
-    weight, data = net.fc1.weight, net.fc1.weight.data
+    weight, data = net.fc1.weight, net.fc1.weight._data
     copy_from_torch(net, tnet)
-    assert net.fc1.weight is weight and net.fc1.weight.data is data  # identity kept: optimizers keep working
+    assert net.fc1.weight is weight and net.fc1.weight._data is data  # identity kept: optimizers keep working
     for k, v in tnet.state_dict().items():
         assert_close(net.state_dict()[k], v)
     other = Net()
@@ -207,16 +207,16 @@ def test_load_state_dict_strict_errors_name_every_problem() -> None:
     assert 'Unexpected key(s) in state_dict: "extra.weight"' in msg
     assert "size mismatch for block.0.weight: copying a param with shape (5, 5)" in msg
     assert "the shape in current model is (3, 3)" in msg
-    before = net.fc1.weight.data.copy()
+    before = net.fc1.weight.detach().numpy().copy()
     sd["fc1.weight"] = np.full((3, 4), 9.0, dtype=np.float32)
     with pytest.raises(RuntimeError, match="size mismatch"):  # strict=False still refuses wrong shapes
         net.load_state_dict(sd, strict=False)
-    assert np.array_equal(net.fc1.weight.data, before)  # nothing was copied
+    assert np.array_equal(net.fc1.weight._data, before)  # nothing was copied
     sd["block.0.weight"] = np.eye(3)
     res = net.load_state_dict(sd, strict=False)
     assert res.missing_keys == ["offset", "fc1.bias"] and res.unexpected_keys == ["extra.weight"]
     assert res == (["offset", "fc1.bias"], ["extra.weight"])
-    assert net.fc1.weight.data[0, 0] == 9.0 and net.block[0].weight.dtype == np.float32
+    assert net.fc1.weight._data[0, 0] == 9.0 and net.block[0].weight.dtype == np.float32
 
 
 def test_optimizer_keeps_working_after_load_state_dict() -> None:
@@ -233,8 +233,8 @@ def test_optimizer_keeps_working_after_load_state_dict() -> None:
 def test_deepcopy_gives_independent_module() -> None:
     net = Net()
     clone = copy.deepcopy(net)
-    clone.fc1.weight.data[...] = 0
-    assert not np.all(net.fc1.weight.data == 0)
+    clone.fc1.weight._data[...] = 0
+    assert not np.all(net.fc1.weight._data == 0)
     assert [n for n, _ in clone.named_parameters()] == [n for n, _ in net.named_parameters()]
 
 
@@ -264,7 +264,7 @@ def test_forward_hooks() -> None:
     h2 = lin.register_forward_hook(lambda m, args, out: calls.append(out.shape))
     out = lin(gradlab.ones(3, 2))
     assert calls == [(3, 2)]
-    assert_close(out, np.broadcast_to(lin.bias.data, (3, 2)))
+    assert_close(out, np.broadcast_to(lin.bias._data, (3, 2)))
     h1.remove()
     h2.remove()
     lin(gradlab.ones(1, 2))

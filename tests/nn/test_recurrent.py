@@ -131,7 +131,7 @@ def test_parameter_names_shapes_and_init(torch):
     bound = 1 / np.sqrt(10)
     for p in gm.parameters():
         assert p.dtype == gradlab.float32
-        assert np.abs(p.data).max() <= bound and p.data.std() > bound / 4
+        assert np.abs(p._data).max() <= bound and p._data.std() > bound / 4
     # a torch state_dict loads unchanged and round-trips
     gm.load_state_dict({k: v.numpy() for k, v in tm.state_dict().items()})
     for k, v in gm.state_dict().items():

@@ -67,7 +67,7 @@ def test_clip_grad_value(torch) -> None:
 
 def test_l1_l2_penalties() -> None:
     model = nn.Linear(3, 2)
-    w, b = model.weight.data, model.bias.data
+    w, b = model.weight._data, model.bias._data
     l1, l2 = utils.l1_penalty(model.parameters()), utils.l2_penalty(model)
     assert l1.item() == pytest.approx(float(np.abs(w).sum() + np.abs(b).sum()), rel=1e-6)
     assert l2.item() == pytest.approx(float((w**2).sum() + (b**2).sum()), rel=1e-6)

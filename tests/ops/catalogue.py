@@ -402,5 +402,39 @@ CATALOGUE += [
     C("glu", "glu", lambda lib, x: _f(lib, "glu")(x, dim=0), ((4, 3),)),
 ]
 REQUIRED_OPS += ("unfold", "fold")
+# ---- issue 16: tensor methods (gradlab/ops/scan.py; the rest built on indexing, gather and where) ---------------
+CATALOGUE += [
+    C("log1p", "log1p", lambda lib, x: x.log1p(), ((3, 4),), "positive"),
+    C("log1p_function", "log1p", lambda lib, x: lib.log1p(x), ((3, 4),), "unit"),
+    C("log10", "log10", lambda lib, x: lib.log10(x), ((3, 4),), "positive"),
+    C("cumsum", "cumsum", lambda lib, x: x.cumsum(1), ((3, 4),)),
+    C("cumsum_neg_dim", "cumsum", lambda lib, x: lib.cumsum(x, -3), ((2, 3, 2),)),
+    C("einsum_matmul", "einsum", lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), ((2, 3), (3, 4))),
+    C("einsum_batched_outer", "einsum", lambda lib, a, b: lib.einsum("bi,bj->bij", a, b), ((2, 3), (2, 4))),
+    C("einsum_sum_only_one", "einsum", lambda lib, a, b: lib.einsum("ij,k->ik", a, b), ((2, 3), (4,))),
+    C("einsum_implicit_three", "einsum", lambda lib, a, b, c: lib.einsum("ij,jk,kl", a, b, c),
+      ((2, 3), (3, 2), (2, 2))),
+    C("norm_fro", "norm", lambda lib, x: x.norm(), ((3, 4),)),
+    C("norm_dim_p1", "norm", lambda lib, x: lib.norm(x, 1, dim=1, keepdim=True), ((3, 4),), avoid=(0.0,)),
+    C("norm_p3", "norm", lambda lib, x: x.norm(3, dim=0), ((3, 4),), avoid=(0.0,)),
+    C("narrow", "narrow", lambda lib, x: x.narrow(1, 1, 2), ((3, 4),)),
+    C("flip", "flip", lambda lib, x: lib.flip(x, (0, 2)), ((2, 3, 2),)),
+    C("roll", "roll", lambda lib, x: x.roll((1, -2), (0, 1)), ((3, 4),)),
+    C("roll_flat", "roll", lambda lib, x: lib.roll(x, 5), ((3, 4),)),
+    C("sort", "sort", lambda lib, x: x.sort(1, descending=True).values, ((3, 4),), "distinct"),
+    C("topk", "topk", lambda lib, x: lib.topk(x, 2, dim=0).values, ((3, 4),), "distinct"),
+    C("topk_smallest", "topk", lambda lib, x: x.topk(3, largest=False).values, ((3, 4),), "distinct"),
+    C("tril", "tril", lambda lib, x: x.tril(), ((2, 3, 4),)),
+    C("triu_offset", "triu", lambda lib, x: lib.triu(x, 1), ((4, 3),)),
+    C("repeat_interleave", "repeat_interleave", lambda lib, x: x.repeat_interleave(2, dim=1), ((3, 4),)),
+    C("repeat_interleave_flat", "repeat_interleave", lambda lib, x: lib.repeat_interleave(x, 3), ((2, 2),)),
+    C("unbind", "unbind", lambda lib, x: lib.stack(x.unbind(1)[::-1]), ((3, 4),)),
+    C("masked_fill_tensor", "masked_fill", lambda lib, x: lib.masked_fill(x, x > 0, 0.5), ((3, 4),), avoid=(0.0,)),
+    C("bmm", "bmm", lambda lib, a, b: lib.bmm(a, b), ((2, 3, 4), (2, 4, 2))),
+    C("add_alpha", "add", lambda lib, a, b: lib.add(a, b, alpha=2.5), ((3, 4), (4,))),
+    C("sub_alpha", "sub", lambda lib, a, b: lib.sub(a, b, alpha=-1.5), ((3, 4), (3, 4))),
+]
+REQUIRED_OPS += ("log1p", "log10", "cumsum", "einsum", "norm", "narrow", "flip", "roll", "sort", "topk", "tril",
+                 "triu", "repeat_interleave", "unbind", "bmm")
 BY_NAME = {c.name: c for c in CATALOGUE}
 assert len(BY_NAME) == len(CATALOGUE), "duplicate case names in the catalogue"

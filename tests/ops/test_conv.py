@@ -115,7 +115,7 @@ def test_conv2d_float32_stays_float32_and_input_without_grad():
     x = gradlab.randn(2, 3, 8, 8)
     conv_w = gradlab.randn(4, 3, 3, 3, requires_grad=True)
     y = F.conv2d(x, conv_w, padding=1)
-    assert y.dtype == np.float32 and y.data.flags.c_contiguous
+    assert y.dtype == np.float32 and y._data.flags.c_contiguous
     y.sum().backward()
     assert conv_w.grad.dtype == np.float32 and x.grad is None
 

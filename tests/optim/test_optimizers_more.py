@@ -83,14 +83,14 @@ def test_state_dict_round_trip_continues_identically(torch64, case):
     gl_params, th_params, gl_opt, th_opt = make_pair(torch64, name, kwargs)
     run_and_compare(torch64, gl_params, th_params, gl_opt, th_opt, steps=20)
     sd = gl_opt.state_dict()
-    restored_params = [gradlab.tensor(p.data.copy(), requires_grad=True) for p in gl_params]
+    restored_params = [gradlab.tensor(p.detach().numpy().copy(), requires_grad=True) for p in gl_params]
     restored = getattr(optim, name)(restored_params)
     restored.load_state_dict(copy.deepcopy(sd))
     assert restored.param_groups[0]["lr"] == gl_opt.param_groups[0]["lr"]
     for k in range(20, 30):
         set_grads(gl_params, th_params, torch64, k, none_every=3)
         for rp, gp in zip(restored_params, gl_params):
-            rp.grad = None if gp.grad is None else gradlab.tensor(gp.grad.data.copy())
+            rp.grad = None if gp.grad is None else gradlab.tensor(gp.grad.detach().numpy().copy())
         gl_opt.step()
         th_opt.step()
         restored.step()
@@ -195,7 +195,7 @@ def test_lbfgs_state_dict_round_trip():
     opt.step(closure(opt, loss_fn))
     sd = opt.state_dict()
     assert sorted(sd["state"]) == [0]
-    restored_params, restored_loss = _rosenbrock_problem(gradlab, [p.data.copy() for p in params])
+    restored_params, restored_loss = _rosenbrock_problem(gradlab, [p.detach().numpy().copy() for p in params])
     restored = optim.LBFGS(restored_params)
     restored.load_state_dict(copy.deepcopy(sd))
     assert restored.param_groups[0]["line_search_fn"] == "strong_wolfe"

@@ -248,7 +248,7 @@ def test_export_over_http_loads_and_the_snippet_runs(client, manager, tmp_path, 
     exec(compile(code.text, "playground_model.py", "exec"), ns)
     pts = np.array([[0.0, 0.0], [4.0, 4.0], [-1.0, 3.0]], np.float32)
     with gradlab.no_grad():
-        logits = session.model(gradlab.from_numpy(feature_matrix(pts, session.settings["features"]))).data[:, 0]
+        logits = session.model(gradlab.from_numpy(feature_matrix(pts, session.settings["features"]))).numpy()[:, 0]
     np.testing.assert_allclose(ns["predict"](pts), 1 / (1 + np.exp(-logits)), rtol=1e-5)
     ws.close()
 

@@ -64,7 +64,7 @@ def test_columns_are_scaled_one_by_one_and_the_export_applies_it(client, manager
     assert np.mean((p > 0.5) == y) == pytest.approx(page_acc, abs=1e-9)
     with gradlab.no_grad():
         logits = session.model(gradlab.from_numpy(feature_matrix(session.csv.x, session.settings["features"])))
-    np.testing.assert_allclose(p, 1 / (1 + np.exp(-logits.data[:, 0])), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-logits.numpy()[:, 0])), rtol=1e-4, atol=1e-6)
     ws.close()
 
 

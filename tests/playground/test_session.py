@@ -67,7 +67,7 @@ def test_settings_merge_and_normalise():
 
 def test_a_refused_update_changes_nothing():
     s = Session({"dataset": "xor"})
-    before = dict(s.settings), [p.data.copy() for p in s.model.parameters()]
+    before = dict(s.settings), [p.detach().numpy().copy() for p in s.model.parameters()]
     with pytest.raises(SettingsError):
         s.configure({"layers": [3, 3], "lr": -1})
     assert s.settings == before[0]
@@ -174,7 +174,7 @@ def test_same_seed_same_network_and_reset_restarts():
 def test_live_settings_keep_the_weights():
     s = Session({"dataset": "gauss"})
     s.step()
-    w = s.linears[0].weight.data.copy()
+    w = s.linears[0].weight.detach().numpy().copy()
     s.configure({"lr": 0.1, "optimizer": "adam", "regularization": "l2", "reg_rate": 0.01, "dropout": 0.2})
     assert s.epoch == 1 and (s.linears[0].weight.data == w).all()
     assert s.optimizer.param_groups[0]["lr"] == 0.1 and type(s.optimizer).__name__ == "Adam"
@@ -190,7 +190,7 @@ def test_regularisation_shrinks_weights(reg):
     for _ in range(10):
         plain.step()
         reged.step()
-    norm = lambda s: sum(float(np.abs(lin.weight.data).sum()) for lin in s.linears)  # noqa: E731
+    norm = lambda s: sum(float(np.abs(lin.weight.detach().numpy()).sum()) for lin in s.linears)  # noqa: E731
     assert norm(reged) < 0.7 * norm(plain)
 
 
@@ -249,7 +249,7 @@ def test_export_snippet_rebuilds_the_model(settings, tmp_path, monkeypatch):
     exec(compile(snippet(s), "playground_model.py", "exec"), ns)
     pts = np.random.default_rng(0).uniform(-6, 6, (50, 2)).astype(np.float32)
     with gradlab.no_grad():
-        out = s._forward(gradlab.from_numpy(feature_matrix(pts, s.settings["features"])), training=False).data
+        out = s._forward(gradlab.from_numpy(feature_matrix(pts, s.settings["features"])), training=False).numpy()
     if s.kind == "binary":
         want = 1 / (1 + np.exp(-out[:, 0]))
     elif s.kind == "multi":

@@ -1,0 +1,98 @@
+"""Ops added for torch coverage: ``log1p``, ``cumsum`` and ``einsum`` (each takes its array module from its inputs)."""
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.autograd.function import Context, Function
+from gradlab.backend import get_array_module
+
+__all__ = ["Log1p", "Cumsum", "Einsum", "parse_einsum"]
+
+
+class Log1p(Function):
+    """``log(1 + x)``, accurate for small ``x``; gradient ``1 / (1 + x)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return get_array_module(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+class Cumsum(Function):
+    """Cumulative sum along ``dim``; the gradient is the reversed cumulative sum of the incoming gradient."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int) -> Any:
+        xp = get_array_module(x)
+        ctx.dim = dim
+        return xp.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
+        d = ctx.dim
+        return xp.flip(xp.cumsum(xp.flip(grad, axis=d), axis=d), axis=d), None
+
+
+def parse_einsum(equation: str, n: int) -> tuple[list[str], str]:
+    """The operand subscripts and the output subscripts of ``equation`` (implicit output: the letters seen once,
+    sorted, as numpy and torch). Ellipses and repeated letters within one operand are refused with ``ValueError``.
+
+    >>> parse_einsum("ij,jk->ik", 2), parse_einsum("ij,jk", 2)
+    ((['ij', 'jk'], 'ik'), (['ij', 'jk'], 'ik'))
+    """
+    eq = equation.replace(" ", "")
+    if "." in eq:
+        raise ValueError("einsum: ellipsis ('...') is not supported by gradlab")
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != n:
+        raise ValueError(f"einsum(): the equation names {len(ins)} operands but {n} were given")
+    for s in ins:
+        if not s.isalpha() or len(set(s)) != len(s):
+            raise ValueError(f"einsum: operand subscripts {s!r} must be distinct letters (no traces, no ellipsis)")
+    if not arrow:
+        letters = "".join(ins)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if not (out.isalpha() or out == "") or len(set(out)) != len(out) or not set(out) <= set("".join(ins)):
+        raise ValueError(f"einsum: bad output subscripts {out!r}")
+    return ins, out
+
+
+class Einsum(Function):
+    """``einsum`` over tensors whose subscripts are distinct letters; the gradient of each operand is the einsum of
+    the output gradient with the other operands, broadcast over letters only that operand has."""
+
+    @staticmethod
+    def forward(ctx: Context, ins: list, out: str, *arrays: Any) -> Any:
+        xp = get_array_module(arrays[0])
+        ctx.spec = (ins, out)
+        ctx.save_for_backward(*arrays)
+        return xp.einsum(",".join(ins) + "->" + out, *arrays)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        ins, out = ctx.spec
+        arrays = ctx.saved_tensors
+        xp = get_array_module(grad)
+        grads: list[Any] = [None, None]
+        for i, spec in enumerate(ins):
+            if not ctx.needs_input_grad[2 + i]:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(ins, arrays)) if j != i]
+            present = set(out).union(*(set(s) for s, _ in others))
+            kept = "".join(c for c in spec if c in present)
+            operands = [grad] + [a for _, a in others]
+            g = xp.einsum(",".join([out] + [s for s, _ in others]) + "->" + kept, *operands)
+            if kept != spec:  # letters only this operand has: the output does not depend on where along them
+                shape = tuple(arrays[i].shape[spec.index(c)] if c not in kept else g.shape[kept.index(c)]
+                              for c in spec)
+                g = xp.broadcast_to(xp.expand_dims(g, tuple(k for k, c in enumerate(spec) if c not in kept)), shape)
+            grads.append(xp.ascontiguousarray(g))
+        return tuple(grads)
