@@ -116,7 +116,7 @@ def role_compute() -> None:
                                 ("lenet5", dict(num_classes=10), (1, 28, 28))]:
         model = build_model(name, **kwargs)
         opt = optim.Adam(model.parameters(), lr=1e-3)
-        nparams = sum(p.data.size for p in model.parameters())
+        nparams = sum(p.numel() for p in model.parameters())
         for batch in (32, 256):
             x = gradlab.randn(batch, *shape)
             y = gradlab.from_numpy(np.random.default_rng(0).integers(0, 10, batch))

@@ -76,7 +76,7 @@ def _grad(model: Any, loss_fn: Callable, x: np.ndarray, y: Any) -> np.ndarray:
         loss.backward()
     if xt.grad is None:
         raise ValueError("the loss does not depend on the input (no gradient reached it)")
-    return np.asarray(xt.grad.data)
+    return np.asarray(xt.grad._data)
 
 
 def _prepare(model: Any, x: Any, y: Any, loss_fn: Any) -> tuple[np.ndarray, Any, Callable]:
@@ -184,7 +184,7 @@ def robust_accuracy(model: Any, x: Any, y: Any, attack: str | Callable = "fgsm",
             adv = fn(model, xb, gradlab.tensor(yb), epsilon, **kwargs)
             model.eval()
             with gradlab.no_grad():
-                pred = np.asarray(model(adv).data).argmax(1)
+                pred = np.asarray(model(adv)._data).argmax(1)
             correct += int((pred == yb).sum())
     finally:
         model.train(was)

@@ -10,10 +10,10 @@ import numpy as np
 
 from gradlab import backend, devices
 from gradlab.autograd.grad_mode import _enabled
+from gradlab.autograd.tensor_convert import TensorConvert
+from gradlab.autograd.tensor_more import TensorMore
 from gradlab.size import Size
-from gradlab.tensor_convert import TensorConvert
 from gradlab.tensor_math import TensorMath
-from gradlab.tensor_more import TensorMore
 
 __all__ = ["Tensor", "as_array", "RemovableHandle"]
 
@@ -238,7 +238,7 @@ class Tensor(TensorConvert, TensorMore, TensorMath):
         return _host(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = _host(self._data)
+        arr = np.asarray(_host(self._data))  # a 0-d result may be held as a numpy scalar
         return arr if dtype is None else arr.astype(dtype)
 
     def item(self) -> Any:

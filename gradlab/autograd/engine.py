@@ -21,7 +21,7 @@ def topological_order(root: Any) -> list[Any]:
     >>> x = gradlab.tensor([1.0], requires_grad=True)
     >>> y = (x * 2).exp().sum()
     >>> [node.name for node in topological_order(y.grad_fn)]
-    ['SumBackward', 'ExpBackward', 'MulBackward']
+    ['SumBackward0', 'ExpBackward0', 'MulBackward0']
     """
     order: list[Any] = []
     visited: set[int] = set()

@@ -103,7 +103,7 @@ class Context:
     >>> y = gradlab.tensor([1.0, 2.0], requires_grad=True).exp()
     >>> ctx = y.grad_fn
     >>> ctx, ctx.name, ctx.needs_input_grad
-    (<ExpBackward>, 'ExpBackward', (True,))
+    (<ExpBackward0>, 'ExpBackward0', (True,))
     """
 
     __slots__ = ("fn", "next", "needs_input_grad", "_saved", "_checks", "hooks", "freed", "__dict__")

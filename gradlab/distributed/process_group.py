@@ -213,7 +213,7 @@ def comm_seconds(reset: bool = False) -> float:
 def _array(tensor: Any, name: str) -> np.ndarray:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a gradlab Tensor, got {type(tensor).__name__}")
-    arr = tensor.data
+    arr = tensor._data
     if not isinstance(arr, np.ndarray) or not arr.flags.c_contiguous or not arr.flags.writeable:
         raise ValueError(f"{name}: the tensor must be a contiguous, writable CPU array")
     return arr
@@ -315,7 +315,7 @@ def all_gather(tensor_list: list, tensor: Tensor) -> None:
     gathered = b.allgather(arr)
     _state["seconds"] += time.perf_counter() - t0
     for t, part in zip(tensor_list, gathered):
-        t.data[...] = part
+        t._data[...] = part
 
 
 def barrier() -> None:

@@ -90,7 +90,7 @@ class Perceptron(nn.Module):
     def decision_function(self, X: Any) -> np.ndarray:
         """``w.x + b`` for every row of ``X`` (numpy, no graph): (N,), or (N, K) for K classes."""
         x = self._inputs(X)
-        out = x @ self.linear.weight.data.astype(np.float64).T + self.linear.bias.data.astype(np.float64)
+        out = x @ self.linear.weight._data.astype(np.float64).T + self.linear.bias._data.astype(np.float64)
         return out[:, 0] if self.num_classes == 1 else out
 
     def predict(self, X: Any) -> np.ndarray:
@@ -116,8 +116,8 @@ class Perceptron(nn.Module):
             t = _labels01(y, len(x)) * 2.0 - 1.0
         else:
             cls = _classes(y, len(x), k)
-        w = np.zeros((k, self.in_features)) if zero_init else self.linear.weight.data.astype(np.float64).copy()
-        b = np.zeros(k) if zero_init else self.linear.bias.data.astype(np.float64).copy()
+        w = np.zeros((k, self.in_features)) if zero_init else self.linear.weight._data.astype(np.float64).copy()
+        b = np.zeros(k) if zero_init else self.linear.bias._data.astype(np.float64).copy()
         rng = np.random.default_rng(seed)
         history: list[int] = []
         for _ in range(epochs):
@@ -141,8 +141,8 @@ class Perceptron(nn.Module):
             history.append(mistakes)
             if mistakes == 0:
                 break
-        self.linear.weight.data[...] = w.astype(self.linear.weight.dtype)
-        self.linear.bias.data[...] = b.astype(self.linear.bias.dtype)
+        self.linear.weight._data[...] = w.astype(self.linear.weight.dtype)
+        self.linear.bias._data[...] = b.astype(self.linear.bias.dtype)
         return history
 
     def fit_logistic(self, X: Any, y: Any, epochs: int = 200, lr: float = 0.5, batch_size: int | None = None,

@@ -105,14 +105,14 @@ class DistributedDataParallel(Module):
             return
         by_dtype: dict[Any, list[Tensor]] = {}
         for t in tensors:
-            by_dtype.setdefault(t.data.dtype, []).append(t)
+            by_dtype.setdefault(t._data.dtype, []).append(t)
         for dtype, group in by_dtype.items():
-            flat = np.concatenate([t.data.ravel() for t in group]).astype(dtype, copy=False)
+            flat = np.concatenate([t._data.ravel() for t in group]).astype(dtype, copy=False)
             pg.broadcast(Tensor._make(flat, False), src=0)
             off = 0
             for t in group:
-                n = t.data.size
-                t.data[...] = flat[off:off + n].reshape(t.data.shape)
+                n = t._data.size
+                t._data[...] = flat[off:off + n].reshape(t._data.shape)
                 off += n
 
     @staticmethod
@@ -124,19 +124,19 @@ class DistributedDataParallel(Module):
 
         def close(dtype: Any) -> None:
             members = open_.pop(dtype)
-            size = sum(params[i].data.size for i in members)
+            size = sum(params[i]._data.size for i in members)
             buf = np.zeros(size, dtype=dtype)
             off = 0
             for i in members:
-                where[i] = (len(buckets), off, params[i].data.size)
-                off += params[i].data.size
+                where[i] = (len(buckets), off, params[i]._data.size)
+                off += params[i]._data.size
             buckets.append(_Bucket(buf, members))
 
         for i in order:
-            dt = params[i].data.dtype
+            dt = params[i]._data.dtype
             members = open_.setdefault(dt, [])
             members.append(i)
-            if sum(params[j].data.nbytes for j in members) >= cap:
+            if sum(params[j]._data.nbytes for j in members) >= cap:
                 close(dt)
         for dt in list(open_):
             close(dt)
@@ -147,7 +147,7 @@ class DistributedDataParallel(Module):
         def hook(grad: Tensor) -> Any:
             if not self._sync:
                 return None
-            return self._on_grad(i, grad.data)
+            return self._on_grad(i, grad._data)
 
         return hook
 
@@ -159,14 +159,14 @@ class DistributedDataParallel(Module):
         """Parameter ``i``'s gradient for this step (its ``.grad`` so far plus ``g``) into its bucket slot."""
         p = self._params[i]
         slot = self._slot(i)
-        if g is not None and g.size != p.data.size:
-            g = np.broadcast_to(g, p.data.shape)
+        if g is not None and g.size != p._data.size:
+            g = np.broadcast_to(g, p._data.shape)
         if g is None:
-            slot[...] = 0 if p.grad is None else p.grad.data.ravel()
+            slot[...] = 0 if p.grad is None else p.grad._data.ravel()
         elif p.grad is None:
             slot[...] = g.ravel()
         else:
-            np.add(p.grad.data.ravel(), g.ravel(), out=slot)
+            np.add(p.grad._data.ravel(), g.ravel(), out=slot)
         bucket = self._buckets[self._where[i][0]]
         bucket.pending -= 1
         if bucket.pending == 0:
@@ -180,7 +180,7 @@ class DistributedDataParallel(Module):
         self._finish(skip=i)
         p = self._params[i]
         p.grad = None  # the engine assigns the returned mean to it
-        return self._slot(i).reshape(p.data.shape)
+        return self._slot(i).reshape(p._data.shape)
 
     def _finish(self, skip: int = -1) -> None:
         """Wait for every bucket and write the means into the gradients; re-arm the counters for the next step."""
@@ -191,11 +191,11 @@ class DistributedDataParallel(Module):
         for i, p in enumerate(self._params):
             if i == skip:
                 continue
-            mean = self._slot(i).reshape(p.data.shape)
+            mean = self._slot(i).reshape(p._data.shape)
             if p.grad is None:
-                p.grad = Tensor._make(mean.astype(p.data.dtype, copy=True), False)
+                p.grad = Tensor._make(mean.astype(p._data.dtype, copy=True), False)
             else:
-                p.grad.data[...] = mean
+                p.grad._data[...] = mean
         self._rearm()
 
     def _rearm(self) -> None:

@@ -55,17 +55,17 @@ class RBF(Module):
         c = np.asarray(getattr(centres, "data", centres), dtype=self.centres.dtype)
         if c.shape != self.centres.shape:
             raise ValueError(f"RBF.set_centres: expected shape {self.centres.shape}, got {c.shape}")
-        self.centres.data[...] = c
+        self.centres._data[...] = c
         if sigmas is not None:
             s = np.broadcast_to(np.asarray(getattr(sigmas, "data", sigmas), dtype=np.float64), (self.out_features,))
             if not np.all(s > 0):
                 raise ValueError("RBF.set_centres: every sigma must be > 0")
-            self.log_sigmas.data[...] = np.log(s).astype(self.log_sigmas.dtype)
+            self.log_sigmas._data[...] = np.log(s).astype(self.log_sigmas.dtype)
 
     @property
     def sigmas(self) -> np.ndarray:
         """The current widths (a numpy array)."""
-        return np.exp(self.log_sigmas.data)
+        return np.exp(self.log_sigmas._data)
 
     def forward(self, input: Any) -> Any:
         if input.ndim != 2 or input.shape[1] != self.in_features:

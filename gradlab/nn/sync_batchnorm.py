@@ -11,7 +11,7 @@ process without a process group, use the running statistics / plain batch norm, 
 >>> dist.init_process_group("self")
 >>> bn = SyncBatchNorm(3)
 >>> y = bn(gradlab.randn(8, 3, 4) * 2 + 1)
->>> bool(abs(y.mean((0, 2)).data).max() < 1e-5)
+>>> bool(abs(y.mean((0, 2))._data).max() < 1e-5)
 True
 >>> dist.destroy_process_group()
 """
@@ -107,10 +107,10 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             self.num_batches_tracked._vc[0] += 1
             if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         track = self.track_running_stats
         return _SyncBatchNormFunction.apply(input, self.weight, self.bias, self.running_mean if track else None,
                                             self.running_var if track else None, factor, self.eps)
@@ -121,7 +121,7 @@ class SyncBatchNorm(_BatchNorm):
         buffers (the module itself when it is a BatchNorm)."""
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             new = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
-                      dtype=(module.weight.data.dtype if module.weight is not None else None),
+                      dtype=(module.weight._data.dtype if module.weight is not None else None),
                       bias=module.bias is not None)
             for name in ("weight", "bias"):
                 if getattr(module, name) is not None:

@@ -25,7 +25,7 @@ def _as_inputs(example_input: Any) -> tuple[Tensor, ...]:
     out = []
     for i, x in enumerate(items):
         if isinstance(x, Tensor):
-            out.append(Tensor(x.data.copy()))
+            out.append(Tensor(x._data.copy()))
         elif isinstance(x, np.ndarray):
             out.append(Tensor(x))
         else:
@@ -60,7 +60,7 @@ def _axes_spec(dynamic_axes: Any, inputs: tuple, in_names: list[str], out_names:
 
 def _grown(x: Tensor, axes: dict[int, str]) -> Tensor:
     """``x`` one longer along each of ``axes`` (repeating the first slice), for the second trace."""
-    arr = x.data
+    arr = x._data
     for a in axes:
         if not -arr.ndim <= a < arr.ndim:
             raise ValueError(f"dynamic axis {a} is out of range for an input of shape {arr.shape}")

@@ -44,7 +44,7 @@ def _operand(tr: Any, t: Any, dtype: Any) -> str:
     if arr_dtype == dtype:
         return tr.name(t)
     if not tr.traced(t):
-        data = t.data if hasattr(t, "data") and not isinstance(t, np.ndarray) else np.asarray(t)
+        data = t._data if hasattr(t, "data") and not isinstance(t, np.ndarray) else np.asarray(t)
         return tr.g.const(np.asarray(data, dtype=dtype), "scalar")
     to = require_onnx().helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     return tr.g.node("Cast", [tr.name(t)], to=to)
@@ -128,7 +128,7 @@ def _linear(tr: Any, c: Any) -> str:
     if x.ndim == 2:
         ins = [tr.name(x), tr.name(w)] + ([tr.name(b)] if b is not None else [])
         return g.node("Gemm", ins, hint=_hint(c), transB=1)
-    wt = g.node("Transpose", [tr.name(w)], perm=[1, 0]) if tr.traced(w) else g.const(w.data.T, f"{c.path}.weight_T")
+    wt = g.node("Transpose", [tr.name(w)], perm=[1, 0]) if tr.traced(w) else g.const(w._data.T, f"{c.path}.weight_T")
     y = g.node("MatMul", [tr.name(x), wt], hint=_hint(c) if b is None else None)
     return y if b is None else g.node("Add", [y, tr.name(b)], hint=_hint(c))
 
@@ -260,7 +260,7 @@ def _max_all(tr: Any, c: Any) -> str:
 
 def _max_dim(tr: Any, c: Any) -> str:
     x, dim, keepdim = c.args[0], int(c.args[1]), bool(c.args[2])
-    is_max = np.array_equal(np.max(x.data, axis=dim, keepdims=keepdim), c.out.data, equal_nan=True)
+    is_max = np.array_equal(np.max(x._data, axis=dim, keepdims=keepdim), c.out._data, equal_nan=True)
     return _reduce("ReduceMax" if is_max else "ReduceMin", tr.name(x), tr, c, [dim % x.ndim], keepdim)
 
 

@@ -34,12 +34,12 @@ def _layer_weights(rnn: RNNBase, layer: int) -> tuple[np.ndarray, np.ndarray, np
     Ws, Rs, Bs = [], [], []
     for d in range(2 if rnn.bidirectional else 1):
         w_ih, w_hh, b_ih, b_hh = rnn._layer_weights(layer, d)
-        Ws.append(_reorder(w_ih.data, mode, H))
-        Rs.append(_reorder(w_hh.data, mode, H))
+        Ws.append(_reorder(w_ih._data, mode, H))
+        Rs.append(_reorder(w_hh._data, mode, H))
         if b_ih is None:
             Bs.append(np.zeros(2 * w_ih.shape[0], dtype=w_ih.dtype))
         else:
-            Bs.append(np.concatenate([_reorder(b_ih.data, mode, H), _reorder(b_hh.data, mode, H)]))
+            Bs.append(np.concatenate([_reorder(b_ih._data, mode, H), _reorder(b_hh._data, mode, H)]))
     return np.stack(Ws), np.stack(Rs), np.stack(Bs)
 
 
@@ -84,11 +84,11 @@ def _export_cell(tr: Any, c: Any) -> None:
                           f"are exportable")
     h, cc = (hx if hx is not None else (None, None)) if mode == "LSTM" else (hx, None)
     H = cell.hidden_size
-    W, R = _reorder(cell.weight_ih.data, mode, H)[None], _reorder(cell.weight_hh.data, mode, H)[None]
+    W, R = _reorder(cell.weight_ih._data, mode, H)[None], _reorder(cell.weight_hh._data, mode, H)[None]
     if cell.bias_ih is None:
         B = np.zeros((1, 2 * W.shape[1]), dtype=W.dtype)
     else:
-        B = np.concatenate([_reorder(cell.bias_ih.data, mode, H), _reorder(cell.bias_hh.data, mode, H)])[None]
+        B = np.concatenate([_reorder(cell.bias_ih._data, mode, H), _reorder(cell.bias_hh._data, mode, H)])[None]
     axis0 = g.ints([0], "axes")
     states = [None if s is None else g.node("Unsqueeze", [tr.name(s), axis0]) for s in (h, cc)]
     seq = g.node("Unsqueeze", [tr.name(x), axis0])

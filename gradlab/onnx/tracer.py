@@ -138,7 +138,7 @@ class Tracer:
         key = id(t)
         if key in self.consts:
             return self.consts[key]
-        arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+        arr = t._data if isinstance(t, Tensor) else np.asarray(t)
         name = self.g.const(arr, self.param_names.get(key, hint))
         self.consts[key] = name
         self.keep.append(t)

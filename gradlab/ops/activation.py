@@ -30,7 +30,7 @@ class Sigmoid(Function):
     >>> x = gradlab.tensor([0.0, 2.0], requires_grad=True)
     >>> y = Sigmoid.apply(x)
     >>> y
-    tensor([0.5   , 0.8808], grad_fn=<SigmoidBackward>)
+    tensor([0.5   , 0.8808], grad_fn=<SigmoidBackward0>)
     >>> y.sum().backward()
     >>> x.grad
     tensor([0.25 , 0.105])

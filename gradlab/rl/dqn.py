@@ -84,7 +84,7 @@ class DQN(Agent):
     def sync_target(self) -> None:
         """Copy the Q-network's weights into the target network."""
         for t, p in zip(self.target.parameters(), self.q.parameters()):
-            t.data[...] = p.data
+            t._data[...] = p._data
 
     def td_targets(self, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> np.ndarray:
         """``r + gamma * (1 - terminated) * Q_target(s', a*)`` as a plain array: a constant of the loss."""

@@ -33,7 +33,7 @@ def mlp(sizes: Sequence[int], activation: str = "tanh", generator: Any = None, o
 
     >>> import gradlab
     >>> a = mlp([2, 3, 1], generator=gradlab.Generator(1)); b = mlp([2, 3, 1], generator=gradlab.Generator(1))
-    >>> bool((a[0].weight.data == b[0].weight.data).all()), len(a)
+    >>> bool((a[0].weight._data == b[0].weight._data).all()), len(a)
     (True, 3)
     """
     if activation not in ACTIVATIONS:
@@ -51,7 +51,7 @@ def mlp(sizes: Sequence[int], activation: str = "tanh", generator: Any = None, o
             layers.append(ACTIVATIONS[activation]())
     if out_gain != 1.0:
         with gradlab.no_grad():
-            layers[-1].weight.data[...] *= out_gain
+            layers[-1].weight._data[...] *= out_gain
     return nn.Sequential(*layers)
 
 

@@ -84,13 +84,13 @@ class AdversarialTraining(Callback):
         try:
             with gradlab.no_grad():
                 module.eval()
-                pred = np.asarray(module(gradlab.tensor(data)).data).argmax(1)
+                pred = np.asarray(module(gradlab.tensor(data))._data).argmax(1)
                 module.train()
             kw = dict(self.attack_kwargs)
             if self.attack == "pgd":
                 kw.setdefault("generator", self.generator)
             adv = np.asarray(ATTACKS[self.attack](module, data, gradlab.tensor(pred), self.scaled_epsilon,
-                                                  clip=self.clip, **kw).data)
+                                                  clip=self.clip, **kw)._data)
         finally:
             self._busy = False
         if self.ratio < 1.0:

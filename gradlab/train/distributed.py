@@ -61,7 +61,7 @@ def weights_digest(model: Any) -> bytes:
     """
     h = hashlib.sha256()
     for name, t in model.state_dict().items():
-        arr = np.ascontiguousarray(t.data if isinstance(t, Tensor) else t)
+        arr = np.ascontiguousarray(t._data if isinstance(t, Tensor) else t)
         h.update(f"{name}:{arr.dtype.str}:{arr.shape};".encode())
         h.update(arr.tobytes())
     return h.digest()
@@ -101,11 +101,11 @@ class DistributedCallback(Callback):
         if keys:
             vals = Tensor._make(np.array([float(logs[k]) for k in keys]), False)
             pg.all_reduce(vals, pg.ReduceOp.AVG)
-            logs.update(zip(keys, vals.data.tolist()))
+            logs.update(zip(keys, vals._data.tolist()))
         if "time" in logs:
             t = Tensor._make(np.array([float(logs["time"])]), False)
             pg.all_reduce(t, pg.ReduceOp.MAX)
-            logs["time"] = float(t.data[0])
+            logs["time"] = float(t._data[0])
         self._check(epoch)
 
     def _check(self, epoch: int) -> None:
@@ -114,9 +114,9 @@ class DistributedCallback(Callback):
         mine = Tensor._make(np.frombuffer(weights_digest(self.state.model), dtype=np.uint8).copy(), False)
         if pg.get_world_size() == 1:
             return
-        parts = [Tensor._make(np.empty_like(mine.data), False) for _ in range(pg.get_world_size())]
+        parts = [Tensor._make(np.empty_like(mine._data), False) for _ in range(pg.get_world_size())]
         pg.all_gather(parts, mine)
-        differ = [r for r, p in enumerate(parts) if not np.array_equal(p.data, parts[0].data)]
+        differ = [r for r, p in enumerate(parts) if not np.array_equal(p._data, parts[0]._data)]
         if differ:
             raise RuntimeError(f"after epoch {epoch + 1} the weights of rank(s) {differ} differ from rank 0's "
                                "(DistributedDataParallel should keep them identical)")

@@ -82,7 +82,7 @@ def _agree() -> Iterator[None]:
     mine = Tensor._make(np.array([0.0 if error is None else 1.0]), False)
     failed = [Tensor._make(np.zeros(1), False) for _ in range(pg.get_world_size())]
     pg.all_gather(failed, mine)
-    ranks = [r for r, f in enumerate(failed) if f.data[0]]
+    ranks = [r for r, f in enumerate(failed) if f._data[0]]
     if not ranks:
         return
     if error is not None and (pg.get_rank() == 0 or 0 not in ranks):

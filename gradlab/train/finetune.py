@@ -70,7 +70,7 @@ class L2SP:
             if excluded(name):
                 self.new.append((name, p))
             else:
-                self.shared.append((name, p, Tensor(np.array(p.data, copy=True))))
+                self.shared.append((name, p, Tensor(np.array(p._data, copy=True))))
         if not self.shared and self.alpha > 0:
             raise ValueError("L2SP: no shared trainable parameter to anchor (all frozen or excluded)")
 

@@ -203,8 +203,8 @@ def train_gan(gan: Any, x: Any, epochs: int = 10, batch_size: int = 64, lr: floa
             opt_g.step()
             sums["d_loss"] += _value(d_loss) * n
             sums["g_loss"] += _value(g_loss) * n
-            sums["d_real"] += float(np.mean(1.0 / (1.0 + np.exp(-np.asarray(real_logits.data, np.float64))))) * n
-            sums["d_fake"] += float(np.mean(1.0 / (1.0 + np.exp(-np.asarray(fake_logits.data, np.float64))))) * n
+            sums["d_real"] += float(np.mean(1.0 / (1.0 + np.exp(-np.asarray(real_logits._data, np.float64))))) * n
+            sums["d_fake"] += float(np.mean(1.0 / (1.0 + np.exp(-np.asarray(fake_logits._data, np.float64))))) * n
             n_seen += n
         logs = {k: v / n_seen for k, v in sums.items()}
         logs["time"] = time.perf_counter() - t0

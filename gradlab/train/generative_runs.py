@@ -77,7 +77,7 @@ def _vae_pictures(model: Any, out: Path, xt: np.ndarray, yt: np.ndarray, seed: i
     model.eval()
     try:
         with gradlab.no_grad():
-            mu = np.asarray(model.encode(gradlab.tensor(xt[:2000]))[0].data)
+            mu = np.asarray(model.encode(gradlab.tensor(xt[:2000]))[0]._data)
         pairs = min(8, len(xt) // 2)
         if pairs:
             files.append(P.save_interpolation(_decoder(model), mu[:pairs], mu[pairs:2 * pairs],

@@ -40,7 +40,7 @@ def lr_find(model: Any, loss_fn: Any, optimizer: Any, loader: Iterable, start_lr
     n = num_steps if num_steps is not None else len(loader)  # type: ignore[arg-type]
     if n < 2:
         raise ValueError(f"the sweep needs at least 2 steps, got {n}")
-    weights = {k: np.array(v.data, copy=True) for k, v in model.state_dict().items()}
+    weights = {k: np.array(v._data, copy=True) for k, v in model.state_dict().items()}
     opt_state = optimizer.state_dict()
     was_training = getattr(model, "training", True)
     factor = (end_lr / start_lr) ** (1.0 / (n - 1))

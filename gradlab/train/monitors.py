@@ -109,7 +109,7 @@ class TrainingMonitor(Callback):
         """The next batch is measured: remember the weights before its step."""
         self._capture = True
         self._pending = {}
-        self._before = {n: np.array(w.data, copy=True) for n, w in self._weights().items()}
+        self._before = {n: np.array(w._data, copy=True) for n, w in self._weights().items()}
 
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._count += 1
@@ -117,9 +117,9 @@ class TrainingMonitor(Callback):
             rec = self._pending
             for name, w in self._weights().items():
                 before = self._before.get(name)
-                if before is not None and before.shape == w.data.shape:
+                if before is not None and before.shape == w._data.shape:
                     norm = float(np.linalg.norm(before))
-                    ratio = float(np.linalg.norm(w.data - before)) / norm if norm > 0 else math.nan
+                    ratio = float(np.linalg.norm(w._data - before)) / norm if norm > 0 else math.nan
                     rec[f"{name}/update_ratio"] = ratio
                     self._epoch_ratios.append(ratio)
                 g = getattr(w, "grad", None)

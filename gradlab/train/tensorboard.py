@@ -84,13 +84,13 @@ class TensorBoard(Callback):
         model = self.model
         if model is not None and self.histogram_freq and step % self.histogram_freq == 0:
             for name, p in model.named_parameters():
-                self.writer.add_histogram(f"weights/{name}", np.asarray(p.data), step)
+                self.writer.add_histogram(f"weights/{name}", np.asarray(p._data), step)
                 if p.grad is not None:
-                    self.writer.add_histogram(f"grads/{name}", np.asarray(p.grad.data), step)
+                    self.writer.add_histogram(f"grads/{name}", np.asarray(p.grad._data), step)
         if model is not None and self.images:
             conv = next((m for _, m in model.named_modules() if type(m).__name__ == "Conv2d"), None)
             if conv is not None:
-                self.writer.add_images("filters/first_conv", filter_images(conv.weight.data), step,
+                self.writer.add_images("filters/first_conv", filter_images(conv.weight._data), step,
                                        dataformats="NCHW")
         self.writer.flush()
 

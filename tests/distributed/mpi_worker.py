@@ -42,7 +42,7 @@ def ddp_steps(out: Path) -> None:
         opt.zero_grad()
         loss_fn(model(gradlab.from_numpy(x[part])), gradlab.from_numpy(y[part])).backward()
         opt.step()
-    arrays = {k: v.data for k, v in model.module.state_dict().items()}
+    arrays = {k: v._data for k, v in model.module.state_dict().items()}
     np.savez(out / f"rank{rank}.npz", buckets=np.array(len(model._buckets)), **arrays)
 
 
@@ -55,7 +55,7 @@ def syncbn_steps(out: Path) -> None:
         opt.zero_grad()
         nn.CrossEntropyLoss()(model(gradlab.from_numpy(x[part])), gradlab.from_numpy(y[part])).backward()
         opt.step()
-    np.savez(out / f"rank{rank}.npz", **{k: v.data for k, v in model.module.state_dict().items()})
+    np.savez(out / f"rank{rank}.npz", **{k: v._data for k, v in model.module.state_dict().items()})
 
 
 def fit_run(out: Path) -> None:
@@ -71,7 +71,7 @@ def fit_run(out: Path) -> None:
     loader = DataLoader(ds, batch_size=10, sampler=DistributedSampler(ds, seed=1))
     hist = fit_distributed(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.01), loader,
                            epochs=3, progress=True, check_weights=True, checkpoint_dir=out / "ckpt")
-    arrays = {k: v.data for k, v in model.module.state_dict().items()}
+    arrays = {k: v._data for k, v in model.module.state_dict().items()}
     np.savez(out / f"rank{rank}.npz", loss=np.array(hist.history["loss"]), **arrays)
 
 

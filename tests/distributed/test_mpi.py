@@ -37,14 +37,14 @@ def test_two_ranks_equal_one_process_on_the_concatenated_batches(tmp_path):
         opt.zero_grad()
         nn.CrossEntropyLoss()(model(gradlab.from_numpy(x)), gradlab.from_numpy(y)).backward()
         opt.step()
-    ref = {k: v.data for k, v in model.state_dict().items()}
+    ref = {k: v._data for k, v in model.state_dict().items()}
     assert set(ref) == set(r0)
     start = make_model(seed=0).state_dict()
     for k in ref:
         assert r0[k].dtype == np.float64
         np.testing.assert_array_equal(r0[k], r1[k])  # identical on both ranks, bit for bit
         np.testing.assert_allclose(r0[k], ref[k], rtol=0, atol=1e-10)
-        assert not np.allclose(ref[k], start[k].data)  # training moved the weights
+        assert not np.allclose(ref[k], start[k]._data)  # training moved the weights
 
 
 def test_sync_batchnorm_over_two_ranks_is_batchnorm_over_the_concatenated_batch(tmp_path):
@@ -56,7 +56,7 @@ def test_sync_batchnorm_over_two_ranks_is_batchnorm_over_the_concatenated_batch(
         opt.zero_grad()
         nn.CrossEntropyLoss()(model(gradlab.from_numpy(x)), gradlab.from_numpy(y)).backward()
         opt.step()
-    ref = {k: v.data for k, v in model.state_dict().items()}
+    ref = {k: v._data for k, v in model.state_dict().items()}
     assert set(ref) == set(r0) and "1.running_var" in ref
     for k in ref:
         np.testing.assert_array_equal(r0[k], r1[k])

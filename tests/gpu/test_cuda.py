@@ -47,7 +47,7 @@ def test_catalogue_on_cuda_matches_cpu(case: OpCase, dtype: str) -> None:
     g = _rng(case.name, "up").standard_normal(tuple(out_cpu.shape)).astype(dtype)
     out_cpu, grads_cpu = _catalogue_run(case, arrays, g, "cpu")
     out, grads = _catalogue_run(case, arrays, g, "cuda")
-    assert out.is_cuda and isinstance(out.data, cp.ndarray)
+    assert out.is_cuda and isinstance(out._data, cp.ndarray)
     assert out.dtype == out_cpu.dtype
     assert_close(out.detach().cpu(), out_cpu, **TOL[dtype])
     for gr, gc in zip(grads, grads_cpu):

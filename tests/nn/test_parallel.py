@@ -33,7 +33,7 @@ def _train(model: nn.Module, params_of: nn.Module, steps: int = 5) -> dict[str, 
         opt.zero_grad()
         nn.CrossEntropyLoss()(model(x), y).backward()
         opt.step()
-    return {k: v.data.copy() for k, v in params_of.state_dict().items()}
+    return {k: v._data.copy() for k, v in params_of.state_dict().items()}
 
 
 @pytest.mark.parametrize("bucket_cap_mb", [4.0, 1e-6])
@@ -60,7 +60,7 @@ def test_no_sync_accumulates_like_plain_backward(group):
         ddp(x1).sum().backward()
     ddp(x2).sum().backward()
     for pa, pb in zip(a.parameters(), b.parameters()):
-        np.testing.assert_allclose(pb.grad.data, pa.grad.data, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(pb.grad._data, pa.grad._data, rtol=1e-6, atol=1e-6)
 
 
 class _TwoHeads(nn.Module):
@@ -88,7 +88,7 @@ def test_find_unused_parameters(group):
         m.zero_grad()
         ddp(gradlab.randn(4, 3)).sum().backward()
         assert m.used.weight.grad is not None
-        np.testing.assert_array_equal(m.unused.weight.grad.data, np.zeros((2, 3), np.float32))
+        np.testing.assert_array_equal(m.unused.weight.grad._data, np.zeros((2, 3), np.float32))
 
 
 def test_construction_errors():

@@ -26,23 +26,23 @@ def test_matches_batchnorm(group, shape):
     bn = nn.BatchNorm2d(3) if len(shape) == 4 else nn.BatchNorm1d(3)
     bn = bn.double()
     sbn = SyncBatchNorm(3).double()
-    bn.weight.data[:] = sbn.weight.data[:] = [0.5, 2.0, -1.0]
+    bn.weight._data[:] = sbn.weight._data[:] = [0.5, 2.0, -1.0]
     outs, grads = [], []
     for m in (bn, sbn):
         xt = gradlab.tensor(x, requires_grad=True)
         y = m(xt)
-        (y * gradlab.tensor(np.arange(y.data.size).reshape(y.shape) % 7)).sum().backward()
-        outs.append(y.data)
-        grads.append((xt.grad.data, m.weight.grad.data, m.bias.grad.data))
+        (y * gradlab.tensor(np.arange(y._data.size).reshape(y.shape) % 7)).sum().backward()
+        outs.append(y._data)
+        grads.append((xt.grad._data, m.weight.grad._data, m.bias.grad._data))
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-12, atol=1e-12)
     for a, b in zip(grads[0], grads[1]):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(sbn.running_mean.data, bn.running_mean.data, rtol=1e-12)
-    np.testing.assert_allclose(sbn.running_var.data, bn.running_var.data, rtol=1e-12)
-    assert int(sbn.num_batches_tracked.data) == 1
+    np.testing.assert_allclose(sbn.running_mean._data, bn.running_mean._data, rtol=1e-12)
+    np.testing.assert_allclose(sbn.running_var._data, bn.running_var._data, rtol=1e-12)
+    assert int(sbn.num_batches_tracked._data) == 1
     sbn.eval()
     bn.eval()
-    np.testing.assert_allclose(sbn(gradlab.tensor(x)).data, bn(gradlab.tensor(x)).data, rtol=1e-12)
+    np.testing.assert_allclose(sbn(gradlab.tensor(x))._data, bn(gradlab.tensor(x))._data, rtol=1e-12)
 
 
 def test_gradcheck(group):
@@ -57,8 +57,8 @@ def test_without_a_process_group_it_is_batchnorm():
     x = gradlab.randn(6, 3)
     assert not dist.is_initialized()
     gradlab.manual_seed(0)
-    a = SyncBatchNorm(3)(x).data
-    b = nn.BatchNorm1d(3)(x).data
+    a = SyncBatchNorm(3)(x)._data
+    b = nn.BatchNorm1d(3)(x)._data
     np.testing.assert_array_equal(a, b)
 
 

@@ -35,7 +35,7 @@ def run_session(sess: Any, *inputs: np.ndarray) -> list[np.ndarray]:
 def outputs_of(out: Any) -> list[np.ndarray]:
     """gradlab's (possibly nested) outputs as a flat list of arrays."""
     if isinstance(out, gradlab.Tensor):
-        return [out.data]
+        return [out._data]
     if isinstance(out, (tuple, list)):
         return [a for o in out for a in outputs_of(o)]
     return []

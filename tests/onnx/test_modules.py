@@ -39,7 +39,7 @@ def _trained_norm(module, shape):
     """Give the normalisation layer non-trivial affine parameters and running statistics."""
     rng = np.random.default_rng(3)
     for p in module.parameters():
-        p.data[...] = rng.standard_normal(p.shape).astype(np.float32)
+        p._data[...] = rng.standard_normal(p.shape).astype(np.float32)
     module.train()
     for _ in range(3):
         module(nn.Parameter(_rand(*shape, seed=4) * 2 + 1))

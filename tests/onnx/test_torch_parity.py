@@ -83,7 +83,7 @@ def test_torch_and_gradlab_exports_agree(torch, name):
     make_gradlab, make_torch = CASES[name]
     model = make_gradlab()
     tmodel = make_torch(torch)
-    tmodel.load_state_dict({k: torch.from_numpy(np.array(v.data)) for k, v in model.state_dict().items()})
+    tmodel.load_state_dict({k: torch.from_numpy(np.array(v._data)) for k, v in model.state_dict().items()})
     rng = np.random.default_rng(0)
     example = rng.standard_normal((2, 1, 28, 28)).astype(np.float32)
     try:

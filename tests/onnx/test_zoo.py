@@ -58,8 +58,8 @@ def test_denoising_autoencoder_exports_without_noise(noise):
     check_export(model, [x, _images(2, seed=1)])
     model.eval()  # eval mode: no corruption, the same output twice, equal to the plain autoencoder's
     with gradlab.no_grad():
-        a, b = model(gradlab.tensor(x)).data, model(gradlab.tensor(x)).data
-        plain = model.decode(model.encode(gradlab.tensor(x))).data.reshape(a.shape)
+        a, b = model(gradlab.tensor(x))._data, model(gradlab.tensor(x))._data
+        plain = model.decode(model.encode(gradlab.tensor(x)))._data.reshape(a.shape)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a, plain)
 

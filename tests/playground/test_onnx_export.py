@@ -44,7 +44,7 @@ def _own(session: Session, points: np.ndarray) -> np.ndarray:
     target = session.csv.target_scale if session.csv is not None else 1.0
     scaled = ((points.astype(np.float64) - np.array(center)) * np.array(scale)).astype(np.float32)
     with gradlab.no_grad():
-        out = session.model(gradlab.from_numpy(feature_matrix(scaled, session.settings["features"]))).data
+        out = session.model(gradlab.from_numpy(feature_matrix(scaled, session.settings["features"]))).numpy()
     if session.kind == "regression":
         return out[:, 0] * target
     if session.kind == "multi":

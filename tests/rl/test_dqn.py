@@ -15,7 +15,7 @@ def _agent(double=False):
 def _perturb(net, amount=0.5):
     with gradlab.no_grad():
         for p in net.parameters():
-            p.data[...] += amount
+            p._data[...] += amount
 
 
 def test_the_target_uses_the_target_network_not_the_online_one():
@@ -56,14 +56,14 @@ def test_an_update_moves_only_the_online_network():
     for _ in range(40):
         o = np.random.default_rng(_).standard_normal(4).astype(np.float32)
         agent.buffer.add(o, _ % 2, 1.0, o + 0.1, False)
-    target_before = [p.data.copy() for p in agent.target.parameters()]
-    q_before = [p.data.copy() for p in agent.q.parameters()]
+    target_before = [p._data.copy() for p in agent.target.parameters()]
+    q_before = [p._data.copy() for p in agent.q.parameters()]
     loss = agent.update()
     assert np.isfinite(loss)
     assert all(p.grad is None for p in agent.target.parameters())  # no gradient flows into the target
     for p, b in zip(agent.target.parameters(), target_before):
-        np.testing.assert_array_equal(p.data, b)
-    assert any(not np.array_equal(p.data, b) for p, b in zip(agent.q.parameters(), q_before))
+        np.testing.assert_array_equal(p._data, b)
+    assert any(not np.array_equal(p._data, b) for p, b in zip(agent.q.parameters(), q_before))
     agent.sync_target()
     for t, p in zip(agent.target.parameters(), agent.q.parameters()):
-        np.testing.assert_array_equal(t.data, p.data)
+        np.testing.assert_array_equal(t._data, p._data)

@@ -33,16 +33,16 @@ def test_frozen_weights_bit_identical_after_training(how, opt_name):
     else:
         model[0].requires_grad_(False)
         model[2].requires_grad_(False)
-    before = {k: np.array(v.data, copy=True) for k, v in model.state_dict().items()}
+    before = {k: np.array(v._data, copy=True) for k, v in model.state_dict().items()}
     cls = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1),
            "adam": lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1),
            "adamw": lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1)}[opt_name]
     fit(model, nn.CrossEntropyLoss(), cls(model.parameters()), _loaders(), epochs=2, progress=False)
     after = model.state_dict()
     for k in ("0.weight", "0.bias", "2.weight", "2.bias"):
-        assert np.array_equal(after[k].data, before[k]), k
-        assert after[k].data.tobytes() == before[k].tobytes()
-    assert not np.array_equal(after["4.weight"].data, before["4.weight"])  # the head did train
+        assert np.array_equal(after[k]._data, before[k]), k
+        assert after[k]._data.tobytes() == before[k].tobytes()
+    assert not np.array_equal(after["4.weight"]._data, before["4.weight"])  # the head did train
 
 
 def test_freeze_patterns_and_errors():
@@ -82,38 +82,38 @@ def test_per_group_learning_rates(name):
         for o in single:
             o.step()
     for p, q in zip(a, b):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._data, q._data)
     assert [g["lr"] for g in grouped.param_groups] == [0.1, 1e-3]
 
 
 def test_l2sp_gradient_is_the_closed_form():
     gradlab.manual_seed(0)
     m = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2)).double()
-    theta0 = {n: np.array(p.data, copy=True) for n, p in m.named_parameters()}
+    theta0 = {n: np.array(p._data, copy=True) for n, p in m.named_parameters()}
     reg = L2SP(m, alpha=0.3, exclude=["2"], beta=0.05)
     assert reg.names == ["0.weight", "0.bias"]
     rng = np.random.default_rng(1)
     with gradlab.no_grad():
         for p in m.parameters():
-            p.data[...] += rng.normal(size=p.shape)
+            p._data[...] += rng.normal(size=p.shape)
     params = dict(m.named_parameters())
     penalty = reg()
-    expected = 0.3 * sum(((params[n].data - theta0[n]) ** 2).sum() for n in ("0.weight", "0.bias")) \
-        + 0.05 * sum((params[n].data ** 2).sum() for n in ("2.weight", "2.bias"))
+    expected = 0.3 * sum(((params[n]._data - theta0[n]) ** 2).sum() for n in ("0.weight", "0.bias")) \
+        + 0.05 * sum((params[n]._data ** 2).sum() for n in ("2.weight", "2.bias"))
     assert penalty.item() == pytest.approx(expected, rel=1e-12)
     penalty.backward()
     for n, p in m.named_parameters():
-        closed = 2 * 0.3 * (p.data - theta0[n]) if n.startswith("0.") else 2 * 0.05 * p.data
-        np.testing.assert_allclose(p.grad.data, closed, rtol=1e-12, atol=1e-14)
+        closed = 2 * 0.3 * (p._data - theta0[n]) if n.startswith("0.") else 2 * 0.05 * p._data
+        np.testing.assert_allclose(p.grad._data, closed, rtol=1e-12, atol=1e-14)
     # float64 central differences on one entry
     w, eps = m[0].weight, 1e-6
     with gradlab.no_grad():
-        w.data[1, 2] += eps
+        w._data[1, 2] += eps
         up = reg().item()
-        w.data[1, 2] -= 2 * eps
+        w._data[1, 2] -= 2 * eps
         down = reg().item()
-        w.data[1, 2] += eps
-    assert (up - down) / (2 * eps) == pytest.approx(float(w.grad.data[1, 2]), rel=1e-6)
+        w._data[1, 2] += eps
+    assert (up - down) / (2 * eps) == pytest.approx(float(w.grad._data[1, 2]), rel=1e-6)
     with pytest.raises(ValueError, match="alpha"):
         L2SP(m, alpha=-1.0)
 
@@ -123,11 +123,11 @@ def test_l2sp_in_fit_pulls_weights_back():
     def train(alpha):
         gradlab.manual_seed(0)
         model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
-        theta0 = np.array(model[0].weight.data, copy=True)
+        theta0 = np.array(model[0].weight._data, copy=True)
         regs = [L2SP(model, alpha, exclude=["2"])] if alpha else []
         h = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), _loaders(), epochs=3,
                 progress=False, regularizers=regs)
-        return float(np.linalg.norm(model[0].weight.data - theta0)), h
+        return float(np.linalg.norm(model[0].weight._data - theta0)), h
 
     drift_plain, _ = train(0.0)
     drift_l2sp, h = train(1.0)
@@ -177,13 +177,13 @@ def test_torch_state_dict_in_safetensors_loads(tmp_path):
     assert len(load_pretrained(g, tmp_path / "lenet.safetensors")) == 10
     with torch.no_grad():
         ref = forward(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(g(gradlab.from_numpy(x)).data, ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(g(gradlab.from_numpy(x))._data, ref, rtol=1e-4, atol=1e-5)
 
     gm = MLP(784, hidden=(32,), out_features=10)
     load_pretrained(gm, tmp_path / "mlp.safetensors")
     with torch.no_grad():
         ref = tmlp(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(gm(gradlab.from_numpy(x)).data, ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(gm(gradlab.from_numpy(x))._data, ref, rtol=1e-4, atol=1e-5)
 
     with pytest.raises(RuntimeError, match="missing"):
         load_pretrained(MLP(784, hidden=(32, 16), out_features=10), tmp_path / "mlp.safetensors")
@@ -214,9 +214,9 @@ def test_run_finetune_writes_a_run_folder_and_keeps_frozen_weights(tmp_path, toy
                        batch_size=32, lr=0.01, log=None)
     assert 0.0 <= res["test_accuracy"] <= 1.0
     old, new = load(pre / "weights.safetensors"), load(tmp_path / "ft" / "weights.safetensors")
-    assert np.asarray(new["1.weight"].data).tobytes() == np.asarray(old["1.weight"].data).tobytes()
-    assert not np.array_equal(np.asarray(new["3.weight"].data), np.asarray(old["3.weight"].data))
-    assert np.asarray(new["5.weight"].data).shape == (6, 16)
+    assert np.asarray(new["1.weight"]._data).tobytes() == np.asarray(old["1.weight"]._data).tobytes()
+    assert not np.array_equal(np.asarray(new["3.weight"]._data), np.asarray(old["3.weight"]._data))
+    assert np.asarray(new["5.weight"]._data).shape == (6, 16)
     assert evaluate_run(tmp_path / "ft")["test_accuracy"] == pytest.approx(res["test_accuracy"])
     with pytest.raises(RuntimeError, match="do not fit"):  # 3 pretrained classes, 6 in the data, no new head
         run_finetune(pre, tmp_path / "bad", "toy6", epochs=1, log=None)

@@ -31,8 +31,8 @@ def _model():
 
 def test_update_ratio_matches_the_weights_seen_between_steps():
     model = _model()
-    seen = [np.array(model[0].weight.data, copy=True)]
-    record = LambdaCallback(on_batch_end=lambda b, logs: seen.append(np.array(model[0].weight.data, copy=True)))
+    seen = [np.array(model[0].weight._data, copy=True)]
+    record = LambdaCallback(on_batch_end=lambda b, logs: seen.append(np.array(model[0].weight._data, copy=True)))
     mon = TrainingMonitor(every=2)
     h = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1, momentum=0.9), _data(),
             epochs=2, callbacks=[record, mon], progress=False)
@@ -47,9 +47,9 @@ def test_update_ratio_matches_the_weights_seen_between_steps():
 def test_activation_and_gradient_statistics_and_dead_relus():
     model = _model()
     with gradlab.no_grad():
-        model[0].bias.data[:8] = -1e3  # half the hidden units can never fire
+        model[0].bias._data[:8] = -1e3  # half the hidden units can never fire
     x, y = blobs(32)
-    w0, b0 = np.array(model[0].weight.data, copy=True), np.array(model[0].bias.data, copy=True)
+    w0, b0 = np.array(model[0].weight._data, copy=True), np.array(model[0].bias._data, copy=True)
     mon = TrainingMonitor(every=1)
     fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.01), [(gradlab.from_numpy(x),
         gradlab.from_numpy(y))], epochs=1, callbacks=[mon], progress=False)
@@ -60,7 +60,7 @@ def test_activation_and_gradient_statistics_and_dead_relus():
     assert mon.series["1/act_mean"][0] == pytest.approx(relu.mean(), rel=1e-5)
     assert mon.series["1/dead_fraction"][0] == pytest.approx((~(relu > 0).any(axis=0)).mean())
     assert mon.series["1/dead_fraction"][0] >= 0.5
-    g = model[2].weight.grad.data
+    g = model[2].weight.grad._data
     assert mon.series["2/grad_std"][0] == pytest.approx(float(g.std()), rel=1e-5)
     with pytest.raises(ValueError, match="every"):
         TrainingMonitor(every=0)
@@ -78,7 +78,7 @@ def test_monitor_writes_json_and_pngs(tmp_path):
 
 def test_lr_find_sweeps_restores_and_suggests():
     model = _model()
-    before = {k: np.array(v.data, copy=True) for k, v in model.state_dict().items()}
+    before = {k: np.array(v._data, copy=True) for k, v in model.state_dict().items()}
     opt = optim.SGD(model.parameters(), lr=0.05)
     loader = _data(n=1024, batch=16)
     res = lr_find(model, nn.CrossEntropyLoss(), opt, loader, start_lr=1e-5, end_lr=100.0)
@@ -87,7 +87,7 @@ def test_lr_find_sweeps_restores_and_suggests():
     assert len(lrs) < len(loader)  # it stopped once the loss blew up at huge learning rates
     assert 1e-4 < res["suggestion"] < 10
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v._data, before[k])
     assert opt.param_groups[0]["lr"] == 0.05
     with pytest.raises(ValueError, match="start_lr"):
         lr_find(model, nn.CrossEntropyLoss(), opt, loader, start_lr=1.0, end_lr=0.1)

@@ -45,7 +45,7 @@ def test_export_run(tmp_path, monkeypatch, model_name):
     x = _images(5)
     model.eval()
     (got,) = run_session(sess, x)
-    np.testing.assert_allclose(got, model(gradlab.tensor(x)).data, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got, model(gradlab.tensor(x))._data, rtol=1e-5, atol=1e-5)
 
 
 def test_export_charlm_run(tmp_path):
@@ -64,7 +64,7 @@ def test_export_charlm_run(tmp_path):
     proto = export_run(run, tmp_path / "m.onnx")
     ids = np.random.default_rng(0).integers(0, len(vocab.chars), (3, 10))
     (got,) = run_session(session(proto), ids)
-    np.testing.assert_allclose(got, model(gradlab.tensor(ids)).data, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got, model(gradlab.tensor(ids))._data, rtol=1e-5, atol=1e-5)
 
 
 def test_export_run_needs_a_run_folder(tmp_path):

@@ -22,7 +22,7 @@ __all__ = ["Transform", "RandomTransform", "Compose", "Lambda"]
 def to_array(x: Any, who: str) -> tuple[np.ndarray, bool]:
     """``(array, was_tensor)``: the numpy array behind a gradlab Tensor or numpy array (TypeError otherwise)."""
     if is_tensor(x):
-        return np.asarray(x.data), True
+        return np.asarray(x._data), True
     if isinstance(x, np.ndarray):
         return x, False
     raise TypeError(f"{who} expects a numpy array or a gradlab Tensor image, got {type(x).__name__}")
