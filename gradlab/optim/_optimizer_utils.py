@@ -188,3 +188,24 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, work: np.ndarray) 
     else:
         work *= 1 - weight
         np.subtract(end, work, out=start)
+
+
+def check_adam_args(lr: float, eps: float, betas: Any, weight_decay: float) -> None:
+    """ValueError, with torch's messages, for an Adam-family optimizer's ``lr``, ``eps``, ``betas`` and
+    ``weight_decay``.
+
+    >>> check_adam_args(1e-3, 1e-8, (0.9, 1.0), 0.0)
+    Traceback (most recent call last):
+    ValueError: Invalid beta parameter at index 1: 1.0
+    """
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ._optimizer_utils import check_adam_args
 from .optimizer import Optimizer, _lerp_
 
 __all__ = ["RAdam"]
@@ -56,17 +57,7 @@ class RAdam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_args(lr, eps, betas, weight_decay)
         defaults = {
             "lr": lr,
             "betas": (float(betas[0]), float(betas[1])),
