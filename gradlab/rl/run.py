@@ -79,6 +79,11 @@ def train_run(out: str | os.PathLike, algo: str = "dqn", env_id: str = "CartPole
 
     ``resume`` continues the run in ``out`` from its checkpoint (its own configuration; ``algo`` and ``env_id``
     must match it); ``overwrite`` replaces an earlier run; ``log`` receives a progress line per checkpoint.
+
+    >>> train_run("out", algo="ppo")  # checked before ``out`` is touched
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown algorithm 'ppo'; choose one of dqn, a2c, reinforce
     """
     out = Path(out)
     mode = check_run_folder(out, resume=resume, overwrite=overwrite)
@@ -113,7 +118,13 @@ def train_run(out: str | os.PathLike, algo: str = "dqn", env_id: str = "CartPole
 
 
 def load_run(run_dir: str | os.PathLike) -> Agent:
-    """The trained agent of a run folder (``config.json`` + ``weights.safetensors``), ready to :meth:`act`."""
+    """The trained agent of a run folder (``config.json`` + ``weights.safetensors``), ready to :meth:`act`.
+
+    >>> load_run("no-such-run")
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no-such-run has no config.json: not a finished 'gradlab rl train' run
+    """
     run_dir = Path(run_dir)
     for name in ("config.json", "weights.safetensors"):
         if not (run_dir / name).is_file():

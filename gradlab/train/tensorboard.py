@@ -59,6 +59,11 @@ class TensorBoard(Callback):
     """Write scalars, histograms and filter images to ``log_dir`` (see the module docstring).
 
     ``histogram_freq``: epochs between parameter histograms (0: none); ``images``: draw the first Conv2d's filters.
+
+    >>> TensorBoard("runs/tb", histogram_freq=-1)  # checked before tensorboardX is imported
+    Traceback (most recent call last):
+        ...
+    ValueError: histogram_freq must be >= 0, got -1
     """
 
     def __init__(self, log_dir: str | os.PathLike, histogram_freq: int = 1, images: bool = True) -> None:
