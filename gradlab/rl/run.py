@@ -136,7 +136,16 @@ def load_run(run_dir: str | os.PathLike) -> Agent:
 
 def record_episode(agent: Agent, folder: str | os.PathLike, seed: int = 0) -> list[Path]:
     """Play one greedy episode through Gymnasium's ``RecordVideo`` into ``folder`` (an MP4; needs moviepy and
-    the environment's renderer, e.g. pygame); RuntimeError naming what to install when they are missing."""
+    the environment's renderer, e.g. pygame); RuntimeError naming what to install when they are missing.
+
+    >>> import importlib.util, pytest
+    >>> if all(importlib.util.find_spec(m) for m in ("moviepy", "pygame")):
+    ...     pytest.skip("moviepy and pygame are installed: this example shows the error without them")
+    >>> record_episode(None, "videos")  # the extras are checked first  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    RuntimeError: recording a video needs ...: pip install ...
+    """
     missing = []
     for module, package in (("moviepy", "moviepy"), ("pygame", "pygame")):
         try:
