@@ -5,7 +5,8 @@ After every epoch it writes the logged numbers as scalars (``loss``, ``val_accur
 ``histogram_freq`` epochs a histogram of every parameter (and of its last gradient), and images of the first
 convolution's filters. View with ``tensorboard --logdir DIR``.
 
->>> import tempfile
+>>> import pytest, tempfile
+>>> _ = pytest.importorskip("tensorboardX")  # the 'monitor' extra
 >>> from gradlab import nn, optim
 >>> import gradlab
 >>> from gradlab.train import fit

@@ -35,6 +35,8 @@ STUDY_NAME = "gradlab-tune"
 def import_optuna() -> Any:
     """Optuna, or an ImportError naming what to install.
 
+    >>> import pytest
+    >>> _ = pytest.importorskip("optuna")  # the 'tune' extra
     >>> import_optuna().__name__
     'optuna'
     """
