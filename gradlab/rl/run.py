@@ -6,6 +6,7 @@ network, ``<network>.<parameter>``), ``checkpoint/`` (the whole training state: 
 wall time, mean return of the last 100 episodes) and ``curves.png`` (return per episode and its moving average).
 The folder rules are those of ``gradlab train`` (:mod:`gradlab.train.runfolder`).
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> import tempfile, os
 >>> out = os.path.join(tempfile.mkdtemp(), "run")
 >>> agent = train_run(out, "reinforce", "CartPole-v1", steps=100, seed=0)
@@ -44,6 +45,7 @@ RUN_FORMAT = "gradlab-rl-run"  #: the ``format`` field of an RL run's ``config.j
 def make_agent(algo: str, env_id: str = "CartPole-v1", seed: int = 0, **hyper: Any) -> Agent:
     """A new agent by algorithm name (``dqn``, ``a2c``, ``reinforce``); ValueError for an unknown name.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> make_agent("a2c", "CartPole-v1", seed=1, num_envs=2).num_envs
     2
     """
@@ -172,6 +174,7 @@ def record_episode(agent: Agent, folder: str | os.PathLike, seed: int = 0) -> li
 def play_run(run_dir: str | os.PathLike, episodes: int = 10, seed: int = 0) -> np.ndarray:
     """The returns of ``episodes`` greedy episodes of a run folder's agent (episode ``i`` seeded ``seed + i``).
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> import tempfile
     >>> out = os.path.join(tempfile.mkdtemp(), "r"); _ = train_run(out, "reinforce", steps=50)
     >>> play_run(out, episodes=3).shape
