@@ -103,6 +103,19 @@ def fgsm(model: Any, x: Any, y: Any, epsilon: float, loss_fn: Callable | None = 
         loss_fn: default ``nn.CrossEntropyLoss()``.
         clip: the valid input range (``None``: unbounded).
         targeted: step towards ``y`` (decrease the loss) instead.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> model, x = nn.Linear(3, 2), gradlab.full((4, 3), 0.5)
+    >>> x_adv = fgsm(model, x, [0, 1, 0, 1], epsilon=0.1)
+    >>> bool(abs((x_adv - x).abs() - 0.1).max().item() < 1e-6)  # every input moved by epsilon
+    True
+    >>> fgsm(model, x, [0, 1, 0, 1], epsilon=-1)
+    Traceback (most recent call last):
+        ...
+    ValueError: epsilon must be a finite number >= 0, got -1
     """
     eps, rng_clip = _check(epsilon, clip)
     data, y, loss_fn = _prepare(model, x, y, loss_fn)
@@ -128,6 +141,19 @@ def pgd(model: Any, x: Any, y: Any, epsilon: float, alpha: float | None = None, 
         random_start: start from ``x + U(-epsilon, epsilon)`` (drawn from ``generator``, or a fresh
             ``Generator(seed)`` when ``seed`` is given: ``np.random.default_rng(seed).uniform(-eps, eps, shape)``).
         other arguments: as :func:`fgsm`.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> model, x = nn.Linear(3, 2), gradlab.full((4, 3), 0.5)
+    >>> x_adv = pgd(model, x, [0, 1, 0, 1], epsilon=0.1, steps=3, seed=0)
+    >>> bool((x_adv - x).abs().max().item() <= 0.1 + 1e-6)  # still inside the epsilon-ball
+    True
+    >>> pgd(model, x, [0, 1, 0, 1], epsilon=0.1, steps=0)
+    Traceback (most recent call last):
+        ...
+    ValueError: steps must be >= 1, got 0
     """
     eps, rng_clip = _check(epsilon, clip)
     if int(steps) < 1:

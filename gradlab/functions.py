@@ -152,40 +152,85 @@ def matmul(input: Any, other: Any) -> Any:
 
 
 def sum(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    """Sum of the elements (along ``dim`` when given), as ``torch.sum``.
+
+    >>> sum([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    tensor([ 6., 18.])
+    """
     return _t(input).sum(dim, keepdim, **kwargs)
 
 
 def mean(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    """Mean of the elements (along ``dim`` when given), as ``torch.mean``.
+
+    >>> mean([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    tensor([2., 6.])
+    """
     return _t(input).mean(dim, keepdim, **kwargs)
 
 
 def max(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    """Largest element, or ``(values, indices)`` along ``dim`` when given, as ``torch.max``.
+
+    >>> max([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    MinMax(values=tensor([3., 8.]), indices=tensor([2, 2]))
+    """
     return _t(input).max(dim, keepdim, **kwargs)
 
 
 def min(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    """Smallest element, or ``(values, indices)`` along ``dim`` when given, as ``torch.min``.
+
+    >>> min([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    MinMax(values=tensor([1., 4.]), indices=tensor([0, 0]))
+    """
     return _t(input).min(dim, keepdim, **kwargs)
 
 
 def var(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
         **kwargs: Any) -> Any:
+    """Variance (unbiased by default, as ``torch.var``), along ``dim`` when given.
+
+    >>> var([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    tensor([1., 4.])
+    """
     return _t(input).var(dim, unbiased, keepdim, **kwargs)
 
 
 def std(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
         **kwargs: Any) -> Any:
+    """Standard deviation (unbiased by default, as ``torch.std``), along ``dim`` when given.
+
+    >>> std([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    tensor([1., 2.])
+    """
     return _t(input).std(dim, unbiased, keepdim, **kwargs)
 
 
 def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    """``log(sum(exp(input)))`` along ``dim``, computed without overflow (as ``torch.logsumexp``).
+
+    >>> logsumexp([0.0, 0.0], 0)  # log 2
+    tensor(0.6931)
+    """
     return _t(input).logsumexp(dim, keepdim, **kwargs)
 
 
 def argmax(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    """Index of the largest element (along ``dim`` when given), as ``torch.argmax``.
+
+    >>> argmax([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    tensor([2, 2])
+    """
     return _t(input).argmax(dim, keepdim, **kwargs)
 
 
 def argmin(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    """Index of the smallest element (along ``dim`` when given), as ``torch.argmin``.
+
+    >>> argmin([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], 1)
+    tensor([0, 0])
+    """
     return _t(input).argmin(dim, keepdim, **kwargs)
 
 

@@ -135,7 +135,15 @@ class inference_mode(_GradMode):
 
 
 def is_inference_mode_enabled() -> bool:
-    """True inside ``inference_mode()``."""
+    """True inside ``inference_mode()``.
+
+    >>> import gradlab
+    >>> is_inference_mode_enabled()
+    False
+    >>> with gradlab.inference_mode():
+    ...     is_inference_mode_enabled()
+    True
+    """
     return inference_mode._active[0]
 
 

@@ -15,7 +15,15 @@ __all__ = ["TensorConvert"]
 
 
 class TensorConvert:
-    """Conversion methods mixed into ``Tensor``."""
+    """Conversion methods mixed into ``Tensor``.
+
+    >>> import gradlab
+    >>> t = gradlab.tensor([1, 2, 3])
+    >>> t.float().dtype, t.double().dtype, t.float().is_floating_point(), t.is_floating_point()
+    (dtype('float32'), dtype('float64'), True, False)
+    >>> t.to(gradlab.float64)
+    tensor([1., 2., 3.], dtype=float64)
+    """
 
     __slots__ = ()
 

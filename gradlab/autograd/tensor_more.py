@@ -39,7 +39,17 @@ def SortResult(values: Any, indices: Any) -> Any:  # noqa: N802  (a named pair a
 
 
 class TensorMore:
-    """Methods mixed into ``Tensor``."""
+    """Methods mixed into ``Tensor``.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([3.0, 1.0, 2.0])
+    >>> x.cumsum(0)
+    tensor([3., 4., 6.])
+    >>> x.argsort().tolist(), x.topk(2).values.tolist()
+    ([1, 2, 0], [3.0, 2.0])
+    >>> x.new_zeros(2).tolist()
+    [0.0, 0.0]
+    """
 
     __slots__ = ()
 

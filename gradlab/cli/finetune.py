@@ -66,7 +66,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab finetune``: fine-tune, write the run folder, print the test accuracy."""
+    """``gradlab finetune``: fine-tune, write the run folder, print the test accuracy.
+
+    >>> from gradlab.cli import main
+    >>> main(["finetune", "--no-such-flag"])  # a bad flag: the usage error goes to stderr, exit status 2
+    2
+    """
     from gradlab.train.callbacks import ProgressBar
     from gradlab.train.finetune import run_finetune
 

@@ -47,7 +47,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab lr-find``: sweep, plot, print the suggestion."""
+    """``gradlab lr-find``: sweep, plot, print the suggestion.
+
+    >>> from gradlab.cli import main
+    >>> main(["lr-find", "--no-such-flag"])  # a bad flag: the usage error goes to stderr, exit status 2
+    2
+    """
     from gradlab import nn
     from gradlab.train.experiment import make_config, prepare_run
     from gradlab.train.lr_finder import lr_find, plot_lr_find

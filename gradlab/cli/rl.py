@@ -138,7 +138,12 @@ def _play(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab rl train|play``."""
+    """``gradlab rl train|play``.
+
+    >>> from gradlab.cli import main
+    >>> main(["rl", "train", "--no-such-flag"])  # a bad flag: the usage error goes to stderr, exit status 2
+    2
+    """
     if args.rl_command == "train":
         return _train(args)
     if args.rl_command == "play":

@@ -195,7 +195,12 @@ def monitor_callbacks(args: argparse.Namespace, out: Path) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab train``: train, write the run folder, print the test accuracy (the char-LM: validation loss)."""
+    """``gradlab train``: train, write the run folder, print the test accuracy (the char-LM: validation loss).
+
+    >>> from gradlab.cli import main
+    >>> main(["train", "--no-such-flag"])  # a bad flag: the usage error goes to stderr, exit status 2
+    2
+    """
     from gradlab.cli._zoo import GENERATIVE, run_generative, zoo_callbacks
 
     if args.model in GENERATIVE:  # the unsupervised zoo: no classes, pixels in [0, 1], pictures

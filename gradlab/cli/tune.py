@@ -63,7 +63,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``gradlab tune``: search, then print the best command line and the top trials."""
+    """``gradlab tune``: search, then print the best command line and the top trials.
+
+    >>> from gradlab.cli import main
+    >>> main(["tune", "--no-such-flag"])  # a bad flag: the usage error goes to stderr, exit status 2
+    2
+    """
     from gradlab.train.experiment import make_config
     from gradlab.train.search_space import DEFAULT_SPACE, load_space, parse_range
     from gradlab.train.tune import import_optuna, run_tune

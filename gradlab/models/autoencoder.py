@@ -99,6 +99,15 @@ class AutoEncoder(nn.Module):
         kind: ``'mlp'`` or ``'conv'`` (two stride-2 3x3 convolutions, 16 and 32 channels, then a Linear to the
             code; the decoder mirrors them with ``ConvTranspose2d``; H and W must be multiples of 4).
         code_activation: activation after the code layer (``None``: linear code).
+
+    >>> import gradlab
+    >>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> ae, x = AutoEncoder((1, 4, 4), hidden=(8,), code_size=2), gradlab.rand(3, 1, 4, 4)
+    >>> ae.encode(x).shape, ae(x).shape
+    ((3, 2), (3, 1, 4, 4))
+    >>> sorted(ae.loss_terms(x))
+    ['loss', 'recon']
     """
 
     def __init__(self, input_shape: Any = (1, 28, 28), hidden: Sequence[int] = (256,), code_size: int = 32,
@@ -175,6 +184,15 @@ class DenoisingAutoEncoder(AutoEncoder):
             probability ``noise_level``).
         noise_level: the standard deviation or the masking probability.
         other arguments: as :class:`AutoEncoder`.
+
+    >>> import gradlab
+    >>> dae = DenoisingAutoEncoder((1, 4, 4), hidden=(8,), code_size=2, noise="mask", noise_level=0.5)
+    >>> dae.corrupt(gradlab.ones(3, 1, 4, 4), generator=gradlab.Generator().manual_seed(0)).shape
+    (3, 1, 4, 4)
+    >>> DenoisingAutoEncoder(noise="salt")
+    Traceback (most recent call last):
+        ...
+    ValueError: noise must be 'gaussian' or 'mask', got 'salt'
     """
 
     def __init__(self, input_shape: Any = (1, 28, 28), hidden: Sequence[int] = (256,), code_size: int = 32,
@@ -217,6 +235,13 @@ class SparseAutoEncoder(AutoEncoder):
         other arguments: as :class:`AutoEncoder` (``code_activation`` is chosen by the penalty).
 
     ``loss_terms`` also reports ``code_mean``, the mean code activation of the batch.
+
+    >>> import gradlab
+    >>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> sae = SparseAutoEncoder((1, 4, 4), hidden=(8,), code_size=5, penalty="l1")
+    >>> sorted(sae.loss_terms(gradlab.rand(3, 1, 4, 4)))
+    ['code_mean', 'loss', 'recon', 'sparsity']
     """
 
     def __init__(self, input_shape: Any = (1, 28, 28), hidden: Sequence[int] = (256,), code_size: int = 64,

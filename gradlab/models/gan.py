@@ -82,6 +82,15 @@ class GAN(nn.Module):
         channels: ``'dcgan'``: (c0, c1), the feature maps at 1/4 and 1/2 resolution; default (64, 32).
 
     ``generator(z)`` gives images (N, C, H, W) in [-1, 1]; ``discriminator(x)`` gives one logit per image (N,).
+
+    >>> gan = GAN(latent_dim=3, input_shape=(1, 4, 4), hidden=(8,))
+    >>> images = gan.sample(2, seed=0)
+    >>> images.shape, gan.discriminator(images).shape, bool(images.abs().max().item() <= 1)
+    ((2, 1, 4, 4), (2,), True)
+    >>> GAN()
+    Traceback (most recent call last):
+        ...
+    ValueError: GAN needs a latent size: latent_dim must be a positive int, got None
     """
 
     def __init__(self, latent_dim: int | None = None, kind: str = "mlp", input_shape: Any = (1, 28, 28),

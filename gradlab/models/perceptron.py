@@ -62,6 +62,13 @@ class Perceptron(nn.Module):
     Args:
         in_features: input size (inputs are flattened; default 784 for 28x28 images).
         num_classes: 1 (default): one neuron, binary labels; K >= 2: the multi-class perceptron.
+
+    >>> import numpy as np
+    >>> X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32), np.array([0, 0, 0, 1])
+    >>> p = Perceptron(2)
+    >>> _ = p.fit_rosenblatt(X, y, epochs=20)  # logical AND is linearly separable
+    >>> p.predict(X).tolist()
+    [0, 0, 0, 1]
     """
 
     def __init__(self, in_features: int = 784, num_classes: int = 1) -> None:

@@ -64,6 +64,13 @@ class RBFNetwork(nn.Module):
         sigma: initial width of every unit before :meth:`init_centres` (default ``sqrt(in_features)``).
 
     Train it after :meth:`init_centres` (or :meth:`init_from_data`, the name training engines look for).
+
+    >>> import gradlab
+    >>> X = gradlab.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> net = RBFNetwork(2, num_centres=3, num_classes=2)
+    >>> net.init_centres(X, seed=0)
+    >>> net(X).shape
+    (4, 2)
     """
 
     def __init__(self, in_features: int = 784, num_centres: int = 100, num_classes: int = 10,

@@ -65,6 +65,15 @@ class VAE(nn.Module):
         latent_dim: size of the latent code (default 20; 2 gives the latent scatter and manifold pictures).
         activation: hidden activation (default ``'relu'``).
         beta: weight of the KL term in the loss (1 is the ELBO).
+
+    >>> import gradlab
+    >>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> vae = VAE((1, 4, 4), hidden=(8,), latent_dim=2)
+    >>> vae.sample(2, seed=0).shape
+    (2, 1, 4, 4)
+    >>> sorted(vae.loss_terms(gradlab.rand(3, 1, 4, 4)))
+    ['kl', 'loss', 'recon']
     """
 
     def __init__(self, input_shape: Any = (1, 28, 28), hidden: Sequence[int] = (400,), latent_dim: int = 20,

@@ -10,7 +10,14 @@ __all__ = ["Log1p", "Cumsum", "Einsum", "parse_einsum"]
 
 
 class Log1p(Function):
-    """``log(1 + x)``, accurate for small ``x``; gradient ``1 / (1 + x)``."""
+    """``log(1 + x)``, accurate for small ``x``; gradient ``1 / (1 + x)``.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([0.0, 1.0], requires_grad=True)
+    >>> Log1p.apply(x).sum().backward()
+    >>> x.grad.tolist()
+    [1.0, 0.5]
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
@@ -24,7 +31,17 @@ class Log1p(Function):
 
 
 class Cumsum(Function):
-    """Cumulative sum along ``dim``; the gradient is the reversed cumulative sum of the incoming gradient."""
+    """Cumulative sum along ``dim``; the gradient is the reversed cumulative sum of the incoming gradient.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = Cumsum.apply(x, 0)
+    >>> y.tolist()
+    [1.0, 3.0, 6.0]
+    >>> y.sum().backward()
+    >>> x.grad.tolist()
+    [3.0, 2.0, 1.0]
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int) -> Any:
@@ -66,7 +83,17 @@ def parse_einsum(equation: str, n: int) -> tuple[list[str], str]:
 
 class Einsum(Function):
     """``einsum`` over tensors whose subscripts are distinct letters; the gradient of each operand is the einsum of
-    the output gradient with the other operands, broadcast over letters only that operand has."""
+    the output gradient with the other operands, broadcast over letters only that operand has.
+
+    >>> import gradlab
+    >>> a, b = gradlab.ones(2, 3, requires_grad=True), gradlab.tensor([1.0, 2.0, 3.0])
+    >>> y = Einsum.apply(["ij", "j"], "i", a, b)  # a matrix-vector product
+    >>> y.tolist()
+    [6.0, 6.0]
+    >>> y.sum().backward()
+    >>> a.grad.tolist()
+    [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    """
 
     @staticmethod
     def forward(ctx: Context, ins: list, out: str, *arrays: Any) -> Any:

@@ -10,6 +10,7 @@
 
 Gymnasium is imported only when an environment is made; without it the error names ``pip install gradlab[rl]``.
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> from gradlab.rl import DQN
 >>> DQN("CartPole-v1", seed=0).algo
 'dqn'

@@ -5,6 +5,7 @@ rollout's advantages (generalised advantage estimation, ``gae_lambda=1`` being p
 policy gradient, the critic regresses on the returns, and one Adam step updates both. An episode cut by the time
 limit bootstraps from the critic's value of its last observation.
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> agent = A2C("CartPole-v1", seed=0, num_envs=2, n_steps=8).learn(64)
 >>> agent.steps, agent.updates
 (64, 4)
@@ -34,6 +35,7 @@ class A2C(Agent):
     Loss: ``policy_gradient + value_coef * mse(V, returns) - entropy_coef * entropy``, gradients clipped to
     ``max_grad_norm``; ``normalize``: standardise each rollout's advantages.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> A2C("CartPole-v1", seed=0, num_envs=4).venv.num_envs
     4
     """

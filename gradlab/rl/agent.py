@@ -6,6 +6,7 @@ actions explored or sampled, the replay batches and the seed of every episode's 
 (an episode for REINFORCE and DQN, a rollout for A2C); a checkpoint is taken between units, so loading it into a
 fresh agent and training on gives exactly the run that was never interrupted.
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> from gradlab.rl import DQN
 >>> agent = DQN("CartPole-v1", seed=0, learning_starts=50)
 >>> _ = agent.learn(100); agent.steps >= 100, len(agent.history["episode_return"]) > 0
@@ -51,6 +52,7 @@ class Agent:
     """What every agent shares; subclasses define :attr:`algo`, :meth:`networks`, :meth:`optimizers`,
     :meth:`act`, :meth:`_train_unit` and, when they keep more state, :meth:`_extra_state`/:meth:`_load_extra`.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> from gradlab.rl import REINFORCE
     >>> REINFORCE("CartPole-v1", seed=3).config()["algo"]
     'reinforce'

@@ -1,6 +1,7 @@
 """Deep Q-learning (Mnih et al. 2015) with experience replay, a target network, an epsilon-greedy schedule and the
 Huber loss; double DQN (van Hasselt et al. 2016) by default.
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> agent = DQN("CartPole-v1", seed=0, learning_starts=100).learn(300)
 >>> agent.updates > 0
 True
@@ -31,6 +32,7 @@ class DQN(Agent):
     ``eps_start`` to ``eps_end`` over ``eps_steps`` steps; one gradient step of ``batch_size`` transitions every
     ``train_every`` steps once ``learning_starts`` transitions are stored; gradients clipped to ``max_grad_norm``.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> agent = DQN("CartPole-v1", seed=0, hidden=(8,))
     >>> agent.td_targets(np.ones(2), np.zeros((2, 4)), np.array([1.0, 0.0])).shape
     (2,)

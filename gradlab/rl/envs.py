@@ -3,6 +3,7 @@ greedy evaluation, and the snapshot of classic-control environment state that ma
 
 Gymnasium is an optional extra (``pip install gradlab[rl]``); it is imported only when an environment is made.
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> env = make_env("CartPole-v1")
 >>> env.observation_space.shape, action_count(env, "dqn")
 ((4,), 2)
@@ -24,6 +25,7 @@ SEED_LIMIT = 2**31 - 1
 def require_gymnasium() -> Any:
     """The ``gymnasium`` module, or an ImportError naming what to install.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> require_gymnasium().__name__
     'gymnasium'
     """
@@ -37,6 +39,7 @@ def require_gymnasium() -> Any:
 def make_env(env_id: str, render_mode: str | None = None) -> Any:
     """``gymnasium.make(env_id)``, with a ValueError naming the environment when Gymnasium does not know it.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> make_env("NoSuchEnv-v0")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ValueError: unknown environment 'NoSuchEnv-v0' ...
@@ -56,6 +59,7 @@ def make_vector_env(env_id: str, num_envs: int) -> Any:
     """``num_envs`` copies of ``env_id`` in a ``gymnasium.vector.SyncVectorEnv`` that resets a finished episode in
     the same step (its last observation in ``info["final_obs"]``).
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> make_vector_env("CartPole-v1", 2).num_envs
     2
     """
@@ -69,6 +73,7 @@ def action_count(env: Any, algo: str) -> int:
     """The number of discrete actions of ``env`` (a plain or a vector environment); a ValueError naming ``algo``
     when the action space is not discrete (e.g. ``Pendulum-v1``'s continuous torque).
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> action_count(make_env("Pendulum-v1"), "dqn")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ValueError: dqn needs a discrete action space; Pendulum-v1 has Box(...)
@@ -91,6 +96,7 @@ def evaluate(act: Callable[[np.ndarray], np.ndarray], env_id: str, episodes: int
     actions), episode ``i`` reset with seed ``seed + i``; up to ``parallel`` episodes run side by side so the
     policy sees one batch per time step.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> evaluate(lambda obs: np.zeros(len(obs), dtype=np.int64), "CartPole-v1", episodes=2).tolist()
     [11.0, 10.0]
     """
@@ -125,6 +131,7 @@ def env_state(env: Any) -> dict[str, Any] | None:
     """A snapshot of a classic-control environment in mid-episode (its ``state``, random generator and time-limit
     counter), or None when the environment keeps its state elsewhere (then a resumed run restarts its episodes).
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> env = make_env("CartPole-v1"); _ = env.reset(seed=0)
     >>> sorted(env_state(env))
     ['elapsed', 'np_random', 'state', 'steps_beyond_terminated']
@@ -142,6 +149,7 @@ def env_state(env: Any) -> dict[str, Any] | None:
 def set_env_state(env: Any, snapshot: dict[str, Any]) -> None:
     """Put back a snapshot taken by :func:`env_state` (into an environment of the same id, already reset).
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> env = make_env("CartPole-v1"); _ = env.reset(seed=0); snap = env_state(env)
     >>> a = env.step(0)[0]; set_env_state(env, snap); bool((env.step(0)[0] == a).all())
     True

@@ -4,6 +4,7 @@ After each episode the policy's log-probabilities are weighted by the advantage 
 return from step t minus a value network's estimate, which lowers the variance without biasing the gradient. The
 value network regresses on the returns.
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> agent = REINFORCE("CartPole-v1", seed=0).learn(200)
 >>> agent.steps >= 200
 True
@@ -50,6 +51,7 @@ class REINFORCE(Agent):
     ``hidden``: the widths of both networks' hidden layers; ``lr``/``value_lr``: Adam's step sizes for the policy
     and the value network; ``normalize``: standardise each episode's advantages (a common variance reduction).
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> agent = REINFORCE("CartPole-v1", seed=0, hidden=(16,))
     >>> agent.act(np.zeros((3, 4), dtype=np.float32)).shape
     (3,)

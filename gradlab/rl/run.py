@@ -6,6 +6,7 @@ network, ``<network>.<parameter>``), ``checkpoint/`` (the whole training state: 
 wall time, mean return of the last 100 episodes) and ``curves.png`` (return per episode and its moving average).
 The folder rules are those of ``gradlab train`` (:mod:`gradlab.train.runfolder`).
 
+>>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
 >>> import tempfile, os
 >>> out = os.path.join(tempfile.mkdtemp(), "run")
 >>> agent = train_run(out, "reinforce", "CartPole-v1", steps=100, seed=0)
@@ -44,6 +45,7 @@ RUN_FORMAT = "gradlab-rl-run"  #: the ``format`` field of an RL run's ``config.j
 def make_agent(algo: str, env_id: str = "CartPole-v1", seed: int = 0, **hyper: Any) -> Agent:
     """A new agent by algorithm name (``dqn``, ``a2c``, ``reinforce``); ValueError for an unknown name.
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> make_agent("a2c", "CartPole-v1", seed=1, num_envs=2).num_envs
     2
     """
@@ -79,6 +81,11 @@ def train_run(out: str | os.PathLike, algo: str = "dqn", env_id: str = "CartPole
 
     ``resume`` continues the run in ``out`` from its checkpoint (its own configuration; ``algo`` and ``env_id``
     must match it); ``overwrite`` replaces an earlier run; ``log`` receives a progress line per checkpoint.
+
+    >>> train_run("out", algo="ppo")  # checked before ``out`` is touched
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown algorithm 'ppo'; choose one of dqn, a2c, reinforce
     """
     out = Path(out)
     mode = check_run_folder(out, resume=resume, overwrite=overwrite)
@@ -113,7 +120,13 @@ def train_run(out: str | os.PathLike, algo: str = "dqn", env_id: str = "CartPole
 
 
 def load_run(run_dir: str | os.PathLike) -> Agent:
-    """The trained agent of a run folder (``config.json`` + ``weights.safetensors``), ready to :meth:`act`."""
+    """The trained agent of a run folder (``config.json`` + ``weights.safetensors``), ready to :meth:`act`.
+
+    >>> load_run("no-such-run")
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no-such-run has no config.json: not a finished 'gradlab rl train' run
+    """
     run_dir = Path(run_dir)
     for name in ("config.json", "weights.safetensors"):
         if not (run_dir / name).is_file():
@@ -125,7 +138,16 @@ def load_run(run_dir: str | os.PathLike) -> Agent:
 
 def record_episode(agent: Agent, folder: str | os.PathLike, seed: int = 0) -> list[Path]:
     """Play one greedy episode through Gymnasium's ``RecordVideo`` into ``folder`` (an MP4; needs moviepy and
-    the environment's renderer, e.g. pygame); RuntimeError naming what to install when they are missing."""
+    the environment's renderer, e.g. pygame); RuntimeError naming what to install when they are missing.
+
+    >>> import importlib.util, pytest
+    >>> if all(importlib.util.find_spec(m) for m in ("moviepy", "pygame")):
+    ...     pytest.skip("moviepy and pygame are installed: this example shows the error without them")
+    >>> record_episode(None, "videos")  # the extras are checked first  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    RuntimeError: recording a video needs ...: pip install ...
+    """
     missing = []
     for module, package in (("moviepy", "moviepy"), ("pygame", "pygame")):
         try:
@@ -152,6 +174,7 @@ def record_episode(agent: Agent, folder: str | os.PathLike, seed: int = 0) -> li
 def play_run(run_dir: str | os.PathLike, episodes: int = 10, seed: int = 0) -> np.ndarray:
     """The returns of ``episodes`` greedy episodes of a run folder's agent (episode ``i`` seeded ``seed + i``).
 
+    >>> import pytest; _ = pytest.importorskip("gymnasium")  # the 'rl' extra
     >>> import tempfile
     >>> out = os.path.join(tempfile.mkdtemp(), "r"); _ = train_run(out, "reinforce", steps=50)
     >>> play_run(out, episodes=3).shape

@@ -122,6 +122,14 @@ def run_training_distributed(
     A failed check before training raises on every rank (its own error, or :class:`OtherRankFailed`). After
     that, an exception on any rank aborts the whole job (:func:`~gradlab.distributed.abort_on_failure`), even
     when the caller catches it: the other ranks would otherwise wait for this one forever.
+
+    >>> from gradlab.train.experiment import make_config
+    >>> run_training_distributed(make_config(), "out", on_nan="stop")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: on_nan='stop' is not available in a data-parallel run (...): use 'raise'
+    >>> from gradlab import distributed as dist
+    >>> dist.destroy_process_group()  # the one-process group the call started
     """
     if not pg.is_initialized():
         pg.init_process_group(backend)

@@ -64,12 +64,28 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray, dict[str, Any]]]
 
 
 def register_dataset(name: str, loader: Callable[..., tuple[np.ndarray, np.ndarray, dict[str, Any]]]) -> None:
-    """Make ``name`` usable in configs and ``gradlab train --dataset`` (see :data:`DATASETS` for the contract)."""
+    """Make ``name`` usable in configs and ``gradlab train --dataset`` (see :data:`DATASETS` for the contract).
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).standard_normal((40, 1, 2, 2)).astype(np.float32)
+    >>> register_dataset("tiny-doc", lambda train=True, root=None: (x, (x[:, 0, 0, 0] > 0).astype(np.int64),
+    ...                  {"input_shape": [1, 2, 2], "num_classes": 2}))
+    >>> X, y, info = load_dataset("tiny-doc", limit=10)
+    >>> X.shape, y.dtype, info["num_classes"]
+    ((10, 1, 2, 2), dtype('int64'), 2)
+    >>> _ = DATASETS.pop("tiny-doc")
+    """
     DATASETS[name] = loader
 
 
 def load_dataset(name: str, train: bool = True, root: str | None = None, limit: int | None = None):
-    """``(X, y, info)`` numpy arrays of a named dataset split; ``limit`` keeps the first ``limit`` samples."""
+    """``(X, y, info)`` numpy arrays of a named dataset split; ``limit`` keeps the first ``limit`` samples.
+
+    >>> load_dataset("no-such-dataset")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown dataset 'no-such-dataset'; available: mnist, fashion-mnist...
+    """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
     x, y, info = DATASETS[name](train=train, root=root)
@@ -115,7 +131,16 @@ SCHEDULERS = ("none", "step", "cosine", "plateau", "onecycle")
 
 def build_optimizer(name: str, params: Any, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
                     nesterov: bool = False) -> Any:
-    """A ``gradlab.optim`` optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``)."""
+    """A ``gradlab.optim`` optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``).
+
+    >>> opt = build_optimizer("sgd", nn.Linear(2, 1).parameters(), lr=0.1, momentum=0.9)
+    >>> type(opt).__name__, opt.param_groups[0]["lr"]
+    ('SGD', 0.1)
+    >>> build_optimizer("lbfgs", nn.Linear(2, 1).parameters(), lr=0.1)
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown optimizer 'lbfgs'; available: sgd, adam, adamw, rmsprop, adagrad
+    """
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; available: {', '.join(OPTIMIZERS)}")
     cls_name, extra = OPTIMIZERS[name]
@@ -128,7 +153,14 @@ def build_optimizer(name: str, params: Any, lr: float, momentum: float = 0.0, we
 
 
 def build_scheduler(name: str | None, optimizer: Any, epochs: int, steps_per_epoch: int, lr: float) -> Any:
-    """A learning-rate scheduler by name (:data:`SCHEDULERS`), or ``None`` for ``'none'``."""
+    """A learning-rate scheduler by name (:data:`SCHEDULERS`), or ``None`` for ``'none'``.
+
+    >>> opt = build_optimizer("sgd", nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> build_scheduler("none", opt, epochs=2, steps_per_epoch=5, lr=0.1) is None
+    True
+    >>> type(build_scheduler("cosine", opt, epochs=2, steps_per_epoch=5, lr=0.1)).__name__
+    'CosineAnnealingLR'
+    """
     sched = optim.lr_scheduler
     if name in (None, "none"):
         return None
@@ -153,7 +185,12 @@ def make_config(
 ) -> dict[str, Any]:
     """A JSON-able run config (what ``config.json`` holds); ``clip_grad_norm`` clips the gradients' global norm
     before each optimizer step (None: no clipping); ``normalize`` and ``augment``: see
-    :mod:`gradlab.train.preprocess`."""
+    :mod:`gradlab.train.preprocess`.
+
+    >>> cfg = make_config(hidden=(8,), optimizer="sgd", lr=0.1, epochs=3)
+    >>> cfg["model_kwargs"]["hidden"], cfg["optimizer"], cfg["lr"], cfg["epochs"]
+    ([8], 'sgd', 0.1, 3)
+    """
     from gradlab.train.preprocess import check_preprocessing
 
     check_preprocessing(normalize, augment)
@@ -173,7 +210,12 @@ def make_config(
 
 
 def build_from_config(config: dict[str, Any], info: dict[str, Any]) -> Any:
-    """The model a config describes, sized for a dataset's ``info`` (input shape, number of classes)."""
+    """The model a config describes, sized for a dataset's ``info`` (input shape, number of classes).
+
+    >>> model = build_from_config(make_config(hidden=(8,)), {"input_shape": [1, 2, 2], "num_classes": 3})
+    >>> model(gradlab.zeros(4, 1, 2, 2)).shape
+    (4, 3)
+    """
     kw = dict(config.get("model_kwargs", {}))
     if config["model"] == "mlp":
         kw.setdefault("in_features", int(np.prod(info["input_shape"])))
@@ -316,7 +358,17 @@ def _prepare(config: dict[str, Any], data_dir: str | None, device: Any = None,
 def prepare_run(config: dict[str, Any], data_dir: str | None = None) -> dict[str, Any]:
     """What a run of ``config`` trains with, built and checked, nothing written: ``model``, ``optimizer``,
     ``scheduler``, ``train_loader``, ``val_loader``, ``test_loader``, ``n_train``, ``n_val`` (``gradlab lr-find``
-    and ``gradlab tune`` use it)."""
+    and ``gradlab tune`` use it).
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).standard_normal((40, 1, 2, 2)).astype(np.float32)
+    >>> register_dataset("tiny-doc", lambda train=True, root=None: (x, (x[:, 0, 0, 0] > 0).astype(np.int64),
+    ...                  {"input_shape": [1, 2, 2], "num_classes": 2}))
+    >>> parts = prepare_run(make_config(dataset="tiny-doc", hidden=(8,), batch_size=8, val_split=0.25))
+    >>> parts["n_train"], parts["n_val"], type(parts["optimizer"]).__name__
+    (30, 10, 'Adam')
+    >>> _ = DATASETS.pop("tiny-doc")
+    """
     return _prepare(config, data_dir)
 
 
@@ -341,6 +393,21 @@ def run_training(
     ``setup(model) -> regularizers`` runs on the freshly built model before the optimizer is made (fine-tuning
     loads, freezes and anchors weights there; see :mod:`gradlab.train.finetune`); only parameters that still
     require gradients are optimised, and the regularizers go to :func:`~gradlab.train.fit`.
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).standard_normal((40, 1, 2, 2)).astype(np.float32)
+    >>> register_dataset("tiny-doc", lambda train=True, root=None: (x, (x[:, 0, 0, 0] > 0).astype(np.int64),
+    ...                  {"input_shape": [1, 2, 2], "num_classes": 2}))
+    >>> import os, tempfile
+    >>> cfg = make_config(dataset="tiny-doc", hidden=(8,), epochs=1, batch_size=8)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     res = run_training(cfg, d, progress=False, log=None)
+    ...     files = sorted(os.listdir(d))
+    >>> res["epochs"], 0.0 <= res["test_accuracy"] <= 1.0
+    (1, True)
+    >>> files
+    ['checkpoint', 'config.json', 'curves.png', 'history.json', 'results.json', 'weights.safetensors']
+    >>> _ = DATASETS.pop("tiny-doc")
     """
     from gradlab.train.finite import check_on_nan
     from gradlab.train.runfolder import check_run_folder, start_run_folder
@@ -388,7 +455,13 @@ def run_training(
 
 
 def load_run_model(run_dir: str | os.PathLike, data_dir: str | None = None) -> tuple[Any, dict[str, Any]]:
-    """``(model, config)`` rebuilt from a run folder's ``config.json`` and ``weights.safetensors``."""
+    """``(model, config)`` rebuilt from a run folder's ``config.json`` and ``weights.safetensors``.
+
+    >>> load_run_model("no-such-run")
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no-such-run: no config.json (is this a finished 'gradlab train' run folder?)
+    """
     run = Path(run_dir)
     for name in ("config.json", "weights.safetensors"):
         if not (run / name).is_file():
@@ -406,7 +479,13 @@ def load_run_model(run_dir: str | os.PathLike, data_dir: str | None = None) -> t
 
 def evaluate_run(run_dir: str | os.PathLike, data_dir: str | None = None, batch_size: int = 1000,
                  limit: int | None = None) -> dict[str, Any]:
-    """Test loss and accuracy of a finished run (model rebuilt from ``config.json`` + ``weights.safetensors``)."""
+    """Test loss and accuracy of a finished run (model rebuilt from ``config.json`` + ``weights.safetensors``).
+
+    >>> evaluate_run("no-such-run")
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no-such-run: no config.json (is this a finished 'gradlab train' run folder?)
+    """
     model, config = load_run_model(run_dir, data_dir)
     xt, yt, _ = load_split(config, train=False, root=data_dir, limit=limit)
     loader = DataLoader(TensorDataset(gradlab.from_numpy(xt), gradlab.from_numpy(yt)), batch_size=batch_size)

@@ -220,6 +220,11 @@ def run_finetune(pretrained: str | os.PathLike, out: str | os.PathLike, dataset:
     outputs; ``freeze``: name patterns of :func:`gradlab.nn.utils.freeze`; ``l2sp``: the :class:`L2SP` weight on
     the shared trainable weights; ``train``: ``epochs``, ``lr``, ``optimizer``, ``limit``... as in
     :func:`~gradlab.train.experiment.make_config`.
+
+    >>> run_finetune("no-such-run", "out", "mnist")  # checked before ``out`` is touched
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no pretrained run folder or weights file no-such-run
     """
     from gradlab.nn.utils import freeze as freeze_params
     from gradlab.train.experiment import run_training

@@ -116,6 +116,19 @@ def train_autoencoder(model: Any, x: Any, epochs: int = 10, batch_size: int = 12
     """Minimise ``model.loss_terms(batch)['loss']`` with Adam (``lr``) unless ``optimizer`` is given.
 
     ``on_epoch_end(epoch, logs)`` runs after each epoch; ``log`` receives a one-line summary per epoch.
+
+    >>> import gradlab
+    >>> from gradlab.models.autoencoder import AutoEncoder
+    >>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> x = np.random.default_rng(0).random((16, 1, 4, 4)).astype(np.float32)
+    >>> h = train_autoencoder(AutoEncoder((1, 4, 4), hidden=(8,), code_size=2), x, epochs=2, batch_size=8)
+    >>> len(h["loss"]), sorted(h.history)
+    (2, ['loss', 'recon', 'time'])
+    >>> train_autoencoder(AutoEncoder((1, 4, 4), hidden=(8,)), x, epochs=0)
+    Traceback (most recent call last):
+        ...
+    ValueError: epochs and batch_size must be >= 1, got 0, 128
     """
     data = _images(x, "train_autoencoder")
     if epochs < 1 or batch_size < 1:

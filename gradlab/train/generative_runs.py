@@ -39,7 +39,13 @@ _DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
 def load_images(dataset: str = "mnist", train: bool = True, root: str | None = None,
                 limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)``: float32 images (N, 1, 28, 28) in [0, 1] and int64 labels of an MNIST-like dataset split."""
+    """``(x, y)``: float32 images (N, 1, 28, 28) in [0, 1] and int64 labels of an MNIST-like dataset split.
+
+    >>> load_images("cifar10")
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown image dataset 'cifar10'; available: mnist, fashion-mnist
+    """
     if dataset not in _DATASETS:
         raise ValueError(f"unknown image dataset {dataset!r}; available: {', '.join(_DATASETS)}")
     from gradlab.data import datasets
@@ -101,6 +107,11 @@ def train_generative(model_name: str, out_dir: str | os.PathLike, dataset: str =
     ``batch_size`` defaults to 128 (64 for the GAN), ``lr`` to 1e-3 (2e-4 with Adam betas (0.5, 0.999) for the
     GAN). ``model_kwargs`` go to the model's constructor (e.g. ``latent_dim=2``, ``kind='conv'``, ``noise='mask'``).
     Raises ``ValueError`` when the model is built for images of another size than the dataset's.
+
+    >>> train_generative("mlp", "no-such-run")  # checked before anything is read or written
+    Traceback (most recent call last):
+        ...
+    ValueError: train_generative: unknown model 'mlp'; available: ae, dae, sae, vae, gan
     """
     from gradlab.models import build_model
     from gradlab.train import pictures as P
@@ -175,7 +186,13 @@ def train_generative(model_name: str, out_dir: str | os.PathLike, dataset: str =
 
 
 def load_generative_run(run_dir: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
-    """``(model, config)`` rebuilt from a generative run folder's ``config.json`` and ``weights.safetensors``."""
+    """``(model, config)`` rebuilt from a generative run folder's ``config.json`` and ``weights.safetensors``.
+
+    >>> load_generative_run("no-such-run")
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no-such-run: no config.json (is this a finished 'gradlab train' run folder?)
+    """
     from gradlab.models import build_model
     from gradlab.train.checkpoint import load_weights
 
@@ -196,7 +213,13 @@ def load_generative_run(run_dir: str | os.PathLike) -> tuple[Any, dict[str, Any]
 def sample_generative(run_dir: str | os.PathLike, n: int = 64, seed: int = 0,
                       out: str | os.PathLike | None = None, ncols: int | None = None) -> str:
     """Draw ``n`` images from the VAE or GAN of ``run_dir`` (``seed`` makes them reproducible) and save them as a
-    grid; ``out`` defaults to ``RUN_DIR/samples_seed<seed>.png``. Returns the path written."""
+    grid; ``out`` defaults to ``RUN_DIR/samples_seed<seed>.png``. Returns the path written.
+
+    >>> sample_generative("no-such-run", n=0)
+    Traceback (most recent call last):
+        ...
+    ValueError: n must be >= 1, got 0
+    """
     from gradlab.train.pictures import save_image_grid
 
     if n < 1:

@@ -32,6 +32,23 @@ def lr_find(model: Any, loss_fn: Any, optimizer: Any, loader: Iterable, start_lr
     ``{"lrs", "losses" (exponentially smoothed with ``smooth``), "raw_losses", "suggestion"}``. The sweep stops early
     once the smoothed loss exceeds ``diverge`` times its best. The model's weights and the optimizer's state are
     restored afterwards.
+
+    >>> import gradlab
+    >>> from gradlab import nn
+    >>> from gradlab.data import DataLoader, TensorDataset
+    >>> gradlab.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> x = gradlab.randn(64, 3); y = (x[:, 0] > 0).long()
+    >>> model = nn.Linear(3, 2); opt = gradlab.optim.SGD(model.parameters(), lr=0.1)
+    >>> before = model.weight.detach().numpy().copy()
+    >>> r = lr_find(model, nn.CrossEntropyLoss(), opt, DataLoader(TensorDataset(x, y), batch_size=8),
+    ...             start_lr=1e-4, end_lr=1.0)
+    >>> sorted(r), len(r["lrs"]), bool((model.weight.detach().numpy() == before).all())
+    (['losses', 'lrs', 'raw_losses', 'suggestion'], 8, True)
+    >>> lr_find(model, nn.CrossEntropyLoss(), opt, [], start_lr=1.0, end_lr=0.1)
+    Traceback (most recent call last):
+        ...
+    ValueError: need 0 < start_lr < end_lr, got start_lr=1.0, end_lr=0.1
     """
     if not 0 < start_lr < end_lr or not math.isfinite(end_lr):
         raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")

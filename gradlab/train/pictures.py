@@ -75,7 +75,14 @@ def _show(ax: Any, img: np.ndarray) -> None:
 
 
 def save_image_grid(images: Any, path: str | os.PathLike, ncols: int | None = None, title: str | None = None) -> str:
-    """A mosaic of ``images`` (values in [0, 1]) with ``ncols`` per row (default: a square)."""
+    """A mosaic of ``images`` (values in [0, 1]) with ``ncols`` per row (default: a square).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = save_image_grid(np.zeros((4, 1, 4, 4), np.float32), os.path.join(d, "grid.png"))
+    ...     os.path.basename(path), os.path.getsize(path) > 0
+    ('grid.png', True)
+    """
     from gradlab.viz import mosaic
 
     imgs = as_images(images)

@@ -178,7 +178,20 @@ def parse_range(text: str, key: str, log: bool = False) -> dict[str, Any]:
 
 
 def suggest_config(trial: Any, space: dict[str, dict[str, Any]], base: dict[str, Any]) -> dict[str, Any]:
-    """A run config: ``base`` (a :func:`~gradlab.train.experiment.make_config` dict) with the trial's samples."""
+    """A run config: ``base`` (a :func:`~gradlab.train.experiment.make_config` dict) with the trial's samples.
+
+    ``trial`` is an Optuna trial, or anything with its ``suggest_float``/``suggest_int``/``suggest_categorical``:
+
+    >>> class Lowest:  # a stand-in trial that always takes the low end
+    ...     def suggest_float(self, name, low, high, log=False): return low
+    ...     def suggest_categorical(self, name, choices): return choices[0]
+    >>> from gradlab.train.experiment import make_config
+    >>> space = check_space({"lr": {"type": "loguniform", "low": 1e-3, "high": 1e-1},
+    ...                      "hidden": {"type": "categorical", "choices": ["16,8", "32"]}})
+    >>> cfg = suggest_config(Lowest(), space, make_config(epochs=1))
+    >>> cfg["lr"], cfg["model_kwargs"]["hidden"], cfg["epochs"]
+    (0.001, [16, 8], 1)
+    """
     from gradlab.train.experiment import make_config
 
     values: dict[str, Any] = {}

@@ -5,7 +5,8 @@ After every epoch it writes the logged numbers as scalars (``loss``, ``val_accur
 ``histogram_freq`` epochs a histogram of every parameter (and of its last gradient), and images of the first
 convolution's filters. View with ``tensorboard --logdir DIR``.
 
->>> import tempfile
+>>> import pytest, tempfile
+>>> _ = pytest.importorskip("tensorboardX")  # the 'monitor' extra
 >>> from gradlab import nn, optim
 >>> import gradlab
 >>> from gradlab.train import fit
@@ -59,6 +60,11 @@ class TensorBoard(Callback):
     """Write scalars, histograms and filter images to ``log_dir`` (see the module docstring).
 
     ``histogram_freq``: epochs between parameter histograms (0: none); ``images``: draw the first Conv2d's filters.
+
+    >>> TensorBoard("runs/tb", histogram_freq=-1)  # checked before tensorboardX is imported
+    Traceback (most recent call last):
+        ...
+    ValueError: histogram_freq must be >= 0, got -1
     """
 
     def __init__(self, log_dir: str | os.PathLike, histogram_freq: int = 1, images: bool = True) -> None:

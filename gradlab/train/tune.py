@@ -35,6 +35,8 @@ STUDY_NAME = "gradlab-tune"
 def import_optuna() -> Any:
     """Optuna, or an ImportError naming what to install.
 
+    >>> import pytest
+    >>> _ = pytest.importorskip("optuna")  # the 'tune' extra
     >>> import_optuna().__name__
     'optuna'
     """
@@ -49,7 +51,16 @@ def import_optuna() -> Any:
 def open_storage(out: Path, storage: str | None, heartbeat: int = 30) -> Any:
     """The Optuna storage of a study in ``out``: SQLite ``out/study.db`` (default), ``"journal"`` (Optuna's journal
     file ``out/study.journal``: no heartbeat), or an SQLAlchemy URL. RDB storages get a heartbeat every
-    ``heartbeat`` seconds; a trial silent for twice that is marked failed."""
+    ``heartbeat`` seconds; a trial silent for twice that is marked failed.
+
+    >>> import pytest, tempfile
+    >>> _ = pytest.importorskip("optuna")  # the 'tune' extra
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     storage = open_storage(Path(d), "journal")
+    ...     files = os.listdir(d)
+    >>> type(storage).__name__, files
+    ('JournalStorage', ['study.journal'])
+    """
     optuna = import_optuna()
     if storage == "journal":
         from optuna.storages.journal import JournalFileBackend, JournalStorage
@@ -83,7 +94,18 @@ def score_config(config: dict[str, Any], x: np.ndarray, y: np.ndarray, info: dic
                  folds: list[tuple[np.ndarray, np.ndarray]], report: Callable[[int, float], None] | None = None,
                  ) -> float:
     """Train ``config`` on every fold and return the mean validation accuracy of the last epoch; ``report(step,
-    accuracy)`` is called after every epoch (step ``fold * epochs + epoch``) and may raise to stop the trial."""
+    accuracy)`` is called after every epoch (step ``fold * epochs + epoch``) and may raise to stop the trial.
+
+    >>> from gradlab.train.experiment import make_config
+    >>> x = np.random.default_rng(0).standard_normal((24, 1, 2, 2)).astype(np.float32)
+    >>> y = (x[:, 0, 0, 0] > 0).astype(np.int64)
+    >>> idx = np.arange(24); folds = [(idx[:16], idx[16:]), (idx[8:], idx[:8])]
+    >>> steps = []
+    >>> acc = score_config(make_config(hidden=(8,), epochs=1, batch_size=8), x, y,
+    ...                    {"input_shape": [1, 2, 2], "num_classes": 2}, folds, report=lambda s, a: steps.append(s))
+    >>> 0.0 <= acc <= 1.0, steps
+    (True, [0, 1])
+    """
     import gradlab
     from gradlab import nn
     from gradlab.data import DataLoader, TensorDataset
@@ -186,7 +208,15 @@ def run_tune(out: str | os.PathLike, base: dict[str, Any], space: dict[str, dict
              data_dir: str | None = None, log: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Run (or with ``resume`` continue) a search until ``trials`` trials have finished (completed or pruned;
     failed ones are retried), with ``workers`` processes on one stored study; then write the report files and
-    return ``{"best_value", "best_config", "command", "trials": [...]}``."""
+    return ``{"best_value", "best_config", "command", "trials": [...]}``.
+
+    >>> import pytest
+    >>> _ = pytest.importorskip("optuna")  # the 'tune' extra
+    >>> run_tune("no-such-study", base={}, space={}, sampler="grid")  # checked before anything is written
+    Traceback (most recent call last):
+        ...
+    ValueError: sampler must be 'random' or 'tpe', got 'grid'
+    """
     optuna = import_optuna()
     from gradlab.train.jsonfile import read_json, write_json
     from gradlab.train.search_space import check_space

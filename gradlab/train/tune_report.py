@@ -30,7 +30,14 @@ def _fmt(v: Any) -> str:
 
 
 def format_table(rows: list[dict[str, Any]], top: int = 10) -> str:
-    """The ``top`` rows (trial number, state, value, parameters) as an aligned text table."""
+    """The ``top`` rows (trial number, state, value, parameters) as an aligned text table.
+
+    >>> print(format_table([{"number": 0, "state": "COMPLETE", "value": 0.5, "params": {"lr": 0.1}},
+    ...                     {"number": 1, "state": "FAIL", "value": None, "params": {"lr": 0.001}}]))
+    trial  state     val_acc  lr
+        0  COMPLETE   0.5000  0.1
+        1  FAIL            -  0.001
+    """
     keys = sorted({k for r in rows for k in r["params"]})
     lines = [f"{'trial':>5}  {'state':<8}  {'val_acc':>7}" + "".join(f"  {k}" for k in keys)]
     for r in rows[:top]:
@@ -54,7 +61,18 @@ def _save_axes(ax: Any, path: Path) -> None:
 
 def plot_study(study: Any, out: Path) -> list[str]:
     """Write ``history.png``, ``importances.png`` (two or more completed trials) and ``lr.png`` (when ``lr`` is
-    searched) into ``out``; returns the names written."""
+    searched) into ``out``; returns the names written.
+
+    >>> import pytest, tempfile
+    >>> optuna = pytest.importorskip("optuna")  # the 'tune' extra
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> study = optuna.create_study(direction="maximize")
+    >>> study.add_trial(optuna.trial.create_trial(params={"lr": 0.01}, value=0.9,
+    ...     distributions={"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)}))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     plot_study(study, Path(d))
+    ['history.png', 'lr.png']
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -80,7 +98,15 @@ def plot_study(study: Any, out: Path) -> list[str]:
 
 
 def write_report(out: Path, study: Any, say: Callable[[str], None]) -> dict[str, Any]:
-    """Write ``best.json``, ``trials.csv`` and the plots; print the best command line and the top trials."""
+    """Write ``best.json``, ``trials.csv`` and the plots; print the best command line and the top trials.
+
+    >>> import tempfile, types
+    >>> with tempfile.TemporaryDirectory() as d:  # a study with no trials yet: no best, no plots
+    ...     result = write_report(Path(d), types.SimpleNamespace(trials=[]), say=lambda line: None)
+    ...     files = sorted(os.listdir(d))
+    >>> result["best_value"], result["command"], files
+    (None, None, ['best.json', 'trials.csv'])
+    """
     from gradlab.train.jsonfile import write_json
 
     trials = [{"number": t.number, "state": t.state.name, "value": t.value, "params": dict(t.params),
@@ -123,7 +149,12 @@ def write_report(out: Path, study: Any, say: Callable[[str], None]) -> dict[str,
 
 
 def train_command(config: dict[str, Any]) -> str:
-    """The ``gradlab train`` command line that trains ``config`` (a run config dict)."""
+    """The ``gradlab train`` command line that trains ``config`` (a run config dict).
+
+    >>> train_command({"dataset": "mnist", "model": "cnn", "optimizer": "sgd", "lr": 0.05, "epochs": 1,
+    ...                "batch_size": 32})
+    'gradlab train --dataset mnist --model cnn --optimizer sgd --lr 0.05 --epochs 1 --batch-size 32'
+    """
     mk = config.get("model_kwargs", {})
     parts = ["gradlab train", f"--dataset {config['dataset']}", f"--model {config['model']}",
              f"--optimizer {config['optimizer']}", f"--lr {config['lr']:.4g}", f"--epochs {config['epochs']}",
