@@ -36,7 +36,10 @@ def register_model(name: str, builder: Callable[..., Any] | None = None) -> Any:
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         key = _key(name)
-        if key in _REGISTRY and _REGISTRY[key] is not fn:
+        old = _REGISTRY.get(key)
+        same = old is fn or (old is not None and (getattr(old, "__module__", None), getattr(old, "__qualname__", None))
+                             == (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)))
+        if old is not None and not same:  # the same builder imported again (e.g. a module reloaded) may re-register
             raise ValueError(f"a model named {name!r} is already registered")
         _REGISTRY[key] = fn
         return fn

@@ -95,3 +95,25 @@ def test_registry():
         unregister_model("my-net")
     with pytest.raises(ValueError, match="unknown model 'nope'.*mlp"):
         build_model("nope")
+
+
+def test_registry_takes_the_same_builder_again_but_refuses_another_under_a_taken_name():
+    from gradlab.models.registry import register_model, unregister_model
+
+    def builder(n=1):
+        return n
+
+    register_model("registry-reimport-demo", builder)
+    try:
+        def builder(n=1):  # noqa: F811  (the same module and qualified name: a re-imported module's builder)
+            return n + 1
+
+        register_model("registry-reimport-demo", builder)
+
+        def other(n=1):
+            return n
+
+        with pytest.raises(ValueError, match="already registered"):
+            register_model("registry-reimport-demo", other)
+    finally:
+        unregister_model("registry-reimport-demo")
