@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import types
-from collections.abc import Callable
 from typing import Any
 
 from ..optimizer import Optimizer
 from .base import LRScheduler, _group_values
+from .step import LambdaLR
 
 __all__ = ["ConstantLR", "LinearLR", "MultiplicativeLR"]
 
 
-class MultiplicativeLR(LRScheduler):
-    """Multiply each group's learning rate by ``lr_lambda(epoch)`` at every step.
+class MultiplicativeLR(LambdaLR):
+    """Multiply each group's learning rate by ``lr_lambda(epoch)`` at every step (the constructor and the state
+    handling are :class:`LambdaLR`'s; only the rule differs).
 
     Args:
         optimizer: the wrapped optimizer.
@@ -29,41 +29,6 @@ class MultiplicativeLR(LRScheduler):
     >>> sched.get_last_lr()
     [0.125]
     """
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The state, with ``lr_lambdas`` saved only for callable objects (as their ``__dict__``), else None."""
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [
-            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
-        ]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Load the state; the lambdas themselves stay those given to the constructor."""
-        state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas", None) or []
-        self.__dict__.update(state_dict)
-        for idx, fn in enumerate(lr_lambdas):
-            if fn is not None:
-                self.lr_lambdas[idx].__dict__.update(fn)
 
     def get_lr(self) -> list[Any]:
         self._warn_get_lr()
