@@ -11,8 +11,8 @@ from gradlab import backend
 from gradlab.nn import functional as F
 from gradlab.nn import init
 from gradlab.nn.module import Module
+from gradlab.nn.norm import _BatchNorm
 from gradlab.nn.parameter import Parameter
-from gradlab.tensor import Tensor
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
 
@@ -58,32 +58,14 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")  # fmt: skip
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_BatchNorm):
     _spatial = 1
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:  # fmt: skip
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-        self.register_parameter("weight", Parameter(np.ones(num_features, dtype=dt)) if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, dtype=dt)) if affine and bias else None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dt)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dt)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean.detach().numpy()[...] = 0
-            self.running_var.detach().numpy()[...] = 1
-            self.num_batches_tracked.detach().numpy()[...] = 0
+        # the parameters, running statistics, their reset and the repr are batch norm's (torch's _NormBase)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, input: Any) -> Any:
         batched = self._spatial + 2
@@ -102,10 +84,6 @@ class _InstanceNorm(Module):
         use_input_stats = self.training or not self.track_running_stats
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
                                self.momentum if self.momentum is not None else 0.1, self.eps)  # fmt: skip
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")  # fmt: skip
 
 
 class InstanceNorm1d(_InstanceNorm):
