@@ -26,7 +26,7 @@ from gradlab import nn, optim
 from gradlab.data import DataLoader, TensorDataset, random_split
 from gradlab.models import build_model
 from gradlab.train.checkpoint import CHECKPOINT_DIRNAME, has_checkpoint, load_weights, save_weights
-from gradlab.train.jsonfile import read_json, write_json
+from gradlab.train.jsonfile import write_json
 from gradlab.train.loop import evaluate, fit
 
 __all__ = [
@@ -462,12 +462,10 @@ def load_run_model(run_dir: str | os.PathLike, data_dir: str | None = None) -> t
         ...
     FileNotFoundError: no-such-run: no config.json (is this a finished 'gradlab train' run folder?)
     """
-    run = Path(run_dir)
-    for name in ("config.json", "weights.safetensors"):
-        if not (run / name).is_file():
-            raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train' run folder?)")
-    config = read_json(run / "config.json")
-    if not isinstance(config, dict) or not isinstance(config.get("dataset"), str) \
+    from gradlab.train.runfolder import read_run_config
+
+    run, config = read_run_config(run_dir)
+    if not isinstance(config.get("dataset"), str) \
             or not isinstance(config.get("model"), str) or not isinstance(config.get("model_kwargs", {}), dict):
         raise ValueError(f"{run / 'config.json'} is not a gradlab train config (a JSON object with dataset, model "
                          "and model_kwargs)")

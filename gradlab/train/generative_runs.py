@@ -21,7 +21,6 @@ and writes into its run folder:
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 import gradlab
+from gradlab.train.jsonfile import write_json
 
 __all__ = ["GENERATIVE_MODELS", "load_images", "train_generative", "load_generative_run", "sample_generative"]
 
@@ -58,12 +58,6 @@ def load_images(dataset: str = "mnist", train: bool = True, root: str | None = N
         data, targets = data[:limit], targets[:limit]
     x = np.divide(data, np.float32(255), dtype=np.float32).reshape(len(data), 1, *data.shape[1:])
     return x, np.asarray(targets, dtype=np.int64)
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
 
 
 def _decoder(model: Any) -> Any:
@@ -144,7 +138,7 @@ def train_generative(model_name: str, out_dir: str | os.PathLike, dataset: str =
     config = {"task": "generative", "model": name, "model_kwargs": model.config(), "dataset": dataset,
               "epochs": int(epochs), "batch_size": bs, "lr": rate, "seed": int(seed), "limit": limit,
               "gradlab_version": gradlab.__version__}
-    _write_json(out / "config.json", config)
+    write_json(out / "config.json", config)
     say(f"training {name} on {dataset}: {len(x)} images, {epochs} epochs, batch {bs}, lr {rate:g}")
     files: list[str] = []
     t0 = time.perf_counter()
@@ -181,7 +175,7 @@ def train_generative(model_name: str, out_dir: str | os.PathLike, dataset: str =
     files.append(str(plot_history(history, out / "curves.png", title=f"{name} on {dataset}")))
     results.update(model=name, dataset=dataset, epochs=len(history), train_time_s=train_time,
                    files=[os.path.relpath(f, out) for f in files])
-    _write_json(out / "results.json", results)
+    write_json(out / "results.json", results)
     return dict(results, history=history)
 
 
@@ -195,12 +189,9 @@ def load_generative_run(run_dir: str | os.PathLike) -> tuple[Any, dict[str, Any]
     """
     from gradlab.models import build_model
     from gradlab.train.checkpoint import load_weights
+    from gradlab.train.runfolder import read_run_config
 
-    run = Path(run_dir)
-    for name in ("config.json", "weights.safetensors"):
-        if not (run / name).is_file():
-            raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train' run folder?)")
-    config = json.loads((run / "config.json").read_text())
+    run, config = read_run_config(run_dir)
     if config.get("task") != "generative" or config.get("model") not in GENERATIVE_MODELS:
         raise ValueError(f"{run} is not a run of one of {', '.join(GENERATIVE_MODELS)} (model "
                          f"{config.get('model')!r})")

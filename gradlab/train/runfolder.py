@@ -23,7 +23,8 @@ import re
 import shutil
 from pathlib import Path
 
-__all__ = ["RUN_FILES", "RunFolderError", "check_run_folder", "start_run_folder", "remove_orphan_tmp_files"]
+__all__ = ["RUN_FILES", "RunFolderError", "check_run_folder", "start_run_folder", "remove_orphan_tmp_files",
+           "read_run_config"]
 
 #: The names a training run writes in its folder.
 RUN_FILES = frozenset({"config.json", "vocab.json", "weights.safetensors", "history.json", "curves.png",
@@ -118,3 +119,24 @@ def start_run_folder(out: str | os.PathLike, mode: str) -> Path:
                                                   or ".tmp" in p.name) for p in ckpt.iterdir()):
             shutil.rmtree(ckpt)
     return out
+
+
+def read_run_config(run_dir: str | os.PathLike) -> tuple[Path, dict]:
+    """``(folder, config)`` of a finished run: FileNotFoundError when ``config.json`` or ``weights.safetensors`` is
+    missing, ValueError naming the file when the config is not a JSON object.
+
+    >>> read_run_config("no-such-run")
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no-such-run: no config.json (is this a finished 'gradlab train' run folder?)
+    """
+    from gradlab.train.jsonfile import read_json
+
+    run = Path(run_dir)
+    for name in ("config.json", "weights.safetensors"):
+        if not (run / name).is_file():
+            raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train' run folder?)")
+    config = read_json(run / "config.json")
+    if not isinstance(config, dict):
+        raise ValueError(f"{run / 'config.json'} is not a gradlab train config (a JSON object)")
+    return run, config
