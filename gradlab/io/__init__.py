@@ -24,7 +24,7 @@ or hostile file raises ``ValueError`` naming it.
 [1.0, 1.0]
 """
 
-from .atomic import atomic_write_bytes, remove_orphan_temp_files
+from .atomic import atomic_write_bytes, remove_orphan_temp_files, save_figure
 from .checkpoint import checkpoint_json_path, load_checkpoint, save_checkpoint
 from .flatten import flatten_state, unflatten_state
 from .reading import confined_path, open_regular_file
@@ -41,6 +41,7 @@ __all__ = [
     "flatten_state",
     "unflatten_state",
     "atomic_write_bytes",
+    "save_figure",
     "remove_orphan_temp_files",
     "open_regular_file",
     "confined_path",

@@ -12,8 +12,10 @@ import os
 import re
 import stat
 import tempfile
+from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_write_bytes", "remove_orphan_temp_files", "TEMP_NAME_PATTERN"]
+__all__ = ["atomic_write_bytes", "save_figure", "remove_orphan_temp_files", "TEMP_NAME_PATTERN"]
 
 PathLike = str | os.PathLike
 
@@ -108,3 +110,26 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
         raise
     _fsync_dir(directory)
     remove_orphan_temp_files(directory, own_mtime)
+
+
+def save_figure(fig: Any, path: PathLike, dpi: int = 100) -> Path:
+    """Save a matplotlib figure to ``path`` atomically (rendered in memory, then :func:`atomic_write_bytes`), in the
+    format of the file's suffix (PNG without one); creates the parent folder; returns the path.
+
+    >>> import os, tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(); _ = ax.plot([0, 1])
+    >>> p = save_figure(fig, os.path.join(tempfile.mkdtemp(), "sub", "curve.png")); plt.close(fig)
+    >>> p.read_bytes()[:4]
+    b'\x89PNG'
+    """
+    import io
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix[1:].lower() or "png", dpi=dpi)
+    atomic_write_bytes(path, buf.getvalue())
+    return path

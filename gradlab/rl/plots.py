@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gradlab.io.atomic import save_figure
+
 __all__ = ["moving_average", "plot_returns"]
 
 
@@ -60,9 +62,5 @@ def plot_returns(curves: Mapping[str, Sequence[float]] | Sequence[float], path: 
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix or '.png'}")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    path = save_figure(fig, path)
     return path

@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gradlab.io.atomic import save_figure
 from gradlab.train.jsonfile import decode_nonfinite, dumps, loads, write_json
 
 __all__ = ["History", "plot_history"]
@@ -184,9 +185,5 @@ def plot_history(history: History | dict[str, list[Any]], path: str | os.PathLik
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix or '.png'}")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    path = save_figure(fig, path)
     return path

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from gradlab.io.atomic import save_figure
+
 __all__ = ["lr_find", "plot_lr_find"]
 
 
@@ -136,9 +138,5 @@ def plot_lr_find(result: dict[str, Any], path: str | os.PathLike, title: str = "
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    path = save_figure(fig, path)
     return path

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from gradlab import nn
+from gradlab.io.atomic import save_figure
 from gradlab.train.base import Callback
 
 __all__ = ["TrainingMonitor", "RELU_FAMILY"]
@@ -226,9 +227,5 @@ class TrainingMonitor(Callback):
 
 
 def _save(fig: Any, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    path = save_figure(fig, path)
     return path

@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from gradlab.io.atomic import save_figure
 
 __all__ = [
     "as_images", "save_image_grid", "save_reconstructions", "save_interpolation", "save_latent_scatter",
@@ -59,11 +60,7 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _save(fig: Any, path: str | os.PathLike) -> str:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix or '.png'}")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    path = save_figure(fig, path)
     return str(path)
 
 

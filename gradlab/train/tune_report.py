@@ -16,11 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from gradlab.io.atomic import save_figure
 
 __all__ = ["write_report", "format_table", "plot_study", "train_command"]
 
@@ -51,9 +52,7 @@ def _save_axes(ax: Any, path: Path) -> None:
     fig = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
     fig.set_size_inches(7, 4.5)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    save_figure(fig, path)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -100,7 +99,7 @@ def plot_study(study: Any, out: Path) -> list[str]:
 def write_report(out: Path, study: Any, say: Callable[[str], None]) -> dict[str, Any]:
     """Write ``best.json``, ``trials.csv`` and the plots; print the best command line and the top trials.
 
-    >>> import tempfile, types
+    >>> import os, tempfile, types
     >>> with tempfile.TemporaryDirectory() as d:  # a study with no trials yet: no best, no plots
     ...     result = write_report(Path(d), types.SimpleNamespace(trials=[]), say=lambda line: None)
     ...     files = sorted(os.listdir(d))
