@@ -24,7 +24,12 @@ $(VENV)/.stamp-test: pyproject.toml | $(PY)
 	@touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)
-	$(PIP) -e '.[bench,mpi]' '$(TORCH)'
+	$(PIP) -e '.[bench,mpi,fast]' '$(TORCH)'
+	@touch $@
+
+# the demo runs on the fused kernels (numba, gradlab[fast]); gradlab itself needs numpy only
+$(VENV)/.stamp-demo: pyproject.toml | $(PY)
+	$(PIP) -e '.[fast]'
 	@touch $@
 
 $(VENV)/.stamp-lint: pyproject.toml | $(PY)
@@ -35,7 +40,7 @@ $(VENV)/.stamp-docs: pyproject.toml | $(PY)
 	$(PIP) -e '.[docs]'
 	@touch $@
 
-demo: venv
+demo: $(VENV)/.stamp-demo
 	$(PY) examples/demo.py
 
 .PHONY: chromium
