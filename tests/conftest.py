@@ -26,3 +26,32 @@ def torch():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     return torch
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "kernel_sets: run the test once per kernel set (numpy and, where numba is installed, numba; gradlab.kernels)",
+    )
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Tests marked ``kernel_sets`` (or in a module with ``pytestmark = pytest.mark.kernel_sets``) run on both kernel
+    sets, so a numba kernel can never drift from its NumPy twin. Without numba the numba run is skipped, not failed."""
+    if metafunc.definition.get_closest_marker("kernel_sets") is None:
+        return
+    if "kernel_set" not in metafunc.fixturenames:
+        metafunc.fixturenames.append("kernel_set")
+    metafunc.parametrize("kernel_set", ["numpy", "numba"], indirect=True)
+
+
+@pytest.fixture
+def kernel_set(request):
+    """The kernel set a ``kernel_sets`` test runs on (forced with ``gradlab.kernels.use`` for the test's duration)."""
+    name = getattr(request, "param", "numpy")
+    from gradlab import kernels
+
+    if name == "numba" and not kernels.numba_available():
+        pytest.skip("numba is not installed (pip install 'gradlab[fast]')")
+    with kernels.use(name):
+        yield name
