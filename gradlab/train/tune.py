@@ -194,8 +194,22 @@ def _worker(out: Path, settings: dict[str, Any], n_trials: int, index: int, data
         study.optimize(_objective(settings, (x, y, info, folds)), n_trials=n_trials, gc_after_trial=False)
 
 
-def _fork_worker(out: Path, settings: dict[str, Any], n: int, index: int, data_dir: str | None) -> None:
+def _blas_share(workers: int) -> int:
+    """BLAS threads for each of ``workers`` worker processes: the cores split between them (at least one each), so
+    that two workers on two cores do not each start two BLAS threads and fight over the cores.
+
+    >>> _blas_share(1) >= 1, _blas_share(10**6)
+    (True, 1)
+    """
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def _fork_worker(out: Path, settings: dict[str, Any], n: int, index: int, data_dir: str | None,
+                 workers: int = 1) -> None:
     try:
+        from threadpoolctl import threadpool_limits  # a scikit-learn dependency, so always there
+
+        threadpool_limits(_blas_share(workers), "blas")
         _worker(out, settings, n, index, data_dir)
     except BaseException as e:  # report and exit non-zero; the parent says which worker failed
         print(f"gradlab tune: worker {index}: {type(e).__name__}: {e}", file=sys.stderr)
@@ -260,7 +274,7 @@ def run_tune(out: str | os.PathLike, base: dict[str, Any], space: dict[str, dict
         import multiprocessing as mp
 
         ctx: Any = mp.get_context("fork" if sys.platform != "win32" else "spawn")
-        procs = [ctx.Process(target=_fork_worker, args=(out, settings, n, i, data_dir)) for i, n in enumerate(shares)]
+        procs = [ctx.Process(target=_fork_worker, args=(out, settings, n, i, data_dir, len(shares))) for i, n in enumerate(shares)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (the heartbeat): children are fresh
             for p in procs:
