@@ -45,6 +45,15 @@ def pytest_generate_tests(metafunc) -> None:
     metafunc.parametrize("kernel_set", ["numpy", "numba"], indirect=True)
 
 
+@pytest.fixture(autouse=True)
+def _kernel_sets_marker(request) -> None:
+    """Make the ``kernel_sets`` marker take effect in tests that do not ask for ``kernel_set`` by name: pytest builds a
+    test's fixture list before ``pytest_generate_tests`` runs, so the appended name alone would parametrise the test
+    without ever forcing the kernel set."""
+    if request.node.get_closest_marker("kernel_sets") is not None:
+        request.getfixturevalue("kernel_set")
+
+
 @pytest.fixture
 def kernel_set(request):
     """The kernel set a ``kernel_sets`` test runs on (forced with ``gradlab.kernels.use`` for the test's duration)."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 __all__ = [
     "KERNEL_SETS",

@@ -274,7 +274,10 @@ def run_tune(out: str | os.PathLike, base: dict[str, Any], space: dict[str, dict
         import multiprocessing as mp
 
         ctx: Any = mp.get_context("fork" if sys.platform != "win32" else "spawn")
-        procs = [ctx.Process(target=_fork_worker, args=(out, settings, n, i, data_dir, len(shares))) for i, n in enumerate(shares)]
+        procs = [
+            ctx.Process(target=_fork_worker, args=(out, settings, n, i, data_dir, len(shares)))
+            for i, n in enumerate(shares)
+        ]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (the heartbeat): children are fresh
             for p in procs:

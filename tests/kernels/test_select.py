@@ -74,3 +74,11 @@ def test_lazy_kernel_compiles_on_first_call():
     assert add._compiled is None
     assert add(2, 3) == 5
     assert add._compiled is not None
+
+
+@pytest.mark.kernel_sets
+@pytest.mark.parametrize("unused", [0])
+def test_marker_forces_the_set_without_the_fixture_by_name(request, unused):
+    """A marked test that does not name ``kernel_set`` still runs once on each set, really forced."""
+    expected = request.node.callspec.params["kernel_set"]
+    assert kernels.backend() == expected
