@@ -20,7 +20,7 @@ between save and resume as "equal to float32 rounding".
 >>> p, g = np.ones(3, np.float32), np.full(3, 0.5, np.float32)
 >>> m, v = np.zeros_like(p), np.zeros_like(p)
 >>> adam_update(p, g, m, v, step=1, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
->>> p.round(4).tolist()
+>>> [round(float(x), 4) for x in p]
 [0.9, 0.9, 0.9]
 """
 from __future__ import annotations
