@@ -66,6 +66,15 @@ def _compilable(param: np.ndarray, *arrays: np.ndarray) -> bool:
     return True
 
 
+def _present(*arrays: np.ndarray | None) -> list[np.ndarray]:
+    return [a for a in arrays if a is not None]
+
+
+def _flat(a: np.ndarray | None) -> np.ndarray | None:
+    """A flat view of a C-contiguous array (None stays None: the loops compile that branch away)."""
+    return None if a is None else a.reshape(-1)
+
+
 def _slot(workspace: np.ndarray | None, param: np.ndarray, k: int) -> np.ndarray:
     """Scratch slot ``k`` shaped like ``param``: a view into ``workspace``, or a fresh array without one."""
     if workspace is None:
@@ -132,12 +141,12 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, buf: np.ndarray | None, *, l
     use_momentum = momentum != 0
     if use_momentum and buf is None:
         raise ValueError("sgd_update needs a momentum buffer (buf) when momentum != 0")
-    b = param if buf is None or not use_momentum else buf  # the loop ignores b without momentum
-    if _compilable(param, grad, b) and wants_numba(param.size, SGD_THRESHOLD):
+    b = buf if use_momentum else None
+    if _compilable(param, grad, *_present(b)) and wants_numba(param.size, SGD_THRESHOLD):
         t = param.dtype.type
-        loops.sgd_loop(param.reshape(-1), grad.reshape(-1), b.reshape(-1),
-                       t(lr), t(momentum), t(1 - dampening), t(weight_decay), weight_decay != 0, bool(maximize),
-                       use_momentum, dampening != 0, bool(nesterov), bool(first_step))
+        loops.sgd_loop(param.reshape(-1), grad.reshape(-1), _flat(b), t(lr), t(momentum), t(1 - dampening),
+                       t(weight_decay), weight_decay != 0, bool(maximize), dampening != 0, bool(nesterov),
+                       bool(first_step))
         return
     _sgd_numpy(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first_step, workspace)
 
@@ -256,15 +265,14 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         raise ValueError("rmsprop_update needs a momentum buffer (buf) when momentum > 0")
     if centered and grad_avg is None:
         raise ValueError("rmsprop_update needs grad_avg when centered")
-    b = param if buf is None or not use_momentum else buf  # the loop ignores b without momentum
-    a = param if grad_avg is None or not centered else grad_avg  # and a unless centered
-    if _compilable(param, grad, square_avg, b, a) and wants_numba(param.size, RMSPROP_THRESHOLD):
+    b = buf if use_momentum else None
+    a = grad_avg if centered else None
+    if _compilable(param, grad, square_avg, *_present(b, a)) and wants_numba(param.size, RMSPROP_THRESHOLD):
         t = param.dtype.type
         weight = 1 - alpha
-        loops.rmsprop_loop(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), b.reshape(-1),
-                           a.reshape(-1), t(lr), t(alpha), t(1 - alpha), t(eps), t(weight_decay),
-                           t(momentum), t(weight), t(1 - weight), abs(weight) < 0.5, weight_decay != 0,
-                           bool(maximize), bool(centered), use_momentum)
+        loops.rmsprop_loop(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), _flat(b), _flat(a), t(lr),
+                           t(alpha), t(1 - alpha), t(eps), t(weight_decay), t(momentum), t(weight), t(1 - weight),
+                           abs(weight) < 0.5, weight_decay != 0, bool(maximize))
         return
 
     # the NumPy twin
