@@ -10,11 +10,9 @@ Arrays may have any shape (0-d included), float32 or float64; the state arrays m
 compiled loop runs when every array is C-contiguous and of the parameter's dtype; anything else (a float64 gradient
 for a float32 parameter, a strided view) takes the NumPy twin, which casts as NumPy does.
 
-Checkpoints: the optimizer state is the same under both kernel sets, so a run killed and resumed on one kernel set
-is bit-identical to the uninterrupted run. A run saved on one kernel set and resumed on the other continues from the
-same state, also bitwise, unless an input (a float64 gradient for a float32 parameter, a strided array) sends one of
-the two sets to the NumPy twin: then results agree to float32 rounding, not bitwise. Treat a switch of kernel sets
-between save and resume as "equal to float32 rounding".
+Checkpoints: kill-and-resume is bit-identical within one kernel set. Switching kernel sets between save and resume
+is allowed (the state arrays are the same) and gives results equal to float32 rounding, not bitwise: the optimizer
+loops here do equal their twins bitwise, but a kernel set's other kernels need not.
 
 >>> import numpy as np
 >>> p, g = np.ones(3, np.float32), np.full(3, 0.5, np.float32)
