@@ -48,9 +48,10 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 def _same_shape(param: np.ndarray, **arrays: Any) -> None:
     if not isinstance(param, np.ndarray):
         raise TypeError(f"param must be a NumPy array (updated in place), got {type(param).__name__}")
+    shape = param.shape
     for name, a in arrays.items():
-        if a is not None and np.shape(a) != param.shape:
-            raise ValueError(f"{name} has shape {np.shape(a)} but the parameter has shape {param.shape}")
+        if a is not None and a.shape != shape:
+            raise ValueError(f"{name} has shape {a.shape} but the parameter has shape {shape}")
 
 
 def _compilable(param: np.ndarray, *arrays: np.ndarray) -> bool:
