@@ -63,6 +63,26 @@ def test_zero_dim_parameters_follow_torch(torch, case):
         torch.set_default_dtype(old)
 
 
+def test_zero_dim_parameter_in_lbfgs_follows_torch(torch):
+    gp = gradlab.tensor(np.array(0.7), requires_grad=True)
+    tp = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    gopt, topt = optim.LBFGS([gp], lr=0.5, max_iter=5), torch.optim.LBFGS([tp], lr=0.5, max_iter=5)
+
+    def closure(opt, p, lib):
+        def run():
+            opt.zero_grad()
+            loss = ((p - 0.2) ** 2).sum() + lib.cos(p).sum()
+            loss.backward()
+            return loss
+        return run
+
+    for _ in range(3):
+        gopt.step(closure(gopt, gp, gradlab))
+        topt.step(closure(topt, tp, torch))
+        assert gp.shape == ()
+        assert_close(gp, tp, rtol=1e-6, atol=1e-10)
+
+
 OPTIMIZERS = [
     ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
     ("AdamW", {"lr": 0.01}),
