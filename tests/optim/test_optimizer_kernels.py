@@ -12,7 +12,7 @@ from tests.helpers import assert_close
 
 ZERO_D_CASES = [
     ("SGD", {"lr": 0.05}),
-    ("SGD", {"lr": 0.05, "momentum": 0.9}),  # a 0-d momentum buffer was once left as a copy, never updated
+    ("SGD", {"lr": 0.05, "momentum": 0.9}),  # SGD momentum on a 0-d parameter was a bug once
     ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.2, "weight_decay": 0.1}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "maximize": True}),
     ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
