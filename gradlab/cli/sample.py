@@ -136,8 +136,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = Command("sample", "generate text (charlstm, transformer) or images (vae, gan) from a trained model", add_arguments, run,
+COMMAND = Command("sample", "generate text (charlstm, transformer) or images (vae, gan) from a trained model",
+                  add_arguments, run,
                   "Print --length characters generated after --prompt by the model of a 'gradlab train "
-                  "--model charlstm|transformer --text FILE' run folder (--seed makes it reproducible; a transformer reads "
-                  "the last --context characters); for a 'gradlab train "
-                  "--model vae|gan' run, write a grid of --n images to --out and print its path.")
+                  "--model charlstm|transformer --text FILE' run folder (--seed makes it reproducible; a transformer "
+                  "reads the last --context characters); for a 'gradlab train --model vae|gan' run, write a grid of "
+                  "--n images to --out and print its path.")

@@ -56,10 +56,10 @@ def train_charlm(
     the run folder ``out``. ``model`` names it in the registry (``'charlstm'``, the default, or ``'transformer'``);
     ``model_kwargs`` are its keyword arguments besides ``vocab_size`` (for ``'charlstm'`` they default to
     ``embedding_dim``, ``hidden_size``, ``num_layers`` and ``dropout``; a transformer's ``context`` defaults to
-    ``seq_len`` and must be at least ``seq_len``). ``limit`` keeps only the first ``limit`` characters (quick runs). Returns the results
-    (``val_loss``, ``val_bpc``, ``history``, ...). ``on_nan``: as :func:`gradlab.train.fit`'s. The text, the
-    model and the folder are checked before ``out`` is touched; ``out`` must be missing or empty unless ``resume``
-    or ``overwrite`` (:mod:`gradlab.train.runfolder`).
+    ``seq_len`` and must be at least ``seq_len``). ``limit`` keeps only the first ``limit`` characters (quick
+    runs). Returns the results (``val_loss``, ``val_bpc``, ``history``, ...). ``on_nan``: as
+    :func:`gradlab.train.fit`'s. The text, the model and the folder are checked before ``out`` is touched; ``out``
+    must be missing or empty unless ``resume`` or ``overwrite`` (:mod:`gradlab.train.runfolder`).
 
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory()
