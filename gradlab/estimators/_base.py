@@ -164,6 +164,9 @@ class BaseMLP(OnnxExportMixin, _StochasticSolverMixin, _LbfgsSolverMixin, BaseEs
     # ------------------------------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
         state = super().__getstate__()
+        fast = state.pop("_fastnet", None)
+        if fast is not None:
+            state["_optim_state"] = fast.state_dict()
         net = state.pop("_net", None)
         if net is not None and net.optimizer is not None:
             state["_optim_state"] = net.optimizer.state_dict()
@@ -242,6 +245,7 @@ class BaseMLP(OnnxExportMixin, _StochasticSolverMixin, _LbfgsSolverMixin, BaseEs
         elif hasattr(self, "batch_norm_params_"):
             del self.batch_norm_params_
         self.__dict__.pop("_net", None)
+        self.__dict__.pop("_fastnet", None)
         self.__dict__.pop("_optim_state", None)
         self.__dict__.pop("_dropout_rng_state", None)
         self._best_coefs = [c.copy(order="K") for c in self.coefs_]
