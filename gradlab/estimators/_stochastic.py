@@ -340,6 +340,8 @@ class _StochasticSolverMixin:
                 net.adopt(self)  # the restored arrays become the flat buffer's values again
             else:
                 self._network()  # re-bind the optimizer's parameters to the restored arrays
+        if fast:
+            self._network()  # the nn network that predicts (built now, so that predict leaves __dict__ alone)
 
     def _validation_metrics(self, net: Any, X_val: Any, y_val: Any, T_val: np.ndarray,
                             sw_val: Any) -> tuple[float, float]:
