@@ -27,16 +27,21 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import get_blas_funcs
 
 import gradlab
 from gradlab import optim
-from gradlab.kernels import dense
+from gradlab.kernels import dense, wants_numba
 from gradlab.nn import Parameter
 
-__all__ = ["ENABLED", "FastNet", "applies", "fast_network", "release"]
+__all__ = ["ENABLED", "NUMBA_EPOCH_SIZE", "FastNet", "applies", "fast_network", "release"]
 
 #: set to False to train every estimator through ``gradlab.nn`` and autograd (the reference path)
 ENABLED = True
+#: under the ``auto`` kernel set, a fit uses the numba kernels when one epoch computes at least this many activations
+#: (samples x units over all layers): about where the kernels' saving pays their start-up (0.2-0.4 s cached) within
+#: a few epochs. An iris or digits fit stays on NumPy; MNIST with (100,) (6.6 million) takes the kernels.
+NUMBA_EPOCH_SIZE = 2_000_000
 
 _SOLVERS = ("sgd", "adam")
 _STATE_KEYS = {"sgd": ("momentum_buffer",), "adam": ("exp_avg", "exp_avg_sq")}
@@ -84,7 +89,8 @@ class FastNet:
         else:
             self.optimizer = optim.Adam([self.param], lr=lr, betas=betas, eps=eps)
         self._rows = 0
-        self._decay = np.empty(self.n_weights, dtype=self.dtype)
+        self.numba = False  # whether the dense kernels run compiled (set per fit, see use_kernels_for)
+        self._axpy = get_blas_funcs("axpy", dtype=self.dtype)  # in place on the contiguous gradient view
 
     def _views(self, flat: np.ndarray, shapes: list[tuple[int, int]]) -> tuple[list, list]:
         W, b, off = [], [], 0
@@ -121,6 +127,10 @@ class FastNet:
             self._deltas = [np.empty((rows, u), dtype=self.dtype) for u in self.units[1:-1]]
             self._rows = rows
 
+    def use_kernels_for(self, n_samples: int) -> None:
+        """Decide once for a fit on ``n_samples`` whether the dense kernels run compiled."""
+        self.numba = wants_numba(n_samples * sum(self.units[1:]), NUMBA_EPOCH_SIZE)
+
     # ---------------------------------------------------------------------------------------- training
     def forward_(self, x: np.ndarray) -> list[np.ndarray]:
         """The layers' outputs for the batch ``x`` (views of reused buffers; the last one is the raw output)."""
@@ -131,7 +141,7 @@ class FastNet:
             h = self._acts[i][:rows]
             np.matmul(a, w, out=h)
             if i < last:
-                dense.bias_act_(h, b, self.activation)
+                dense.bias_act_(h, b, self.activation, self.numba)
             else:
                 h += b
             outs.append(h)
@@ -145,20 +155,20 @@ class FastNet:
         outs = self.forward_(x)
         scale = 1.0 / denom
         d = outs[-1]
-        value = dense.output_grad_(d, t, w, scale, out_activation, self.gb[-1])
+        value = dense.output_grad_(d, t, w, scale, out_activation, self.gb[-1], self.numba)
         for i in range(len(self.W) - 1, -1, -1):
             a_prev = outs[i - 1] if i > 0 else x
             np.matmul(a_prev.T, d, out=self.gW[i])
             if i > 0:
                 dp = self._deltas[i - 1][: x.shape[0]]
                 np.matmul(d, self.W[i].T, out=dp)
-                dense.act_backward_(dp, a_prev, self.activation, self.gb[i - 1])
+                dense.act_backward_(dp, a_prev, self.activation, self.gb[i - 1], self.numba)
                 d = dp
         if alpha != 0 and denom > 0:
             pw = self.params[: self.n_weights]
             value += 0.5 * alpha * float(np.dot(pw, pw)) / denom
-            np.multiply(pw, alpha / denom, out=self._decay)  # the nn path's weight_decay, on the weights only
-            self.grads[: self.n_weights] += self._decay
+            # the nn path's weight_decay, on the weights only: grad += (alpha / denom) * W in one BLAS axpy pass
+            self._axpy(pw, self.grads[: self.n_weights], a=alpha / denom)
         return value
 
     def forward_numpy(self, X: Any, chunk: int = 4096) -> np.ndarray:

@@ -244,6 +244,8 @@ class _StochasticSolverMixin:
         buf = np.empty((batch_size, X_train.shape[1]), dtype=dtype) if dense and self.shuffle else None
         sample_idx = np.arange(n_samples, dtype=int)
         model = None if fast else net.model
+        if fast:
+            net.use_kernels_for(n_samples)
         weights = net.weights()
         others = net.others()
 
