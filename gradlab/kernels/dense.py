@@ -51,6 +51,17 @@ OUTPUTS = ("softmax", "logistic", "identity", "exp")
 _NO_WEIGHT = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}
 
 
+_ONES: dict[np.dtype, np.ndarray] = {}
+
+
+def _colsum(x: np.ndarray, out: np.ndarray) -> None:
+    """``out = x.sum(axis=0)`` as a GEMV with a ones vector: 8.5 us against 15 us for np.sum on (200, 512)."""
+    ones = _ONES.get(x.dtype)
+    if ones is None or ones.shape[0] < x.shape[0]:
+        ones = _ONES[x.dtype] = np.ones(max(x.shape[0], 256), dtype=x.dtype)
+    np.matmul(ones[: x.shape[0]], x, out=out)
+
+
 def _check_act(act: str) -> None:
     if act not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {act!r}")
@@ -106,7 +117,7 @@ def act_backward_numpy(d: np.ndarray, a: np.ndarray, act: str, gb: np.ndarray) -
         d *= 1 - a * a
     elif act == "logistic":
         d *= a * (1 - a)
-    np.sum(d, axis=0, out=gb)
+    _colsum(d, gb)
 
 
 def act_backward_(d: np.ndarray, a: np.ndarray, act: str, gb: np.ndarray, numba: bool | None = None) -> None:
@@ -149,7 +160,7 @@ def softmax_ce_grad_numpy(z: np.ndarray, target: np.ndarray, weight: np.ndarray 
         loss = float(np.dot(nll.astype(np.float64), weight)) * scale
     z *= s
     z[rows, target] -= sub
-    np.sum(z, axis=0, out=gb)
+    _colsum(z, gb)
     return loss
 
 
@@ -204,5 +215,5 @@ def output_grad_(z: np.ndarray, t: np.ndarray, weight: np.ndarray | None, scale:
     else:
         loss = float(np.dot(per.astype(np.float64), weight)) * scale
         z *= (np.asarray(weight, dtype=z.dtype) * z.dtype.type(scale))[:, None]
-    np.sum(z, axis=0, out=gb)
+    _colsum(z, gb)
     return loss
