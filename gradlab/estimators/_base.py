@@ -2,7 +2,10 @@
 
 It reproduces ``sklearn.neural_network``'s multi-layer perceptron (same parameters, defaults, fitted attributes,
 random-number use, loss, stopping rules and warnings) with the forward and backward passes done by gradlab:
-``gradlab.nn`` layers, gradlab's fused losses, autograd, and ``gradlab.optim`` optimizers.
+``gradlab.nn`` layers, gradlab's fused losses, autograd, and ``gradlab.optim`` optimizers. The common case (dense
+input, 'sgd' or 'adam', a relu/tanh/logistic/identity activation, no dropout/batch_norm/l1) trains through the
+autograd-free path of ``_fastpath.py`` instead (flat buffers, in-place dense kernels, the same optimizers), which
+gives the same results to rounding; ``_fastpath.ENABLED = False`` forces the nn path.
 
 Where it follows sklearn exactly:
 

@@ -48,7 +48,12 @@ _STATE_KEYS = {"sgd": ("momentum_buffer",), "adam": ("exp_avg", "exp_avg_sq")}
 
 
 def applies(est: Any, X: Any) -> bool:
-    """Whether ``est`` trains on ``X`` through the fast path (see the module docstring for the cases)."""
+    """Whether ``est`` trains on ``X`` through the fast path (see the module docstring for the cases).
+
+    >>> from gradlab.estimators import MLPRegressor
+    >>> applies(MLPRegressor(solver="lbfgs"), np.zeros((2, 2))), applies(MLPRegressor(dropout=0.1), np.zeros((2, 2)))
+    (False, False)
+    """
     return (
         ENABLED
         and est.solver in _SOLVERS
@@ -256,6 +261,13 @@ def fast_network(est: Any, incremental: bool) -> FastNet:
 
     A fresh fit gets a fresh optimizer (as ``_make_optimizer``); ``partial_fit`` keeps the one of the previous call,
     or takes over the state of the nn path's optimizer (live, or restored from a pickle or a saved file).
+
+    >>> from gradlab.estimators import MLPClassifier
+    >>> clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0).partial_fit([[0.0], [1.0]], [0, 1],
+    ...                                                                                     classes=[0, 1])
+    >>> net = fast_network(clf, incremental=True)
+    >>> net is clf._fastnet, np.shares_memory(clf.coefs_[0], net.params), clf._adam_steps
+    (True, True, 1)
     """
     units = [est.coefs_[0].shape[0]] + [c.shape[1] for c in est.coefs_]
     dtype = est.coefs_[0].dtype
@@ -289,7 +301,14 @@ def fast_network(est: Any, incremental: bool) -> FastNet:
 
 def release(est: Any) -> None:
     """Hand the training back to the nn path: the fast optimizer's state becomes ``_optim_state``, which the nn
-    path restores (``_restore_optimizer``)."""
+    path restores (``_restore_optimizer``).
+
+    >>> from gradlab.estimators import MLPClassifier
+    >>> clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0).partial_fit([[0.0], [1.0]], [0, 1],
+    ...                                                                                     classes=[0, 1])
+    >>> release(clf); "_fastnet" in clf.__dict__, sorted(clf._optim_state["state"])
+    (False, [0, 1, 2, 3])
+    """
     net = est.__dict__.pop("_fastnet", None)
     if net is not None:
         est._optim_state = net.state_dict()

@@ -124,6 +124,9 @@ def test_sample_weight_and_validation_data_match(monkeypatch):
 
     _both(make, monkeypatch, ("fit", (X[:200], Y_CLS[:200]), {"sample_weight": SW[:200],
                                                               "validation_data": (X[200:], Y_CLS[200:])}))
+    # a sparse validation set with dense training data: the fast path densifies it in chunks, as the nn path
+    _both(make, monkeypatch, ("fit", (X[:200], Y_CLS[:200]), {"validation_data": (sp.csr_matrix(X[200:]),
+                                                                                   Y_CLS[200:])}))
 
 
 def test_l2_penalty_and_float64_match(monkeypatch):
