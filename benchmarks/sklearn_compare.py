@@ -185,7 +185,7 @@ def table(summaries: list[dict], targets: dict[str, float]) -> str:
         if sm["name"] != "mnist-512x512":
             tgt.append("acc >= sklearn")
         if speed_target is not None:
-            tgt.append(f">= {speed_target:.1f}x")
+            tgt.append(f">= {speed_target:.2f}x")
         fmt = (lambda v: f"{v:.3f}") if g["per_epoch"] else (lambda v: f"{v:.2f} (total)")
         s_t = fmt(s["per_epoch"] if g["per_epoch"] else s["wall"])
         g_t = fmt(g["per_epoch"] if g["per_epoch"] else g["wall"])
