@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.compat import programs
+from tests.compat import programs, programs_examples, programs_more, programs_tutorials
 from tests.compat.shim import run_program
 
 
@@ -52,14 +52,25 @@ def _regression_case(rng):
     return programs.REGRESSION_MANUAL_SGD, init, data
 
 
+def _self_contained(source):
+    """A program that makes its own data (numpy, seeded) and takes its weights from ``load_init``."""
+    return lambda rng: (source, {}, {})
+
+
 CASES = {"mlp_manual_updates": _mlp_case, "vae_step": _vae_case, "char_rnn_step": _char_rnn_case,
          "regression_manual_sgd": _regression_case}
+for _module in (programs_examples, programs_tutorials, programs_more):
+    for _name in _module.__all__:
+        CASES[_name.lower()] = _self_contained(getattr(_module, _name))
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_program_losses_match_torch(torch, name) -> None:
     source, init, data = CASES[name](np.random.default_rng(0))
-    want = run_program(source, "torch", {k: v.copy() for k, v in init.items()}, data)
+    want = run_program(source, "torch", {k: v.copy() for k, v in init.items()}, data) if init else None
+    if want is None:  # load_init fills the shared weights on the torch run, the gradlab run reads them
+        init = {}
+        want = run_program(source, "torch", init, data)
     got = run_program(source, "gradlab", {k: v.copy() for k, v in init.items()}, data)
     assert len(got) == len(want) > 1
     np.testing.assert_allclose(got, want, rtol=2e-4, atol=1e-5)
@@ -68,3 +79,5 @@ def test_program_losses_match_torch(torch, name) -> None:
 def test_the_shim_refuses_unmapped_torch_modules() -> None:
     with pytest.raises(ImportError, match="no mapping"):
         run_program("import torch.distributed", "gradlab", {}, {})
+    with pytest.raises(ImportError, match="no mapping"):
+        run_program("import torch.no_such_module", "gradlab", {}, {})

@@ -1,0 +1,191 @@
+"""More ``Tensor`` methods with torch's names, each built from existing ops (so differentiable where torch's are):
+``rsqrt``, ``reciprocal``, ``expm1``, ``log2``, ``clamp_min``/``clamp_max``, ``logical_not``/``_and``/``_or``,
+``isinf``, ``outer``, ``dot``, ``diag``, ``unflatten``, ``movedim``, ``swapaxes``, ``broadcast_to``, ``ravel``,
+``tile``, ``ndimension``, ``is_contiguous``, ``new_empty`` and in-place forms (``relu_``, ``exp_``, ``t_`` ...).
+"""
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+__all__ = ["TensorExtra"]
+
+
+def _tensor(x: Any) -> Any:
+    from gradlab.tensor import Tensor
+
+    return Tensor
+
+
+class TensorExtra:
+    """Methods mixed into ``Tensor``.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0, 4.0])
+    >>> x.rsqrt().tolist(), x.outer(x).tolist(), x.dot(x).item(), x.diag().tolist()
+    ([1.0, 0.5], [[1.0, 4.0], [4.0, 16.0]], 17.0, [[1.0, 0.0], [0.0, 4.0]])
+    >>> x.neg_().relu_().tolist(), x.abs_().sqrt_().tolist()
+    ([0.0, 0.0], [0.0, 0.0])
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:  # the attributes come from Tensor
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __getitem__(self, index: Any) -> Any: ...
+
+        def __neg__(self) -> Any: ...
+
+        def __mul__(self, other: Any) -> Any: ...
+
+    # ---- elementwise, from existing ops ----------------------------------------------------------------------------
+    def rsqrt(self) -> Any:
+        return 1.0 / self.sqrt()
+
+    def reciprocal(self) -> Any:
+        return 1.0 / self._floating()
+
+    def expm1(self) -> Any:
+        return self.exp() - 1.0
+
+    def log2(self) -> Any:
+        return self.log() * (1.0 / np.log(2.0))
+
+    def clamp_min(self, min: Any) -> Any:  # noqa: A002
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Any:  # noqa: A002
+        return self.clamp(max=max)
+
+    def logical_not(self) -> Any:
+        return self._wrap(np.logical_not(self._data))
+
+    def logical_and(self, other: Any) -> Any:
+        return self._wrap(np.logical_and(self._data, getattr(other, "_data", other)))
+
+    def logical_or(self, other: Any) -> Any:
+        return self._wrap(np.logical_or(self._data, getattr(other, "_data", other)))
+
+    def isinf(self) -> Any:
+        return self._wrap(np.isinf(self._data))
+
+    def _wrap(self, arr: Any) -> Any:
+        return _tensor(self)._make(np.asarray(arr), False)
+
+    # ---- linear algebra on vectors and matrices --------------------------------------------------------------------
+    def outer(self, vec2: Any) -> Any:
+        if self.ndim != 1 or vec2.ndim != 1:
+            raise RuntimeError(f"outer: expected two 1-D tensors, got {self.ndim}-D and {vec2.ndim}-D")
+        return self.unsqueeze(1) * vec2.unsqueeze(0)
+
+    def dot(self, other: Any) -> Any:
+        if self.ndim != 1 or other.ndim != 1 or self.shape[0] != other.shape[0]:
+            raise RuntimeError(f"dot: expected two 1-D tensors of one size, got shapes {tuple(self.shape)} and "
+                               f"{tuple(other.shape)}")
+        return (self * other).sum()
+
+    def diag(self, diagonal: int = 0) -> Any:
+        """A square matrix with this vector on its ``diagonal``, or a matrix's ``diagonal`` as a vector."""
+        if self.ndim == 1:
+            n = self.shape[0] + builtins.abs(diagonal)
+            rows = np.arange(self.shape[0]) + builtins.max(-diagonal, 0)
+            cols = np.arange(self.shape[0]) + builtins.max(diagonal, 0)
+            from gradlab.ops.shape import index_put
+
+            zeros = self.new_zeros(n, n)
+            return index_put(zeros, (rows, cols), self)
+        if self.ndim != 2:
+            raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {self.ndim}-D")
+        r, c = self.shape
+        k = builtins.max(0, builtins.min(r + builtins.min(diagonal, 0), c - builtins.max(diagonal, 0)))
+        rows = np.arange(k) + builtins.max(-diagonal, 0)
+        return self[rows, rows + diagonal]
+
+    # ---- shape -----------------------------------------------------------------------------------------------------
+    def unflatten(self, dim: int, sizes: Any) -> Any:
+        d = dim % self.ndim
+        shape = tuple(self.shape)
+        return self.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
+
+    def movedim(self, source: Any, destination: Any) -> Any:
+        src = [s % self.ndim for s in ((source,) if isinstance(source, int) else source)]
+        dst = [d % self.ndim for d in ((destination,) if isinstance(destination, int) else destination)]
+        order = [i for i in range(self.ndim) if i not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int) -> Any:
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def broadcast_to(self, size: Any) -> Any:
+        return self.expand(*size)
+
+    def ravel(self) -> Any:
+        return self.reshape(-1)
+
+    def tile(self, dims: Any) -> Any:
+        dims = tuple(dims)
+        if len(dims) < self.ndim:
+            dims = (1,) * (self.ndim - len(dims)) + dims
+        x = self.reshape((1,) * (len(dims) - self.ndim) + tuple(self.shape))
+        return x.repeat(*dims)
+
+    def ndimension(self) -> int:
+        return int(self.ndim)
+
+    def is_contiguous(self, memory_format: Any = None) -> builtins.bool:
+        return builtins.bool(self._data.flags.c_contiguous)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False) -> Any:
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    # ---- in-place forms --------------------------------------------------------------------------------------------
+    def relu_(self) -> Any:
+        return self._set_inplace(self.relu())
+
+    def sigmoid_(self) -> Any:
+        return self._set_inplace(self.sigmoid())
+
+    def tanh_(self) -> Any:
+        return self._set_inplace(self.tanh())
+
+    def exp_(self) -> Any:
+        return self._set_inplace(self.exp())
+
+    def log_(self) -> Any:
+        return self._set_inplace(self.log())
+
+    def abs_(self) -> Any:
+        return self._set_inplace(self.abs())
+
+    def neg_(self) -> Any:
+        return self._set_inplace(-self)
+
+    def sqrt_(self) -> Any:
+        return self._set_inplace(self.sqrt())
+
+    def pow_(self, exponent: Any) -> Any:
+        return self._set_inplace(self.pow(exponent))
+
+    def square_(self) -> Any:
+        return self._set_inplace(self * self)
+
+    def reciprocal_(self) -> Any:
+        return self._set_inplace(self.reciprocal())
+
+
+for _name in ("rsqrt", "reciprocal", "expm1", "log2", "clamp_min", "clamp_max", "logical_not",
+              "logical_and", "logical_or", "isinf", "outer", "dot", "unflatten", "movedim", "swapaxes",
+              "broadcast_to", "ravel", "tile", "ndimension", "is_contiguous", "new_empty", "relu_", "sigmoid_",
+              "tanh_", "exp_", "log_", "abs_", "neg_", "sqrt_", "pow_", "square_", "reciprocal_"):
+    getattr(TensorExtra, _name).__doc__ = f"``torch.Tensor.{_name}`` (see the class example)."
+del _name

@@ -1,0 +1,63 @@
+"""More op catalogue entries (joined to ``tests.ops.catalogue.CATALOGUE`` by the catalogue tests): the scatter family
+(``gradlab/ops/scatter.py``) and the rounding ops (``gradlab/ops/rounding.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tests.ops.catalogue import OpCase
+
+C = OpCase
+
+_IDX_2x4 = np.array([[0, 2, 1, 2], [2, 2, 0, 1]])  # into 3 rows: repeated targets and untouched positions
+_IDX_2x3_DISTINCT = np.array([[0, 2, 1], [2, 0, 0]])  # no position written twice (scatter_ keeps one write)
+_IDX_3x2 = np.array([[3, 0], [1, 1], [0, 3]])  # along dim 1 of a (3, 4) tensor
+
+
+def _i(lib: Any, arr: np.ndarray) -> Any:
+    return lib.tensor(arr)
+
+
+def _reduce_case(reduce: str, include_self: bool, domain: str = "real") -> OpCase:
+    return C(
+        f"scatter_reduce_{reduce}_{'self' if include_self else 'noself'}",
+        "scatter_reduce",
+        lambda lib, x, s: x.scatter_reduce(0, _i(lib, _IDX_2x4), s, reduce, include_self=include_self),
+        ((3, 4), (2, 4)),
+        "distinct" if reduce in ("amax", "amin") else domain,
+    )
+
+
+MORE: list[OpCase] = [
+    C("gather_dim0", "gather", lambda lib, x: x.gather(0, _i(lib, _IDX_2x4)), ((3, 4),)),
+    C("gather_dim1_function", "gather", lambda lib, x: lib.gather(x, 1, _i(lib, _IDX_3x2)), ((3, 4),)),
+    C("gather_3d", "gather", lambda lib, x: x.gather(-1, _i(lib, np.array([[[1, 1, 0]], [[2, 0, 0]]]))),
+      ((2, 2, 3),)),
+    C("scatter_src", "scatter", lambda lib, x, s: x.scatter(1, _i(lib, np.array([[3, 0], [1, 2], [0, 3]])), s),
+      ((3, 4), (3, 2))),
+    C("scatter_value", "scatter", lambda lib, x: lib.scatter(x, 0, _i(lib, _IDX_2x4[:1]), 0.5), ((3, 4),)),
+    C("scatter_add", "scatter_add", lambda lib, x, s: x.scatter_add(0, _i(lib, _IDX_2x4), s), ((3, 4), (2, 4))),
+    C("scatter_add_function_dim1", "scatter_add", lambda lib, x, s: lib.scatter_add(x, 1, _i(lib, _IDX_3x2), s),
+      ((3, 4), (3, 2))),
+    C("scatter_add_inplace", "scatter_add_", lambda lib, x, s: (x * 1.0).scatter_add_(0, _i(lib, _IDX_2x4), s),
+      ((3, 4), (2, 4))),
+    C("scatter_inplace", "scatter_", lambda lib, x, s: (x * 1.0).scatter_(0, _i(lib, _IDX_2x3_DISTINCT), s),
+      ((3, 4), (2, 3))),
+    *[_reduce_case(r, inc) for r in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
+    C("einsum_ellipsis_batched", "einsum", lambda lib, a, b: lib.einsum("...ij,...jk->...ik", a, b),
+      ((2, 2, 3), (3, 4))),
+    C("einsum_ellipsis_broadcast", "einsum", lambda lib, a, b: lib.einsum("b...,b...->b", a, b),
+      ((2, 3, 1), (2, 1, 4))),
+    C("einsum_ellipsis_implicit", "einsum", lambda lib, a, b: lib.einsum("...i,i", a, b), ((2, 3, 4), (4,))),
+    C("frac", "frac", lambda lib, x: x.frac(), ((3, 4),), "wide", avoid=(-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5)),
+    C("remainder", "remainder", lambda lib, x, y: x % (y + 2.0), ((3, 4), (3, 4)), "positive"),
+    C("remainder_neg_divisor", "remainder", lambda lib, x: lib.remainder(x, -0.7), ((3, 4),), "wide",
+      avoid=tuple(np.round(np.arange(-8, 9) * 0.7, 6))),
+    C("fmod", "fmod", lambda lib, x, y: lib.fmod(x * 3.0, y), ((3, 4), (3, 4)), ("real", "positive")),
+    C("floor_zero_grad", "floor", lambda lib, x: x.floor() + x, ((3, 4),), "wide", avoid=tuple(range(-6, 7))),
+    C("div_floor_zero_grad", "div_rounding", lambda lib, x: lib.div(x, 0.5, rounding_mode="floor") + x * x,
+      ((3, 4),), "wide", avoid=tuple(np.arange(-12, 13) * 0.5)),
+]
+MORE_REQUIRED: tuple[str, ...] = ("gather", "scatter", "scatter_add", "scatter_reduce")
