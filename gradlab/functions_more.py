@@ -122,28 +122,45 @@ def bmm(input: Any, mat2: Any) -> Any:
     return _t(input).bmm(mat2)
 
 
-def mm(input: Any, mat2: Any) -> Any:
-    return _t(input).mm(mat2)
+def mm(input: Any, mat2: Any, *, out: Any = None) -> Any:
+    return _into(_t(input).mm(mat2), out)
 
 
 def pow(input: Any, exponent: Any) -> Any:  # noqa: A001
     return _t(input).pow(exponent)
 
 
-def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
-    return _t(input).add(other, alpha=alpha)
+def _into(result: Any, out: Any) -> Any:
+    """``result`` written into ``out`` (torch's ``out=``: resized to the result's shape, kept in its dtype)."""
+    if out is None:
+        return result
+    from gradlab.autograd.grad_mode import is_grad_enabled
+
+    if result.requires_grad and is_grad_enabled():
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, but one of "
+                           "the arguments requires grad")
+    if tuple(out.shape) == tuple(result.shape):
+        out._data[...] = result._data
+    else:
+        out._data = result._data.astype(out._data.dtype)
+    out._vc[0] += 1
+    return out
 
 
-def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
-    return _t(input).sub(other, alpha=alpha)
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+    return _into(_t(input).add(other, alpha=alpha), out)
 
 
-def mul(input: Any, other: Any) -> Any:
-    return _t(input).mul(other)
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+    return _into(_t(input).sub(other, alpha=alpha), out)
 
 
-def div(input: Any, other: Any, *, rounding_mode: Any = None) -> Any:
-    return _t(input).div(other, rounding_mode=rounding_mode)
+def mul(input: Any, other: Any, *, out: Any = None) -> Any:
+    return _into(_t(input).mul(other), out)
+
+
+def div(input: Any, other: Any, *, rounding_mode: Any = None, out: Any = None) -> Any:
+    return _into(_t(input).div(other, rounding_mode=rounding_mode), out)
 
 
 def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None, *, reduce: Any = None) -> Any:

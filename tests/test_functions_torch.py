@@ -100,3 +100,21 @@ def test_torch_module_aliases() -> None:
 def test_size_prints_as_torch() -> None:
     s = gradlab.zeros(2, 3).shape
     assert repr(s) == "gradlab.Size([2, 3])" and str(gradlab.Size([])) == "gradlab.Size([])"
+
+
+def test_out_on_arithmetic_as_torch(torch) -> None:
+    a, b = np.array([[1.0, -2.0], [3.0, 4.0]]), np.array([0.5, -1.0])
+    for name, kw in [("add", {"alpha": 2}), ("sub", {}), ("mul", {}), ("div", {}), ("div", {"rounding_mode": "floor"})]:
+        g_out, t_out = gradlab.zeros(2, 2, dtype=gradlab.float64), torch.zeros(2, 2, dtype=torch.float64)
+        r = getattr(gradlab, name)(gradlab.tensor(a), gradlab.tensor(b), out=g_out, **kw)
+        getattr(torch, name)(torch.tensor(a), torch.tensor(b), out=t_out, **kw)
+        assert r is g_out
+        np.testing.assert_allclose(g_out.numpy(), t_out.numpy(), err_msg=name)
+    g_out = gradlab.zeros(2, 2)
+    gradlab.mm(gradlab.tensor(a), gradlab.tensor(a), out=g_out)
+    np.testing.assert_allclose(g_out.numpy(), a @ a, rtol=1e-6)
+    resized = gradlab.zeros(1)
+    gradlab.add(gradlab.ones(3), 1, out=resized)
+    assert resized.tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(RuntimeError, match="out="):
+        gradlab.add(gradlab.ones(2, requires_grad=True), 1, out=gradlab.zeros(2))

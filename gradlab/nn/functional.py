@@ -375,8 +375,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero whole channels with probability ``p`` (scaling the kept ones by 1 / (1 - p)); (N, C, H, W) or (C, H, W).
-    A 2-D (N, C) input has no spatial dims, so its elements are dropped one by one, as torch does.
+    """Zero whole channels with probability ``p`` (scaling the kept ones by 1 / (1 - p)) of an (N, C, H, W) input;
+    as torch, a 3-D input is read as (N, C, L) and a 2-D (N, C) one is dropped element by element.
 
     >>> import gradlab
     >>> y = dropout2d(gradlab.ones(1, 8, 2, 2), p=0.5)
@@ -393,8 +393,8 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
         return N.Dropout.apply(input, p, None)
     from gradlab.creation import ones
 
-    # one keep/drop draw per (sample, channel), on the input's device, broadcast over H and W
-    mask = N.Dropout.apply(ones(*input.shape[:-2], 1, 1, dtype=input.dtype, device=input.device), p, None).detach()
+    keep = (*input.shape[:2], *(1,) * (input.ndim - 2))  # one draw per (sample, channel), broadcast over the rest
+    mask = N.Dropout.apply(ones(*keep, dtype=input.dtype, device=input.device), p, None).detach()
     return input * mask
 
 
