@@ -1,9 +1,9 @@
 """Compat programs in the style of the official pytorch/examples scripts (mnist, word_language_model, dcgan,
-time_sequence_prediction, mnist_rnn, super_resolution, fast_neural_style, regression): plain torch code, small
-sizes, few steps, synthetic data from numpy in place of the datasets, dropout probabilities at 0 (random masks
-cannot match across libraries), weights from ``load_init``."""
+time_sequence_prediction, mnist_rnn): plain torch code, small sizes, few steps, synthetic data from numpy in place
+of the datasets, dropout probabilities at 0 (random masks cannot match across libraries), weights from
+``load_init``."""
 
-__all__ = ["MNIST_ADADELTA", "WORD_LANGUAGE_MODEL", "DCGAN", "TIME_SEQUENCE_LBFGS", "MNIST_RNN", "SUPER_RESOLUTION"]
+__all__ = ["MNIST_ADADELTA", "WORD_LANGUAGE_MODEL", "DCGAN", "TIME_SEQUENCE_LBFGS", "MNIST_RNN"]
 
 MNIST_ADADELTA = """
 import numpy as np
@@ -365,54 +365,4 @@ with torch.no_grad():
     output = model(data_all)
     LOSSES.append(F.nll_loss(output, target_all, reduction='sum').item())
     LOSSES.append(model.batchnorm.running_var.sum().item())
-"""
-
-SUPER_RESOLUTION = """
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.init as init
-import torch.optim as optim
-
-class Net(nn.Module):
-    def __init__(self, upscale_factor):
-        super(Net, self).__init__()
-        self.relu = nn.ReLU()
-        self.conv1 = nn.Conv2d(1, 8, (5, 5), (1, 1), (2, 2))
-        self.conv2 = nn.Conv2d(8, 8, (3, 3), (1, 1), (1, 1))
-        self.conv3 = nn.Conv2d(8, 4, (3, 3), (1, 1), (1, 1))
-        self.conv4 = nn.Conv2d(4, upscale_factor ** 2, (3, 3), (1, 1), (1, 1))
-        self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
-        self._initialize_weights()
-
-    def forward(self, x):
-        x = self.relu(self.conv1(x))
-        x = self.relu(self.conv2(x))
-        x = self.relu(self.conv3(x))
-        x = self.pixel_shuffle(self.conv4(x))
-        return x
-
-    def _initialize_weights(self):
-        init.orthogonal_(self.conv1.weight, init.calculate_gain('relu'))
-        init.orthogonal_(self.conv2.weight, init.calculate_gain('relu'))
-        init.orthogonal_(self.conv3.weight, init.calculate_gain('relu'))
-        init.orthogonal_(self.conv4.weight)
-
-rng = np.random.default_rng(4)
-hr = rng.random((4, 1, 12, 12)).astype(np.float32)
-lr_img = hr.reshape(4, 1, 6, 2, 6, 2).mean(axis=(3, 5))
-model = load_init(Net(upscale_factor=2))
-criterion = nn.MSELoss()
-optimizer = optim.Adam(model.parameters(), lr=0.01)
-input, target = torch.from_numpy(lr_img), torch.from_numpy(hr)
-for epoch in range(4):
-    optimizer.zero_grad()
-    loss = criterion(model(input), target)
-    loss.backward()
-    optimizer.step()
-    LOSSES.append(loss.item())
-with torch.no_grad():
-    mse = criterion(model(input), target)
-    psnr = 10 * torch.log10(1 / mse.item() * torch.ones(1))
-    LOSSES.append(psnr.item())
 """
