@@ -38,6 +38,9 @@ from gradlab.functions_torch import (
     logical_not, logical_or, lt, meshgrid, movedim, ne, numel, outer, ravel, reciprocal, rsqrt, sign, square,
     swapaxes, t, tile, unflatten, vstack,
 )
+from gradlab.functions_torch import (
+    acos, addmm, asin, atan, cosh, diagonal, erf, lerp, masked_select, prod, sinh, tan, trace,
+)
 from gradlab import nn, optim, data
 from gradlab import utils
 from gradlab import backends
@@ -71,7 +74,8 @@ __all__ = [
     "diag", "rsqrt", "reciprocal", "expm1", "log2", "square", "clamp_min", "clamp_max", "clip", "logical_not",
     "logical_and", "logical_or", "isinf", "isnan", "isfinite", "unflatten", "movedim", "swapaxes", "broadcast_to",
     "ravel", "tile", "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t",
-    "index_select", "clone", "detach",
+    "index_select", "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp",
+    "masked_select", "diagonal", "trace", "addmm",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",

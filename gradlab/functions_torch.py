@@ -16,7 +16,8 @@ __all__ = [
     "reciprocal", "expm1", "log2", "square", "clamp_min", "clamp_max", "clip", "logical_not", "logical_and",
     "logical_or", "isinf", "isnan", "isfinite", "unflatten", "movedim", "swapaxes", "broadcast_to", "ravel", "tile",
     "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t", "index_select",
-    "clone", "detach",
+    "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp", "masked_select",
+    "diagonal", "trace", "addmm",
 ]
 
 
@@ -96,6 +97,12 @@ def log_softmax(input: Any, dim: int, dtype: Any = None) -> Any:
     return (x if dtype is None else x.to(dtype)).log_softmax(dim)
 
 
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    product = _t(mat1) @ mat2
+    return (_t(input) * beta if beta != 1 else _t(input)) + (product * alpha if alpha != 1 else product)
+
+
 def _method(name: str) -> Any:  # noqa: D401  (the function forms of Tensor methods)
     def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(_t(input), name)(*args, **kwargs)
@@ -140,3 +147,15 @@ t = _method("t")
 index_select = _method("index_select")
 clone = _method("clone")
 detach = _method("detach")
+tan = _method("tan")
+asin = _method("asin")
+acos = _method("acos")
+atan = _method("atan")
+sinh = _method("sinh")
+cosh = _method("cosh")
+erf = _method("erf")
+prod = _method("prod")
+lerp = _method("lerp")
+masked_select = _method("masked_select")
+diagonal = _method("diagonal")
+trace = _method("trace")

@@ -1,7 +1,8 @@
 """More ``Tensor`` methods with torch's names, each built from existing ops (so differentiable where torch's are):
 ``rsqrt``, ``reciprocal``, ``expm1``, ``log2``, ``clamp_min``/``clamp_max``, ``logical_not``/``_and``/``_or``,
-``isinf``, ``outer``, ``dot``, ``diag``, ``unflatten``, ``movedim``, ``swapaxes``, ``broadcast_to``, ``ravel``,
-``tile``, ``ndimension``, ``is_contiguous``, ``new_empty`` and in-place forms (``relu_``, ``exp_``, ``t_`` ...).
+``isinf``, ``tan``/``asin``/``acos``/``atan``/``sinh``/``cosh``/``erf``, ``prod``, ``lerp``, ``masked_select``,
+``diagonal``, ``trace``, ``outer``, ``dot``, ``diag``, ``unflatten``, ``movedim``, ``swapaxes``, ``broadcast_to``,
+``ravel``, ``tile``, ``ndimension``, ``is_contiguous``, ``new_empty`` and in-place forms (``relu_``, ``exp_`` ...).
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from gradlab.ops import unary_more as U
 
 __all__ = ["TensorExtra"]
 
@@ -50,10 +53,60 @@ class TensorExtra:
         return 1.0 / self._floating()
 
     def expm1(self) -> Any:
-        return self.exp() - 1.0
+        return U.UNARY["expm1"].apply(self._floating())
 
     def log2(self) -> Any:
-        return self.log() * (1.0 / np.log(2.0))
+        return U.UNARY["log2"].apply(self._floating())
+
+    def tan(self) -> Any:
+        return U.UNARY["tan"].apply(self._floating())
+
+    def asin(self) -> Any:
+        return U.UNARY["asin"].apply(self._floating())
+
+    def acos(self) -> Any:
+        return U.UNARY["acos"].apply(self._floating())
+
+    def atan(self) -> Any:
+        return U.UNARY["atan"].apply(self._floating())
+
+    def sinh(self) -> Any:
+        return U.UNARY["sinh"].apply(self._floating())
+
+    def cosh(self) -> Any:
+        return U.UNARY["cosh"].apply(self._floating())
+
+    def erf(self) -> Any:
+        return U.UNARY["erf"].apply(self._floating())
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Any:
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind == "b":
+            x = x.long()
+        return U.Prod.apply(x, dim, builtins.bool(keepdim))
+
+    def lerp(self, end: Any, weight: Any) -> Any:
+        return self + (end - self) * weight
+
+    def masked_select(self, mask: Any) -> Any:
+        m = np.asarray(getattr(mask, "_data", mask), dtype=bool)
+        shape = np.broadcast_shapes(tuple(self.shape), m.shape)
+        x = self.expand(*shape) if tuple(self.shape) != shape else self
+        return x[np.broadcast_to(m, shape)]
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+        x = self.movedim((dim1, dim2), (-2, -1))
+        r, c = x.shape[-2], x.shape[-1]
+        k = builtins.max(0, builtins.min(r + builtins.min(offset, 0), c - builtins.max(offset, 0)))
+        rows = np.arange(k) + builtins.max(-offset, 0)
+        return x[..., rows, rows + offset]
+
+    def trace(self) -> Any:
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, got a {self.ndim}-D tensor")
+        return self.diagonal().sum()
 
     def clamp_min(self, min: Any) -> Any:  # noqa: A002
         return self.clamp(min=min)
@@ -183,7 +236,8 @@ class TensorExtra:
         return self._set_inplace(self.reciprocal())
 
 
-for _name in ("rsqrt", "reciprocal", "expm1", "log2", "clamp_min", "clamp_max", "logical_not",
+for _name in ("rsqrt", "reciprocal", "expm1", "log2", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod",
+              "lerp", "masked_select", "diagonal", "trace", "clamp_min", "clamp_max", "logical_not",
               "logical_and", "logical_or", "isinf", "outer", "dot", "unflatten", "movedim", "swapaxes",
               "broadcast_to", "ravel", "tile", "ndimension", "is_contiguous", "new_empty", "relu_", "sigmoid_",
               "tanh_", "exp_", "log_", "abs_", "neg_", "sqrt_", "pow_", "square_", "reciprocal_"):
