@@ -41,6 +41,9 @@ from gradlab.functions_torch import (
 from gradlab.functions_torch import (
     acos, addmm, asin, atan, cosh, diagonal, erf, lerp, masked_select, prod, sinh, tan, trace,
 )
+from gradlab.functions_torch import (
+    addcdiv, addcmul, bernoulli, bincount, count_nonzero, equal, index_add, isclose, take_along_dim,
+)
 from gradlab import nn, optim, data
 from gradlab import utils
 from gradlab import backends
@@ -75,7 +78,8 @@ __all__ = [
     "logical_and", "logical_or", "isinf", "isnan", "isfinite", "unflatten", "movedim", "swapaxes", "broadcast_to",
     "ravel", "tile", "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t",
     "index_select", "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp",
-    "masked_select", "diagonal", "trace", "addmm",
+    "masked_select", "diagonal", "trace", "addmm", "bernoulli", "bincount", "count_nonzero", "isclose", "equal",
+    "take_along_dim", "index_add", "addcmul", "addcdiv",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",

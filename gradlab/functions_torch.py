@@ -17,7 +17,8 @@ __all__ = [
     "logical_or", "isinf", "isnan", "isfinite", "unflatten", "movedim", "swapaxes", "broadcast_to", "ravel", "tile",
     "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t", "index_select",
     "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp", "masked_select",
-    "diagonal", "trace", "addmm",
+    "diagonal", "trace", "addmm", "bernoulli", "bincount", "count_nonzero", "isclose", "equal", "take_along_dim",
+    "index_add", "addcmul", "addcdiv",
 ]
 
 
@@ -159,3 +160,12 @@ lerp = _method("lerp")
 masked_select = _method("masked_select")
 diagonal = _method("diagonal")
 trace = _method("trace")
+bernoulli = _method("bernoulli")
+bincount = _method("bincount")
+count_nonzero = _method("count_nonzero")
+isclose = _method("isclose")
+equal = _method("equal")
+take_along_dim = _method("take_along_dim")
+index_add = _method("index_add")
+addcmul = _method("addcmul")
+addcdiv = _method("addcdiv")

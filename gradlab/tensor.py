@@ -12,6 +12,7 @@ from gradlab import backend, devices
 from gradlab.autograd.grad_mode import _enabled
 from gradlab.autograd.tensor_convert import TensorConvert
 from gradlab.autograd.tensor_extra import TensorExtra
+from gradlab.autograd.tensor_fill import TensorFill
 from gradlab.autograd.tensor_more import TensorMore
 from gradlab.autograd.tensor_rounding import TensorRounding
 from gradlab.autograd.tensor_scatter import TensorScatter
@@ -98,7 +99,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor(TensorConvert, TensorMore, TensorScatter, TensorRounding, TensorMath, TensorExtra):
+class Tensor(TensorConvert, TensorMore, TensorScatter, TensorRounding, TensorMath, TensorExtra, TensorFill):
     """An array with reverse-mode automatic differentiation (PyTorch semantics).
 
     >>> import gradlab

@@ -118,3 +118,28 @@ def test_out_on_arithmetic_as_torch(torch) -> None:
     assert resized.tolist() == [2.0, 2.0, 2.0]
     with pytest.raises(RuntimeError, match="out="):
         gradlab.add(gradlab.ones(2, requires_grad=True), 1, out=gradlab.zeros(2))
+
+
+def test_counting_sampling_and_accumulating_methods_match_torch(torch) -> None:
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    g, t = gradlab.tensor(a), torch.tensor(a)
+    idx = np.array([[0, 2, 1, 3], [1, 1, 0, 0], [3, 3, 3, 3]])
+    np.testing.assert_allclose(gradlab.take_along_dim(g, gradlab.tensor(idx), 1).numpy(),
+                               torch.take_along_dim(t, torch.tensor(idx), 1).numpy())
+    np.testing.assert_allclose(g.take_along_dim(gradlab.tensor(idx[:, :1]), dim=1).numpy(),
+                               t.take_along_dim(torch.tensor(idx[:, :1]), dim=1).numpy())
+    src, pos = np.arange(9.0).reshape(3, 3), np.array([0, 3, 0])
+    got = g.clone().index_add_(1, gradlab.tensor(pos), gradlab.tensor(src), alpha=2)
+    np.testing.assert_allclose(got.numpy(), t.clone().index_add_(1, torch.tensor(pos), torch.tensor(src), alpha=2))
+    np.testing.assert_allclose(gradlab.addcmul(g, g, g, value=0.5).numpy(), torch.addcmul(t, t, t, value=0.5))
+    np.testing.assert_allclose(g.addcdiv(g, g.abs() + 1, value=2).numpy(), t.addcdiv(t, t.abs() + 1, value=2))
+    ints = np.array([[0, 1, 3], [2, 0, 3]])
+    counts = torch.count_nonzero(torch.tensor(ints), 0).tolist()
+    assert gradlab.count_nonzero(gradlab.tensor(ints), 0).tolist() == counts
+    assert gradlab.bincount(gradlab.tensor(ints[0]), minlength=5).tolist() == torch.bincount(
+        torch.tensor(ints[0]), minlength=5).tolist()
+    assert gradlab.isclose(g, g + 1e-9).all().item() and gradlab.equal(g, g.clone()) and not gradlab.equal(g, g[:1])
+    gradlab.manual_seed(0)
+    draws = gradlab.zeros(4000).bernoulli_(0.3)
+    assert set(np.unique(draws.numpy())) == {0.0, 1.0} and abs(draws.mean().item() - 0.3) < 0.03
+    assert gradlab.bernoulli(gradlab.full((3,), 1.0)).tolist() == [1.0, 1.0, 1.0]
