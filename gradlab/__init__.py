@@ -42,7 +42,8 @@ from gradlab.functions_torch import (
     acos, addmm, asin, atan, cosh, diagonal, erf, lerp, masked_select, prod, sinh, tan, trace,
 )
 from gradlab.functions_torch import (
-    addcdiv, addcmul, bernoulli, bincount, count_nonzero, equal, index_add, isclose, take_along_dim,
+    addcdiv, addcmul, atan2, bernoulli, bincount, count_nonzero, equal, exp2, hypot, index_add, isclose, logit,
+    take_along_dim, xlogy,
 )
 from gradlab import nn, optim, data
 from gradlab import utils
@@ -79,7 +80,7 @@ __all__ = [
     "ravel", "tile", "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t",
     "index_select", "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp",
     "masked_select", "diagonal", "trace", "addmm", "bernoulli", "bincount", "count_nonzero", "isclose", "equal",
-    "take_along_dim", "index_add", "addcmul", "addcdiv",
+    "take_along_dim", "index_add", "addcmul", "addcdiv", "atan2", "hypot", "exp2", "logit", "xlogy",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",

@@ -18,7 +18,7 @@ __all__ = [
     "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t", "index_select",
     "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp", "masked_select",
     "diagonal", "trace", "addmm", "bernoulli", "bincount", "count_nonzero", "isclose", "equal", "take_along_dim",
-    "index_add", "addcmul", "addcdiv",
+    "index_add", "addcmul", "addcdiv", "atan2", "hypot", "exp2", "logit", "xlogy",
 ]
 
 
@@ -169,3 +169,8 @@ take_along_dim = _method("take_along_dim")
 index_add = _method("index_add")
 addcmul = _method("addcmul")
 addcdiv = _method("addcdiv")
+atan2 = _method("atan2")
+hypot = _method("hypot")
+exp2 = _method("exp2")
+logit = _method("logit")
+xlogy = _method("xlogy")

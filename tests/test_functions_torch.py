@@ -143,3 +143,15 @@ def test_counting_sampling_and_accumulating_methods_match_torch(torch) -> None:
     draws = gradlab.zeros(4000).bernoulli_(0.3)
     assert set(np.unique(draws.numpy())) == {0.0, 1.0} and abs(draws.mean().item() - 0.3) < 0.03
     assert gradlab.bernoulli(gradlab.full((3,), 1.0)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_two_argument_functions_match_torch_on_every_quadrant(torch) -> None:
+    y = np.array([1.0, -1.0, 1.0, -1.0, 0.0, 0.0, 2.0])
+    x = np.array([1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 0.5])
+    for name in ("atan2", "hypot"):
+        np.testing.assert_allclose(getattr(gradlab, name)(gradlab.tensor(y), gradlab.tensor(x)).numpy(),
+                                   getattr(torch, name)(torch.tensor(y), torch.tensor(x)).numpy(), rtol=1e-14)
+    np.testing.assert_allclose(gradlab.xlogy(gradlab.tensor(y + 1), 3.0).numpy(), torch.xlogy(torch.tensor(y + 1), 3.0))
+    np.testing.assert_allclose(gradlab.tensor(x).exp2().numpy(), torch.tensor(x).exp2().numpy())
+    p = np.array([0.0, 0.3, 1.0])
+    np.testing.assert_allclose(gradlab.logit(gradlab.tensor(p), eps=1e-6).numpy(), torch.logit(torch.tensor(p), 1e-6))

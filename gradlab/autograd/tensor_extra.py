@@ -81,6 +81,33 @@ class TensorExtra:
 
     arcsin, arccos, arctan = asin, acos, atan
 
+    def atan2(self, other: Any) -> Any:
+        """The angle of ``(other, self)`` in ``(-pi, pi]`` (``self`` the y coordinate)."""
+        y = self._floating()
+        x = other if hasattr(other, "_data") else y.new_tensor(other)
+        turn = (y >= 0).to(y.dtype) * (2 * np.pi) - np.pi  # +pi or -pi, added where x < 0
+        return (y / x).atan() + (x < 0).to(y.dtype) * turn
+
+    arctan2 = atan2
+
+    def hypot(self, other: Any) -> Any:
+        return (self * self + other * other).sqrt()
+
+    def exp2(self) -> Any:
+        return 2.0 ** self._floating()
+
+    def logit(self, eps: Any = None) -> Any:
+        x = self._floating() if eps is None else self._floating().clamp(eps, 1 - eps)
+        return (x / (1 - x)).log()
+
+    def xlogy(self, other: Any) -> Any:
+        from gradlab.ops.elementwise import where
+
+        x = self._floating()
+        y = other if hasattr(other, "_data") else x.new_tensor(other)
+        zero = x == 0
+        return where(zero, 0.0, x * where(zero, 1.0, y).log())
+
     def prod(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Any:
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind == "b":
@@ -237,6 +264,7 @@ class TensorExtra:
 
 
 for _name in ("rsqrt", "reciprocal", "expm1", "log2", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod",
+              "hypot", "exp2", "logit", "xlogy",
               "lerp", "masked_select", "diagonal", "trace", "clamp_min", "clamp_max", "logical_not",
               "logical_and", "logical_or", "isinf", "outer", "dot", "unflatten", "movedim", "swapaxes",
               "broadcast_to", "ravel", "tile", "ndimension", "is_contiguous", "new_empty", "relu_", "sigmoid_",
