@@ -45,6 +45,10 @@ from gradlab.functions_torch import (
     addcdiv, addcmul, atan2, bernoulli, bincount, count_nonzero, equal, exp2, hypot, index_add, isclose, logit,
     take_along_dim, xlogy,
 )
+from gradlab.functions_torch import (
+    column_stack, cumprod, dstack, fliplr, flipud, initial_seed, logical_xor, median, nan_to_num, seed, sgn,
+    std_mean, tril_indices, triu_indices, var_mean,
+)
 from gradlab import nn, optim, data
 from gradlab import utils
 from gradlab import backends
@@ -80,7 +84,9 @@ __all__ = [
     "ravel", "tile", "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t",
     "index_select", "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp",
     "masked_select", "diagonal", "trace", "addmm", "bernoulli", "bincount", "count_nonzero", "isclose", "equal",
-    "take_along_dim", "index_add", "addcmul", "addcdiv", "atan2", "hypot", "exp2", "logit", "xlogy",
+    "take_along_dim", "index_add", "addcmul", "addcdiv", "atan2", "hypot", "exp2", "logit", "xlogy", "cumprod",
+    "median", "nan_to_num", "logical_xor", "sgn", "fliplr", "flipud", "tril_indices", "triu_indices", "dstack",
+    "column_stack", "std_mean", "var_mean", "seed", "initial_seed",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",

@@ -18,7 +18,9 @@ __all__ = [
     "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t", "index_select",
     "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp", "masked_select",
     "diagonal", "trace", "addmm", "bernoulli", "bincount", "count_nonzero", "isclose", "equal", "take_along_dim",
-    "index_add", "addcmul", "addcdiv", "atan2", "hypot", "exp2", "logit", "xlogy",
+    "index_add", "addcmul", "addcdiv", "atan2", "hypot", "exp2", "logit", "xlogy", "cumprod", "median",
+    "nan_to_num", "logical_xor", "sgn", "fliplr", "flipud", "tril_indices", "triu_indices", "dstack",
+    "column_stack", "std_mean", "var_mean", "seed", "initial_seed",
 ]
 
 
@@ -104,6 +106,71 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
     return (_t(input) * beta if beta != 1 else _t(input)) + (product * alpha if alpha != 1 else product)
 
 
+def _indices(rows: int, col: int, offset: int, lower: bool) -> Any:
+    import numpy as np
+
+    from gradlab.tensor import Tensor
+
+    r, c = (np.tril_indices if lower else np.triu_indices)(rows, offset, col)
+    return Tensor._make(np.stack([r, c]).astype(np.int64), False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Any:
+    """The (2, N) row and column indices of the lower triangle of a ``row`` x ``col`` matrix."""
+    return _indices(row, col, offset, True)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Any:
+    """The (2, N) row and column indices of the upper triangle of a ``row`` x ``col`` matrix."""
+    return _indices(row, col, offset, False)
+
+
+def dstack(tensors: Any) -> Any:
+    """Tensors joined along dim 2 (1-D and 2-D ones made 3-D first, as numpy's ``dstack``)."""
+    from gradlab.ops.shape import cat
+
+    ts = [_t(x) for x in tensors]
+    ts = [x.reshape(1, -1, 1) if x.ndim == 1 else (x.unsqueeze(-1) if x.ndim == 2 else x) for x in ts]
+    return cat(ts, 2)
+
+
+def column_stack(tensors: Any) -> Any:
+    """Tensors joined as columns (1-D ones as single columns)."""
+    from gradlab.ops.shape import cat
+
+    return cat([x.reshape(-1, 1) if x.ndim <= 1 else x for x in (_t(x) for x in tensors)], 1)
+
+
+def std_mean(input: Any, dim: Any = None, *, correction: Any = 1, keepdim: bool = False) -> tuple:
+    """``(std, mean)`` over ``dim``."""
+    x = _t(input)
+    return x.std(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def var_mean(input: Any, dim: Any = None, *, correction: Any = 1, keepdim: bool = False) -> tuple:
+    """``(var, mean)`` over ``dim``."""
+    x = _t(input)
+    return x.var(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def seed() -> int:
+    """Seed the default generator from fresh entropy and return the seed."""
+    import numpy as np
+
+    from gradlab.backend import manual_seed
+
+    s = int(np.random.default_rng().integers(2**63 - 1))
+    manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    """The seed of the default generator (0 before any ``manual_seed`` or ``seed``)."""
+    from gradlab.backend import default_generator
+
+    return int(default_generator.initial_seed() or 0)
+
+
 def _method(name: str) -> Any:  # noqa: D401  (the function forms of Tensor methods)
     def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(_t(input), name)(*args, **kwargs)
@@ -174,3 +241,10 @@ hypot = _method("hypot")
 exp2 = _method("exp2")
 logit = _method("logit")
 xlogy = _method("xlogy")
+cumprod = _method("cumprod")
+median = _method("median")
+nan_to_num = _method("nan_to_num")
+logical_xor = _method("logical_xor")
+sgn = _method("sgn")
+fliplr = _method("fliplr")
+flipud = _method("flipud")

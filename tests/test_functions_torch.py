@@ -155,3 +155,29 @@ def test_two_argument_functions_match_torch_on_every_quadrant(torch) -> None:
     np.testing.assert_allclose(gradlab.tensor(x).exp2().numpy(), torch.tensor(x).exp2().numpy())
     p = np.array([0.0, 0.3, 1.0])
     np.testing.assert_allclose(gradlab.logit(gradlab.tensor(p), eps=1e-6).numpy(), torch.logit(torch.tensor(p), 1e-6))
+
+
+def test_reductions_indices_and_stacking_added_last_match_torch(torch) -> None:
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    g, t = gradlab.tensor(a), torch.tensor(a)
+    assert gradlab.median(g).item() == torch.median(t).item()
+    for dim, keep in ((0, True), (1, False)):
+        got, want = gradlab.median(g, dim, keepdim=keep), torch.median(t, dim, keepdim=keep)
+        assert got.values.tolist() == want.values.tolist() and got.indices.tolist() == want.indices.tolist()
+    b = np.array([np.nan, np.inf, -np.inf, 1.0])
+    assert gradlab.nan_to_num(gradlab.tensor(b)).tolist() == torch.nan_to_num(torch.tensor(b)).tolist()
+    assert gradlab.nan_to_num(gradlab.tensor(b), 1.0, 2.0, 3.0).tolist() == [1.0, 2.0, 3.0, 1.0]
+    assert gradlab.tril_indices(3, 4, 1).tolist() == torch.tril_indices(3, 4, 1).tolist()
+    assert gradlab.triu_indices(4, 3, -1).tolist() == torch.triu_indices(4, 3, -1).tolist()
+    for name in ("dstack", "column_stack"):
+        for parts in ([a[0], a[1]], [a, a]):
+            np.testing.assert_allclose(getattr(gradlab, name)([gradlab.tensor(p) for p in parts]).numpy(),
+                                       getattr(torch, name)([torch.tensor(p) for p in parts]).numpy())
+    for name in ("std_mean", "var_mean"):
+        for got, want in zip(getattr(gradlab, name)(g, 1), getattr(torch, name)(t, 1)):
+            np.testing.assert_allclose(got.numpy(), want.numpy())
+    assert gradlab.logical_xor(g > 0, g > 1).tolist() == torch.logical_xor(t > 0, t > 1).tolist()
+    assert gradlab.fliplr(g).tolist() == torch.fliplr(t).tolist()
+    assert gradlab.flipud(g).tolist() == torch.flipud(t).tolist()
+    s = gradlab.seed()
+    assert gradlab.initial_seed() == s

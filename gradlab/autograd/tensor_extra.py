@@ -114,6 +114,50 @@ class TensorExtra:
             x = x.long()
         return U.Prod.apply(x, dim, builtins.bool(keepdim))
 
+    def cumprod(self, dim: int, dtype: Any = None) -> Any:
+        x = self if dtype is None else self.to(dtype)
+        return U.Cumprod.apply(x, dim)
+
+    def median(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        """The lower median (as torch's): a 0-d tensor, or ``(values, indices)`` along ``dim``."""
+        if dim is None:
+            flat = self.reshape(-1)
+            return flat.sort().values[(flat.shape[0] - 1) // 2]
+        from gradlab.tensor_math import MinMax
+
+        n = self.shape[dim]
+        order = self.argsort(dim)
+        pick = order.narrow(dim, (n - 1) // 2, 1)
+        values, indices = self.gather(dim, pick), pick
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return MinMax(values, indices)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
+        from gradlab.ops.elementwise import where
+
+        info = np.finfo(self._data.dtype) if self._data.dtype.kind == "f" else None
+        if info is None:
+            return self.clone()
+        big = float(info.max) if posinf is None else posinf
+        small = float(info.min) if neginf is None else neginf
+        d = self._data
+        out = where(self._wrap(d != d), nan, self)
+        out = where(self._wrap(np.isposinf(d)), big, out)
+        return where(self._wrap(np.isneginf(d)), small, out)
+
+    def logical_xor(self, other: Any) -> Any:
+        return self._wrap(np.logical_xor(self._data, getattr(other, "_data", other)))
+
+    def sgn(self) -> Any:
+        return self.sign()
+
+    def fliplr(self) -> Any:
+        return self.flip(1)
+
+    def flipud(self) -> Any:
+        return self.flip(0)
+
     def lerp(self, end: Any, weight: Any) -> Any:
         return self + (end - self) * weight
 
@@ -264,7 +308,7 @@ class TensorExtra:
 
 
 for _name in ("rsqrt", "reciprocal", "expm1", "log2", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod",
-              "hypot", "exp2", "logit", "xlogy",
+              "hypot", "exp2", "logit", "xlogy", "cumprod", "nan_to_num", "logical_xor", "sgn", "fliplr", "flipud",
               "lerp", "masked_select", "diagonal", "trace", "clamp_min", "clamp_max", "logical_not",
               "logical_and", "logical_or", "isinf", "outer", "dot", "unflatten", "movedim", "swapaxes",
               "broadcast_to", "ravel", "tile", "ndimension", "is_contiguous", "new_empty", "relu_", "sigmoid_",

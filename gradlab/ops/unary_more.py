@@ -21,7 +21,7 @@ import numpy as np
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
 
-__all__ = ["UNARY", "Prod", "erf"]
+__all__ = ["UNARY", "Prod", "Cumprod", "erf"]
 
 
 def erf(x: Any) -> Any:
@@ -121,3 +121,51 @@ def _exclusive_products(xp: Any, x: Any, axis: int) -> Any:
     right = xp.cumprod(xp.concatenate([ones, xp.take(flipped, range(x.shape[axis] - 1), axis=axis)], axis=axis),
                        axis=axis)
     return left * xp.flip(right, axis=axis)
+
+
+class Cumprod(Function):
+    """Cumulative product along ``dim``; the gradient of ``x[i]`` is ``sum over j >= i of g[j] * prod of x[k] for
+    k <= j, k != i``, computed for each ``i`` with exclusive products (exact when some factors are zero).
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    >>> y = Cumprod.apply(x, 0)
+    >>> y.tolist()
+    [2.0, 0.0, 0.0]
+    >>> y.sum().backward()
+    >>> x.grad.tolist()
+    [1.0, 8.0, 0.0]
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int) -> Any:
+        xp = get_array_module(x)
+        ctx.dim = dim % max(x.ndim, 1)
+        ctx.save_for_backward(x)
+        return xp.cumprod(x, axis=ctx.dim) if x.ndim else x.copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        xp = get_array_module(grad)
+        (x,) = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad, None
+        d = ctx.dim
+        xm = xp.moveaxis(x, d, -1)
+        gm = xp.moveaxis(grad, d, -1)
+        y = xp.cumprod(xm, axis=-1)
+        # no zero in a row: sum_j>=i g[j] y[j] / x[i], a reversed cumulative sum
+        out = xp.flip(xp.cumsum(xp.flip(gm * y, -1), -1), -1) / xp.where(xm == 0, 1, xm)
+        rows = (xm == 0).any(-1)
+        if rows.any():  # rows with zeros: the products without x[i], from an (n, n, n) triangle per such row
+            out[rows] = _cumprod_grad_exact(xp, xm[rows], gm[rows])
+        return xp.moveaxis(out.astype(grad.dtype, copy=False), -1, d), None
+
+
+def _cumprod_grad_exact(xp: Any, x: Any, g: Any) -> Any:
+    """``sum_j>=i g[j] * prod_{k<=j, k!=i} x[k]`` for each row of the 2-D ``x`` (no division)."""
+    n = x.shape[-1]
+    j = xp.arange(n)
+    keep = xp.where(j[None, None, :] == j[:, None, None], 1, x[:, None, None, :])  # [row, i, j, k]
+    prods = xp.prod(xp.where(j[:, None] >= j[None, :], keep, 1), axis=-1)  # k <= j
+    return (prods * g[:, None, :] * (j[None, :] >= j[:, None])).sum(-1)
