@@ -81,6 +81,7 @@ def torch_one_thread(torch):
     torch.set_num_threads(threads)
 
 
+@pytest.mark.filterwarnings("ignore:dropout2d")  # torch's warning on mnist_rnn's 2-D input (the example does it)
 @pytest.mark.parametrize("name", list(CASES))
 def test_program_losses_match_torch(torch_one_thread, name) -> None:
     source, init, data = CASES[name](np.random.default_rng(0))
