@@ -29,7 +29,30 @@ from gradlab.functions_more import (
     add, allclose, argsort, bmm, cumsum, div, einsum, flip, gather, log1p, log10, masked_fill, mm, mul, multinomial,
     narrow, nonzero, norm, pow, repeat_interleave, roll, sort, sub, topk, tril, triu, unbind, unique,
 )
+from gradlab.functions_more import (
+    ceil, floor, floor_divide, fmod, frac, remainder, round, scatter, scatter_add, scatter_reduce, trunc,
+)
+from gradlab.functions_torch import (
+    all, amax, amin, any, broadcast_to, clamp_max, clamp_min, clip, clone, detach, diag, dot, eq, expm1, ge, gt,
+    hstack, index_select, is_floating_point, is_tensor, isfinite, isinf, isnan, le, log2, log_softmax, logical_and,
+    logical_not, logical_or, lt, meshgrid, movedim, ne, numel, outer, ravel, reciprocal, rsqrt, sign, square,
+    swapaxes, t, tile, unflatten, vstack,
+)
+from gradlab.functions_torch import (
+    acos, addmm, asin, atan, cosh, diagonal, erf, lerp, masked_select, prod, sinh, tan, trace,
+)
+from gradlab.functions_torch import (
+    addcdiv, addcmul, atan2, bernoulli, bincount, count_nonzero, equal, exp2, hypot, index_add, isclose, logit,
+    take_along_dim, xlogy,
+)
+from gradlab.functions_torch import (
+    column_stack, cumprod, dstack, fliplr, flipud, initial_seed, logical_xor, median, nan_to_num, seed, sgn,
+    std_mean, tril_indices, triu_indices, var_mean,
+)
 from gradlab import nn, optim, data
+from gradlab import utils
+from gradlab import backends
+from gradlab import distributions
 from gradlab import cuda
 from gradlab.devices import device, get_default_device, set_default_device
 from gradlab.io.torch_style import load, save
@@ -54,7 +77,16 @@ __all__ = [
     "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "autograd", "Size", "FloatTensor",
     "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor",
     "Generator", "manual_seed", "get_default_dtype", "set_default_dtype", "backend", "nn", "optim",
-    "data", "save", "load", "cuda", "device", "get_default_device", "set_default_device",
+    "data", "utils", "backends", "distributions", "save", "load", "cuda", "device", "get_default_device",
+    "set_default_device", "is_tensor", "is_floating_point", "numel", "meshgrid", "hstack", "vstack", "outer", "dot",
+    "diag", "rsqrt", "reciprocal", "expm1", "log2", "square", "clamp_min", "clamp_max", "clip", "logical_not",
+    "logical_and", "logical_or", "isinf", "isnan", "isfinite", "unflatten", "movedim", "swapaxes", "broadcast_to",
+    "ravel", "tile", "sign", "log_softmax", "eq", "ne", "lt", "gt", "le", "ge", "all", "any", "amax", "amin", "t",
+    "index_select", "clone", "detach", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "prod", "lerp",
+    "masked_select", "diagonal", "trace", "addmm", "bernoulli", "bincount", "count_nonzero", "isclose", "equal",
+    "take_along_dim", "index_add", "addcmul", "addcdiv", "atan2", "hypot", "exp2", "logit", "xlogy", "cumprod",
+    "median", "nan_to_num", "logical_xor", "sgn", "fliplr", "flipud", "tril_indices", "triu_indices", "dstack",
+    "column_stack", "std_mean", "var_mean", "seed", "initial_seed",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "randn", "rand",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
     "randint_like", "abs", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "exp", "flatten", "log", "logsumexp",
@@ -63,5 +95,7 @@ __all__ = [
     "float16", "float32", "float64", "add", "allclose", "argsort", "bmm", "cumsum", "div", "einsum", "flip", "gather",
     "log1p", "log10", "masked_fill", "mm", "mul", "multinomial", "narrow", "nonzero", "norm", "pow",
     "repeat_interleave", "roll", "sort", "sub", "topk", "tril", "triu", "unbind", "unique",
+    "ceil", "floor", "floor_divide", "fmod", "frac", "remainder", "round", "scatter", "scatter_add", "scatter_reduce",
+    "trunc",
     "int8", "int16", "int32", "int64", "uint8", "bool", "float", "double", "long", "__version__",
 ]

@@ -93,7 +93,7 @@ def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: An
     """A tensor of zeros of shape ``size`` (float32 unless ``dtype`` says otherwise).
 
     >>> zeros(2, 3).shape, zeros((2, 3)).dtype, zeros(2, dtype=np.int64).tolist()
-    ((2, 3), dtype('float32'), [0, 0])
+    (gradlab.Size([2, 3]), dtype('float32'), [0, 0])
     """
     return _out(_filled("zeros", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
@@ -111,7 +111,7 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: An
     """An uninitialised tensor of shape ``size`` (its values are whatever the memory held).
 
     >>> empty(2, 3).shape, empty(1, dtype=np.float64).dtype
-    ((2, 3), dtype('float64'))
+    (gradlab.Size([2, 3]), dtype('float64'))
     """
     return _out(_filled("empty", device, _size(size), dtype=_float_dtype(dtype)), requires_grad)
 
@@ -135,7 +135,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     tensor([[1., 0.],
             [0., 1.]])
     >>> eye(2, 3).shape
-    (2, 3)
+    gradlab.Size([2, 3])
     """
     return _out(_filled("eye", device, n, m, dtype=_float_dtype(dtype)), requires_grad)
 
@@ -173,7 +173,7 @@ def randn(
     >>> a = randn(2, 3, generator=backend.Generator(0))
     >>> b = randn(2, 3, generator=backend.Generator(0))
     >>> a.shape, a.dtype, bool((a == b).all())
-    ((2, 3), dtype('float32'), True)
+    (gradlab.Size([2, 3]), dtype('float32'), True)
     """
     d = _float_dtype(dtype)
     return _out(_drawn(backend.rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
@@ -199,7 +199,7 @@ def normal(mean: float, std: float, size: Any, generator: Any = None, dtype: Any
 
     >>> x = normal(10.0, 0.5, (10000,), generator=backend.Generator(0))
     >>> x.shape, round(x.mean().item()), round(x.std().item(), 1)
-    ((10000,), 10, 0.5)
+    (gradlab.Size([10000]), 10, 0.5)
     """
     return _out(_drawn(backend.rng(generator).normal(mean, std, tuple(size)).astype(_float_dtype(dtype)), device),
                 False)
@@ -213,7 +213,7 @@ def randint(*args: Any, size: Any = None, low: Any = None, high: Any = None, gen
     >>> import gradlab
     >>> x = gradlab.randint(3, size=(4,))
     >>> x.shape, bool(((x >= 0) & (x < 3)).all()), gradlab.randint(5, 7, (2, 2)).dtype
-    ((4,), True, dtype('int64'))
+    (gradlab.Size([4]), True, dtype('int64'))
     """
     pos = list(args)
     if size is None and pos and isinstance(pos[-1], (tuple, list)):
@@ -275,7 +275,7 @@ def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False, device: A
     """An uninitialised tensor with the shape, dtype and device of ``t``.
 
     >>> empty_like(ones(2, 3, dtype=np.float64)).shape, empty_like(ones(2, dtype=np.float64)).dtype
-    ((2, 3), dtype('float64'))
+    (gradlab.Size([2, 3]), dtype('float64'))
     """
     return _out(_filled("empty", _like_device(t, device), t.shape, dtype=dtype or t.dtype), requires_grad)
 
@@ -305,7 +305,7 @@ def rand_like(t: Any, dtype: Any = None, generator: Any = None, requires_grad: b
     """Uniform samples in [0, 1) with the shape and dtype of ``t``.
 
     >>> rand_like(zeros(2, 2), generator=backend.Generator(0)).shape
-    (2, 2)
+    gradlab.Size([2, 2])
     """
     return rand(*t.shape, dtype=dtype or t.dtype, generator=generator, requires_grad=requires_grad,
                 device=_like_device(t, device))

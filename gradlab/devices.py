@@ -180,9 +180,12 @@ def get_default_device() -> device:
 def set_default_device(d: Any) -> None:
     """Make ``d`` the device of new tensors from factories (``gradlab.zeros``, ``randn``...), as torch's.
 
+    ``None`` goes back to the CPU (torch: "no default device").
+
     >>> set_default_device("cpu")
+    >>> set_default_device(None)
     """
-    d = as_device(d)
+    d = as_device("cpu" if d is None else d)
     if d.type == "cuda":
         backend.cupy_module()  # fail now, with the install hint, rather than at the first factory call
     _default[0] = d

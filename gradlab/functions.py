@@ -238,7 +238,7 @@ def reshape(input: Any, shape: Any) -> Any:
     """``input`` with a new shape of the same size (one entry may be -1).
 
     >>> reshape([1, 2, 3, 4, 5, 6], (2, -1)).shape
-    (2, 3)
+    gradlab.Size([2, 3])
     """
     return _t(input).reshape(shape)
 
@@ -248,7 +248,7 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
 
     >>> import numpy as np
     >>> flatten(np.zeros((2, 3, 4))).shape, flatten(np.zeros((2, 3, 4)), start_dim=1).shape
-    ((24,), (2, 12))
+    (gradlab.Size([24]), gradlab.Size([2, 12]))
     """
     return _t(input).flatten(start_dim, end_dim)
 
@@ -257,7 +257,7 @@ def transpose(input: Any, dim0: int, dim1: int) -> Any:
     """``input`` with dimensions ``dim0`` and ``dim1`` swapped.
 
     >>> transpose([[1, 2, 3]], 0, 1).shape
-    (3, 1)
+    gradlab.Size([3, 1])
     """
     return _t(input).transpose(dim0, dim1)
 
@@ -267,7 +267,7 @@ def permute(input: Any, dims: Any) -> Any:
 
     >>> import numpy as np
     >>> permute(np.zeros((2, 3, 4)), (2, 0, 1)).shape
-    (4, 2, 3)
+    gradlab.Size([4, 2, 3])
     """
     return _t(input).permute(dims)
 
@@ -277,7 +277,7 @@ def squeeze(input: Any, dim: Any = None) -> Any:
 
     >>> import numpy as np
     >>> squeeze(np.zeros((1, 3, 1))).shape, squeeze(np.zeros((1, 3, 1)), 0).shape
-    ((3,), (3, 1))
+    (gradlab.Size([3]), gradlab.Size([3, 1]))
     """
     return _t(input).squeeze(dim)
 
@@ -286,6 +286,6 @@ def unsqueeze(input: Any, dim: int) -> Any:
     """``input`` with a new size-1 dimension at ``dim``.
 
     >>> unsqueeze([1.0, 2.0], 1).shape
-    (2, 1)
+    gradlab.Size([2, 1])
     """
     return _t(input).unsqueeze(dim)

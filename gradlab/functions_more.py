@@ -9,7 +9,8 @@ from gradlab.ops import scan
 __all__ = [
     "einsum", "norm", "narrow", "log1p", "log10", "topk", "sort", "argsort", "cumsum", "tril", "triu", "gather",
     "multinomial", "unbind", "repeat_interleave", "roll", "flip", "unique", "bmm", "mm", "pow", "add", "sub", "mul",
-    "div", "allclose", "nonzero", "masked_fill",
+    "div", "allclose", "nonzero", "masked_fill", "scatter", "scatter_add", "scatter_reduce", "floor", "ceil",
+    "round", "trunc", "frac", "floor_divide", "remainder", "fmod",
 ]
 
 
@@ -20,16 +21,23 @@ def _t(x: Any) -> Any:
 
 
 def einsum(equation: str, *operands: Any) -> Any:
-    """Einstein summation, as ``torch.einsum`` (operands as arguments or one list; no ellipsis, no traces).
+    """Einstein summation, as ``torch.einsum`` (operands as arguments or one list; ellipses broadcast; no traces).
 
     >>> import gradlab
-    >>> a, b = gradlab.ones(2, 3), gradlab.ones(3, 4)
-    >>> gradlab.einsum("ij,jk->ik", a, b).shape, gradlab.einsum("ij->", a).item()
-    ((2, 4), 6.0)
+    >>> a, b = gradlab.ones(2, 3), gradlab.ones(5, 3, 4)
+    >>> gradlab.einsum("...ij,...jk->...ik", a, b).shape, gradlab.einsum("ij->", a).item()
+    (gradlab.Size([5, 2, 4]), 6.0)
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ts = [_t(o) for o in operands]
+    if "." in equation:
+        equation, letters = scan.expand_ellipsis(equation, [tuple(t.shape) for t in ts])
+        ins = equation.partition("->")[0].split(",")
+        for i, (s, t) in enumerate(zip(ins, ts)):  # stretch size-1 ellipsis dims to the broadcast size
+            want = tuple(letters.get(c, n) for c, n in zip(s, t.shape))
+            if want != tuple(t.shape):
+                ts[i] = t.expand(*want)
     ins, out = scan.parse_einsum(equation, len(ts))
     for s, t in zip(ins, ts):
         if len(s) != t.ndim:
@@ -114,30 +122,91 @@ def bmm(input: Any, mat2: Any) -> Any:
     return _t(input).bmm(mat2)
 
 
-def mm(input: Any, mat2: Any) -> Any:
-    return _t(input).mm(mat2)
+def mm(input: Any, mat2: Any, *, out: Any = None) -> Any:
+    return _into(_t(input).mm(mat2), out)
 
 
 def pow(input: Any, exponent: Any) -> Any:  # noqa: A001
     return _t(input).pow(exponent)
 
 
-def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
-    return _t(input).add(other, alpha=alpha)
+def _into(result: Any, out: Any) -> Any:
+    """``result`` written into ``out`` (torch's ``out=``: resized to the result's shape, kept in its dtype)."""
+    if out is None:
+        return result
+    from gradlab.autograd.grad_mode import is_grad_enabled
+
+    if result.requires_grad and is_grad_enabled():
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, but one of "
+                           "the arguments requires grad")
+    if tuple(out.shape) == tuple(result.shape):
+        out._data[...] = result._data
+    else:
+        out._data = result._data.astype(out._data.dtype)
+    out._vc[0] += 1
+    return out
 
 
-def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
-    return _t(input).sub(other, alpha=alpha)
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+    return _into(_t(input).add(other, alpha=alpha), out)
 
 
-def mul(input: Any, other: Any) -> Any:
-    return _t(input).mul(other)
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+    return _into(_t(input).sub(other, alpha=alpha), out)
 
 
-def div(input: Any, other: Any, *, rounding_mode: Any = None) -> Any:
-    if rounding_mode is not None:
-        raise NotImplementedError("div(rounding_mode=...) is not supported by gradlab; use // or .floor()")
-    return _t(input).div(other)
+def mul(input: Any, other: Any, *, out: Any = None) -> Any:
+    return _into(_t(input).mul(other), out)
+
+
+def div(input: Any, other: Any, *, rounding_mode: Any = None, out: Any = None) -> Any:
+    return _into(_t(input).div(other, rounding_mode=rounding_mode), out)
+
+
+def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None, *, reduce: Any = None) -> Any:
+    return _t(input).scatter(dim, index, src, value, reduce=reduce)
+
+
+def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
+    return _t(input).scatter_add(dim, index, src)
+
+
+def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Any:
+    return _t(input).scatter_reduce(dim, index, src, reduce, include_self=include_self)
+
+
+def floor(input: Any) -> Any:
+    return _t(input).floor()
+
+
+def ceil(input: Any) -> Any:
+    return _t(input).ceil()
+
+
+def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001
+    return _t(input).round(decimals)
+
+
+def trunc(input: Any) -> Any:
+    return _t(input).trunc()
+
+
+def frac(input: Any) -> Any:
+    return _t(input).frac()
+
+
+def floor_divide(input: Any, other: Any) -> Any:
+    return _t(input).floor_divide(other)
+
+
+def remainder(input: Any, other: Any) -> Any:
+    if not hasattr(input, "_data") and hasattr(other, "_data"):
+        return other.__rmod__(input)
+    return _t(input).remainder(other)
+
+
+def fmod(input: Any, other: Any) -> Any:
+    return _t(input).fmod(other)
 
 
 def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
@@ -156,7 +225,7 @@ _EXAMPLES = {
     "norm": "gradlab.norm(gradlab.tensor([3.0, 4.0])).item()\n    5.0",
     "narrow": "gradlab.narrow(gradlab.arange(4), 0, 1, 2).tolist()\n    [1, 2]",
     "log1p": "gradlab.log1p(gradlab.tensor([0.0])).tolist()\n    [0.0]",
-    "log10": "round(gradlab.log10(gradlab.tensor([100.0])).item(), 4)\n    2.0",
+    "log10": "gradlab.log10(gradlab.tensor([100.0])).tolist()\n    [2.0]",
     "topk": "gradlab.topk(gradlab.tensor([1.0, 3.0, 2.0]), 2).indices.tolist()\n    [1, 2]",
     "sort": "gradlab.sort(gradlab.tensor([2, 1])).values.tolist()\n    [1, 2]",
     "argsort": "gradlab.argsort(gradlab.tensor([2, 1, 3])).tolist()\n    [1, 0, 2]",
@@ -170,13 +239,26 @@ _EXAMPLES = {
     "roll": "gradlab.roll(gradlab.tensor([1, 2, 3]), 1).tolist()\n    [3, 1, 2]",
     "flip": "gradlab.flip(gradlab.tensor([1, 2, 3]), [0]).tolist()\n    [3, 2, 1]",
     "unique": "gradlab.unique(gradlab.tensor([2, 1, 2])).tolist()\n    [1, 2]",
-    "bmm": "gradlab.bmm(gradlab.ones(2, 1, 3), gradlab.ones(2, 3, 1)).shape\n    (2, 1, 1)",
+    "bmm": "gradlab.bmm(gradlab.ones(2, 1, 3), gradlab.ones(2, 3, 1)).shape\n    gradlab.Size([2, 1, 1])",
     "mm": "gradlab.mm(gradlab.ones(1, 2), gradlab.ones(2, 1)).tolist()\n    [[2.0]]",
     "pow": "gradlab.pow(gradlab.tensor([2.0]), 3).tolist()\n    [8.0]",
     "add": "gradlab.add(gradlab.tensor([1.0]), gradlab.tensor([2.0]), alpha=10).tolist()\n    [21.0]",
     "sub": "gradlab.sub(gradlab.tensor([1.0]), gradlab.tensor([2.0]), alpha=2).tolist()\n    [-3.0]",
     "mul": "gradlab.mul(gradlab.tensor([2.0]), 3).tolist()\n    [6.0]",
-    "div": "gradlab.div(gradlab.tensor([3.0]), 2).tolist()\n    [1.5]",
+    "div": "gradlab.div(gradlab.tensor([-3.0]), 2, rounding_mode='floor').tolist()\n    [-2.0]",
+    "scatter": "gradlab.scatter(gradlab.zeros(3), 0, gradlab.tensor([1]), 2.0).tolist()\n    [0.0, 2.0, 0.0]",
+    "scatter_add": "gradlab.scatter_add(gradlab.zeros(2), 0, gradlab.tensor([1, 1]), gradlab.ones(2)).tolist()\n"
+                   "    [0.0, 2.0]",
+    "scatter_reduce": "gradlab.scatter_reduce(gradlab.zeros(2), 0, gradlab.tensor([0, 0]), gradlab.tensor([1.0, 3.0]), "
+                      "'amax', include_self=False).tolist()\n    [3.0, 0.0]",
+    "floor": "gradlab.floor(gradlab.tensor([-0.5])).tolist()\n    [-1.0]",
+    "ceil": "gradlab.ceil(gradlab.tensor([-0.5])).tolist()\n    [-0.0]",
+    "round": "gradlab.round(gradlab.tensor([2.5, -1.5, 0.5])).tolist()\n    [2.0, -2.0, 0.0]",
+    "trunc": "gradlab.trunc(gradlab.tensor([-1.5])).tolist()\n    [-1.0]",
+    "frac": "gradlab.frac(gradlab.tensor([-1.5])).tolist()\n    [-0.5]",
+    "floor_divide": "gradlab.floor_divide(gradlab.tensor([-7]), 2).tolist()\n    [-4]",
+    "remainder": "gradlab.remainder(gradlab.tensor([-7]), 3).tolist()\n    [2]",
+    "fmod": "gradlab.fmod(gradlab.tensor([-7]), 3).tolist()\n    [-1]",
     "allclose": "gradlab.allclose(gradlab.tensor([1.0]), gradlab.tensor([1.0 + 1e-9]))\n    True",
     "nonzero": "gradlab.nonzero(gradlab.tensor([0, 5, 7])).tolist()\n    [[1], [2]]",
     "masked_fill": "gradlab.masked_fill(gradlab.zeros(2), gradlab.tensor([True, False]), 1.0).tolist()\n    [1.0, 0.0]",

@@ -23,7 +23,7 @@ def FloatTensor(*args: Any, device: Any = None) -> Tensor:  # noqa: N802  (torch
     """A float32 tensor: ``FloatTensor([1, 2])`` holds data, ``FloatTensor(2, 3)`` is a zero tensor of that shape.
 
     >>> FloatTensor([1, 2]).dtype, FloatTensor(2, 3).shape
-    (dtype('float32'), (2, 3))
+    (dtype('float32'), gradlab.Size([2, 3]))
     """
     return _typed(np.float32, args, device)
 

@@ -10,16 +10,20 @@ __all__ = ["Size"]
 class Size(tuple):
     """A tensor's shape: a tuple of ints with ``numel()``; slicing or adding gives a ``Size`` again.
 
-    It prints as a plain tuple (``(2, 3)``, where torch prints ``torch.Size([2, 3])``) so that shapes read the same
-    in gradlab's documentation and messages as before.
+    It prints as torch's does, with gradlab's name: ``gradlab.Size([2, 3])``.
 
     >>> import gradlab
     >>> s = gradlab.zeros(2, 3).shape
     >>> s, s.numel(), s == (2, 3), type(s[1:]).__name__
-    ((2, 3), 6, True, 'Size')
+    (gradlab.Size([2, 3]), 6, True, 'Size')
     """
 
     __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"gradlab.Size({list(self)!r})"
+
+    __str__ = __repr__
 
     def numel(self) -> int:
         """The number of elements of a tensor of this shape (1 for a 0-d one)."""

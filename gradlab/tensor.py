@@ -11,7 +11,11 @@ import numpy as np
 from gradlab import backend, devices
 from gradlab.autograd.grad_mode import _enabled
 from gradlab.autograd.tensor_convert import TensorConvert
+from gradlab.autograd.tensor_extra import TensorExtra
+from gradlab.autograd.tensor_fill import TensorFill
 from gradlab.autograd.tensor_more import TensorMore
+from gradlab.autograd.tensor_rounding import TensorRounding
+from gradlab.autograd.tensor_scatter import TensorScatter
 from gradlab.size import Size
 from gradlab.tensor_math import TensorMath
 
@@ -95,7 +99,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor(TensorConvert, TensorMore, TensorMath):
+class Tensor(TensorConvert, TensorMore, TensorScatter, TensorRounding, TensorMath, TensorExtra, TensorFill):
     """An array with reverse-mode automatic differentiation (PyTorch semantics).
 
     >>> import gradlab
@@ -142,7 +146,8 @@ class Tensor(TensorConvert, TensorMore, TensorMath):
     def _make(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an array without checks or copies (internal fast path)."""
         t = object.__new__(cls)
-        t._data = data
+        # a numpy scalar (what a full reduction returns) becomes a 0-d array, so in-place ops can write into it
+        t._data = np.asarray(data) if isinstance(data, np.generic) else data
         t.grad = None
         t.grad_fn = None
         t.requires_grad = requires_grad
@@ -373,8 +378,8 @@ class Tensor(TensorConvert, TensorMore, TensorMath):
     def mul_(self, other: Any) -> Tensor:
         return self._set_inplace(self * other)
 
-    def div_(self, other: Any) -> Tensor:
-        return self._set_inplace(self / other)
+    def div_(self, other: Any, *, rounding_mode: Any = None) -> Tensor:
+        return self._set_inplace(self.div(other, rounding_mode=rounding_mode))
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         return self._set_inplace(self.clamp(min, max))

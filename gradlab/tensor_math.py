@@ -169,8 +169,8 @@ class TensorMath:
     def mul(self, other: Any) -> Any:
         return self * other
 
-    def div(self, other: Any) -> Any:
-        return self / other
+    def div(self, other: Any, *, rounding_mode: Any = None) -> Any:
+        return self / other if rounding_mode is None else self._div_rounded(other, rounding_mode)
 
     def pow(self, other: Any) -> Any:
         return self**other
@@ -475,7 +475,3 @@ class TensorMath:
         idx: list[Any] = [slice(None)] * self._data.ndim
         idx[dim] = backend.get_array_module(self._data).asarray(index._data if hasattr(index, "_data") else index)
         return self[tuple(idx)]
-
-    def gather(self, dim: int, index: Any) -> Any:
-        xp = backend.get_array_module(self._data)
-        return S.Gather.apply(self, dim, xp.asarray(index._data if hasattr(index, "_data") else index))

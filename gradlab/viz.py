@@ -129,7 +129,7 @@ def first_conv_weight(model: Any) -> Any:
 
     >>> from gradlab.models import LeNet5
     >>> first_conv_weight(LeNet5()).shape
-    (6, 1, 5, 5)
+    gradlab.Size([6, 1, 5, 5])
     """
     layers = conv_layers(model)
     if not layers:

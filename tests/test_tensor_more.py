@@ -77,10 +77,10 @@ def test_function_forms_match_torch(torch) -> None:
     for name, args in [("mm", (g,)), ("pow", (2,)), ("mul", (3.0,)), ("div", (2.0,))]:
         targs = tuple(t if x is g else x for x in args)
         np.testing.assert_allclose(getattr(gradlab, name)(g, *args).numpy(), getattr(torch, name)(t, *targs).numpy())
-    with pytest.raises(NotImplementedError, match="rounding_mode"):
-        gradlab.div(g, 2, rounding_mode="floor")
+    with pytest.raises(ValueError, match="rounding_mode"):
+        gradlab.div(g, 2, rounding_mode="round")
     with pytest.raises(ValueError, match="ellipsis"):
-        gradlab.einsum("...i->i", g)
+        gradlab.einsum("...i...->i", g)
     with pytest.raises(ValueError, match="distinct"):
         gradlab.einsum("ii->i", g)
     with pytest.raises(RuntimeError, match="3-D"):

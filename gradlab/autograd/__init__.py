@@ -6,6 +6,7 @@ from gradlab.autograd.anomaly_mode import (
     set_detect_anomaly,
 )
 from gradlab.autograd.function import Context, Function
+from gradlab.autograd.grad_api import backward, grad
 from gradlab.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -20,5 +21,5 @@ from gradlab.autograd.variable import Variable
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck",
     "GradcheckError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-    "inference_mode", "is_inference_mode_enabled", "Variable",
+    "inference_mode", "is_inference_mode_enabled", "Variable", "grad", "backward",
 ]

@@ -1,6 +1,6 @@
 """More ``Tensor`` methods with torch's names: ``norm``, ``narrow``, ``new_*``, ``log1p``, ``cumsum``, ``flip``,
 ``roll``, ``sort``/``argsort``/``topk``, ``tril``/``triu``, ``unbind``, ``repeat_interleave``, ``masked_fill_``,
-``scatter_``/``scatter_add_``, ``multinomial``, ``unique``, ``nonzero``, ``type_as``, ``bmm``, ``allclose``.
+``multinomial``, ``unique``, ``nonzero``, ``type_as``, ``bmm``, ``allclose``.
 
 The differentiable ones are built on ops (indexing, ``gather``, ``where``, ``Log1p``, ``Cumsum``) so they backprop.
 """
@@ -332,43 +332,6 @@ class TensorMore:
         """
         return self._set_inplace(self.masked_fill(mask, value))
 
-    def _scatter(self, dim: int, index: Any, src: Any, add: builtins.bool) -> Any:
-        self._check_inplace()
-        xp = self._xp()
-        idx = xp.asarray(index._data if hasattr(index, "_data") else index).astype(np.int64)
-        if isinstance(src, _tensor()):
-            if src.requires_grad and _grad_enabled():
-                raise RuntimeError("scatter_ with a src that requires grad is not differentiable in gradlab")
-            vals = src._data[tuple(slice(0, n) for n in idx.shape)]
-        else:
-            vals = xp.full(idx.shape, src, dtype=self._data.dtype)
-        grid = list(xp.indices(idx.shape, sparse=True))
-        grid[dim % self._data.ndim] = idx
-        if add:
-            backend.add_at(xp, self._data, tuple(grid), vals)
-        else:
-            self._data[tuple(grid)] = vals
-        self._vc[0] += 1
-        return self
-
-    def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None) -> Any:
-        """``self[index[i][j]][j] = src[i][j]`` (for ``dim=0``; likewise for other dims), in place.
-
-        >>> import gradlab
-        >>> gradlab.zeros(3).scatter_(0, gradlab.tensor([2]), gradlab.tensor([9.0])).tolist()
-        [0.0, 0.0, 9.0]
-        """
-        return self._scatter(dim, index, src if src is not None else value, False)
-
-    def scatter_add_(self, dim: int, index: Any, src: Any) -> Any:
-        """``self[index[i][j]][j] += src[i][j]`` (for ``dim=0``), accumulating repeated indices, in place.
-
-        >>> import gradlab
-        >>> gradlab.zeros(2).scatter_add_(0, gradlab.tensor([1, 1]), gradlab.ones(2)).tolist()
-        [0.0, 2.0]
-        """
-        return self._scatter(dim, index, src, True)
-
     # ---- sampling and set operations (not differentiable) ----------------------------------------------------------
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:
         """Draw ``num_samples`` category indices per row with probabilities proportional to the row's weights.
@@ -426,7 +389,7 @@ class TensorMore:
 
         >>> import gradlab
         >>> gradlab.ones(2, 1, 3).bmm(gradlab.ones(2, 3, 1)).shape
-        (2, 1, 1)
+        gradlab.Size([2, 1, 1])
         """
         if self._data.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm(): expected 3-D tensors, got {self._data.ndim}-D and {other.ndim}-D")
@@ -448,8 +411,3 @@ class TensorMore:
 def _size(size: tuple) -> tuple:
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
-
-def _grad_enabled() -> bool:
-    from gradlab.autograd.grad_mode import _enabled
-
-    return _enabled[0]

@@ -44,7 +44,7 @@ def default_collate(batch: list) -> Any:
     >>> import numpy as np
     >>> xb, yb = default_collate([(np.zeros(3, dtype=np.float32), 1), (np.ones(3, dtype=np.float32), 0)])
     >>> xb.shape, str(xb.dtype), yb.tolist(), str(yb.dtype)
-    ((2, 3), 'float32', [1, 0], 'int64')
+    (gradlab.Size([2, 3]), 'float32', [1, 0], 'int64')
     >>> default_collate([{"a": 1.5}, {"a": 2.5}])["a"].tolist()
     [1.5, 2.5]
     """

@@ -11,7 +11,7 @@ Bernoulli negative log-likelihood (binary cross-entropy of the logits, summed ov
 >>> ae = AutoEncoder(input_shape=(1, 28, 28), hidden=(64,), code_size=8)
 >>> x = gradlab.rand(4, 1, 28, 28)
 >>> ae.encode(x).shape, ae.reconstruct(x).shape
-((4, 8), (4, 1, 28, 28))
+(gradlab.Size([4, 8]), gradlab.Size([4, 1, 28, 28]))
 >>> sorted(ae.loss_terms(x))
 ['loss', 'recon']
 """
@@ -105,7 +105,7 @@ class AutoEncoder(nn.Module):
     <...>
     >>> ae, x = AutoEncoder((1, 4, 4), hidden=(8,), code_size=2), gradlab.rand(3, 1, 4, 4)
     >>> ae.encode(x).shape, ae(x).shape
-    ((3, 2), (3, 1, 4, 4))
+    (gradlab.Size([3, 2]), gradlab.Size([3, 1, 4, 4]))
     >>> sorted(ae.loss_terms(x))
     ['loss', 'recon']
     """
@@ -188,7 +188,7 @@ class DenoisingAutoEncoder(AutoEncoder):
     >>> import gradlab
     >>> dae = DenoisingAutoEncoder((1, 4, 4), hidden=(8,), code_size=2, noise="mask", noise_level=0.5)
     >>> dae.corrupt(gradlab.ones(3, 1, 4, 4), generator=gradlab.Generator().manual_seed(0)).shape
-    (3, 1, 4, 4)
+    gradlab.Size([3, 1, 4, 4])
     >>> DenoisingAutoEncoder(noise="salt")
     Traceback (most recent call last):
         ...

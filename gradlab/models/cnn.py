@@ -7,9 +7,9 @@ Both have ``features`` (the convolutional part) and ``classifier`` (the fully co
 >>> import gradlab
 >>> m = LeNet5()
 >>> m(gradlab.zeros(2, 1, 28, 28)).shape
-(2, 10)
+gradlab.Size([2, 10])
 >>> SimpleCNN(num_classes=5)(gradlab.zeros(2, 1, 28, 28)).shape
-(2, 5)
+gradlab.Size([2, 5])
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class LeNet5(nn.Module):
     >>> from gradlab.models import LeNet5
     >>> m = LeNet5()
     >>> m(gradlab.randn(2, 1, 28, 28)).shape, LeNet5(**m.config()).config() == m.config()
-    ((2, 10), True)
+    (gradlab.Size([2, 10]), True)
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "relu", pool: str = "max",
@@ -94,7 +94,7 @@ class SimpleCNN(nn.Module):
     >>> import gradlab
     >>> from gradlab.models import SimpleCNN
     >>> SimpleCNN(channels=(4, 8), hidden=16)(gradlab.randn(2, 1, 28, 28)).shape
-    (2, 10)
+    gradlab.Size([2, 10])
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, channels: Any = (32, 64), hidden: int = 256,

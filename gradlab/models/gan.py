@@ -13,7 +13,7 @@ optimizers (see :func:`gradlab.train.generative.train_gan`).
 >>> import gradlab
 >>> gan = GAN(latent_dim=16, kind="mlp", hidden=(32, 64))
 >>> gan.sample(4, seed=0).shape, gan.discriminator(gradlab.zeros(4, 1, 28, 28)).shape
-((4, 1, 28, 28), (4,))
+(gradlab.Size([4, 1, 28, 28]), gradlab.Size([4]))
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class GAN(nn.Module):
     >>> gan = GAN(latent_dim=3, input_shape=(1, 4, 4), hidden=(8,))
     >>> images = gan.sample(2, seed=0)
     >>> images.shape, gan.discriminator(images).shape, bool(images.abs().max().item() <= 1)
-    ((2, 1, 4, 4), (2,), True)
+    (gradlab.Size([2, 1, 4, 4]), gradlab.Size([2]), True)
     >>> GAN()
     Traceback (most recent call last):
         ...

@@ -4,7 +4,7 @@
 >>> import gradlab
 >>> m = MLP(784, hidden=(32, 16), out_features=10, dropout=0.1)
 >>> m(gradlab.zeros(4, 1, 28, 28)).shape
-(4, 10)
+gradlab.Size([4, 10])
 >>> [type(layer).__name__ for layer in m]
 ['Flatten', 'Linear', 'ReLU', 'Dropout', 'Linear', 'ReLU', 'Dropout', 'Linear']
 >>> m.config()["hidden"]
@@ -67,7 +67,7 @@ class MLP(nn.Sequential):
     >>> from gradlab.models import MLP
     >>> m = MLP(in_features=4, hidden=(8, 8), out_features=3, dropout=0.1)
     >>> m(gradlab.randn(5, 4)).shape, len(m)
-    ((5, 3), 8)
+    (gradlab.Size([5, 3]), 8)
     """
 
     def __init__(

@@ -9,7 +9,7 @@ each width from the spread of its cluster, then train. Here the centres and widt
 >>> net = RBFNetwork(in_features=2, num_centres=5, num_classes=3)
 >>> net.init_centres(X, seed=0)
 >>> net(gradlab.tensor(X[:4])).shape
-(4, 3)
+gradlab.Size([4, 3])
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class RBFNetwork(nn.Module):
     >>> net = RBFNetwork(2, num_centres=3, num_classes=2)
     >>> net.init_centres(X, seed=0)
     >>> net(X).shape
-    (4, 2)
+    gradlab.Size([4, 2])
     """
 
     def __init__(self, in_features: int = 784, num_centres: int = 100, num_classes: int = 10,

@@ -5,10 +5,10 @@
 >>> import gradlab
 >>> m = SequenceClassifier(input_size=28, hidden_size=16)
 >>> m(gradlab.zeros(3, 1, 28, 28)).shape
-(3, 10)
+gradlab.Size([3, 10])
 >>> lm = CharLSTM(vocab_size=20, embedding_dim=8, hidden_size=16, num_layers=2)
 >>> lm(gradlab.zeros(2, 5, dtype=gradlab.int64)).shape
-(2, 5, 20)
+gradlab.Size([2, 5, 20])
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class SequenceClassifier(nn.Module):
     >>> import gradlab
     >>> from gradlab.models import SequenceClassifier
     >>> SequenceClassifier(num_classes=10, input_size=28, hidden_size=16)(gradlab.randn(4, 28, 28)).shape
-    (4, 10)
+    gradlab.Size([4, 10])
     """
 
     def __init__(self, num_classes: int = 10, input_size: int = 28, hidden_size: int = 128, num_layers: int = 1,
@@ -101,7 +101,7 @@ class CharLSTM(nn.Module):
     >>> import gradlab
     >>> from gradlab.models import CharLSTM
     >>> CharLSTM(vocab_size=30, hidden_size=32)(gradlab.tensor([[1, 2, 3]])).shape
-    (1, 3, 30)
+    gradlab.Size([1, 3, 30])
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int = 64, hidden_size: int = 256, num_layers: int = 2,

@@ -15,7 +15,7 @@ estimated with one sample; the KL term has the closed form ``-1/2 sum_j (1 + log
 >>> vae = VAE(hidden=(64,), latent_dim=2)
 >>> terms = vae.loss_terms(gradlab.rand(8, 1, 28, 28))
 >>> sorted(terms), vae.sample(3, seed=0).shape
-(['kl', 'loss', 'recon'], (3, 1, 28, 28))
+(['kl', 'loss', 'recon'], gradlab.Size([3, 1, 28, 28]))
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ class VAE(nn.Module):
     <...>
     >>> vae = VAE((1, 4, 4), hidden=(8,), latent_dim=2)
     >>> vae.sample(2, seed=0).shape
-    (2, 1, 4, 4)
+    gradlab.Size([2, 1, 4, 4])
     >>> sorted(vae.loss_terms(gradlab.rand(3, 1, 4, 4)))
     ['kl', 'loss', 'recon']
     """

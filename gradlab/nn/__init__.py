@@ -8,7 +8,7 @@
 >>> loss = nn.CrossEntropyLoss()(model(gradlab.randn(5, 4)), gradlab.tensor([0, 2, 1, 1, 0]))
 >>> loss.backward()
 >>> model[0].weight.grad.shape
-(8, 4)
+gradlab.Size([8, 4])
 """
 from gradlab.nn import functional, init, utils
 from gradlab.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Swish, Tanh

@@ -48,7 +48,7 @@ def scaled_dot_product_attention(
     >>> import gradlab
     >>> q = k = v = gradlab.randn(2, 4, 5, 8)
     >>> scaled_dot_product_attention(q, k, v, is_causal=True).shape
-    (2, 4, 5, 8)
+    gradlab.Size([2, 4, 5, 8])
     """
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ValueError("scaled_dot_product_attention: query, key and value need at least 2 dims (..., L, E)")
@@ -126,7 +126,7 @@ def multi_head_attention_core(
     >>> q = gradlab.randn(2, 5, 8)
     >>> out, w = multi_head_attention_core(q, q, q, 2, None, None, 0.0, True, True)
     >>> out.shape, w.shape
-    ((2, 5, 8), (2, 5, 5))
+    (gradlab.Size([2, 5, 8]), gradlab.Size([2, 5, 5]))
     """
     n, length, e = (int(s) for s in q.shape)
     source = int(k.shape[1])

@@ -186,7 +186,7 @@ def unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, st
 
     >>> import gradlab
     >>> unfold(gradlab.arange(9.0).reshape(1, 1, 3, 3), 2).shape
-    (1, 4, 4)
+    gradlab.Size([1, 4, 4])
     """
     args = (_pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"), _pair(padding, "padding"),
             _pair(stride, "stride"))  # fmt: skip
@@ -327,7 +327,7 @@ def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
 
     >>> import gradlab
     >>> bilinear(gradlab.ones(2, 3), gradlab.ones(2, 4), gradlab.ones(5, 3, 4)).shape
-    (2, 5)
+    gradlab.Size([2, 5])
     """
     out, in1, in2 = (int(v) for v in weight.shape)
     if int(input1.shape[-1]) != in1 or int(input2.shape[-1]) != in2:

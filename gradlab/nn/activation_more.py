@@ -236,7 +236,7 @@ class GLU(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.GLU()(gradlab.zeros(2, 6)).shape
-    (2, 3)
+    gradlab.Size([2, 3])
     """
 
     def __init__(self, dim: int = -1) -> None:

@@ -45,7 +45,7 @@ class MultiheadAttention(Module):
     >>> x = gradlab.randn(2, 5, 16)
     >>> out, w = mha(x, x, x)
     >>> out.shape, w.shape
-    ((2, 5, 16), (2, 5, 5))
+    (gradlab.Size([2, 5, 16]), gradlab.Size([2, 5, 5]))
     """
 
     def __init__(

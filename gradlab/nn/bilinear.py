@@ -26,7 +26,7 @@ class Bilinear(Module):
     >>> m
     Bilinear(in1_features=3, in2_features=4, out_features=5, bias=True)
     >>> m(gradlab.randn(2, 3), gradlab.randn(2, 4)).shape
-    (2, 5)
+    gradlab.Size([2, 5])
     """
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,

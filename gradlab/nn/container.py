@@ -25,7 +25,7 @@ class Sequential(Module):
     >>> from gradlab import nn
     >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     >>> model(gradlab.zeros(5, 4)).shape, len(model), type(model[1]).__name__, len(model[:2])
-    ((5, 2), 3, 'ReLU', 2)
+    (gradlab.Size([5, 2]), 3, 'ReLU', 2)
     """
 
     def __init__(self, *args: Any) -> None:

@@ -124,7 +124,7 @@ class Conv1d(_ConvNd):
     >>> from gradlab import nn
     >>> conv = nn.Conv1d(4, 8, 3, padding=1)
     >>> conv(gradlab.randn(2, 4, 10)).shape, conv.weight.shape
-    ((2, 8, 10), (8, 4, 3))
+    (gradlab.Size([2, 8, 10]), gradlab.Size([8, 4, 3]))
     """
 
     _n = 1
@@ -153,7 +153,7 @@ class Conv2d(_ConvNd):
     >>> conv
     Conv2d(3, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
     >>> conv(gradlab.randn(2, 3, 32, 32)).shape
-    (2, 16, 16, 16)
+    gradlab.Size([2, 16, 16, 16])
     """
 
     def __init__(
@@ -178,9 +178,9 @@ class ConvTranspose2d(_ConvNd):
     >>> from gradlab import nn
     >>> up = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
     >>> up(gradlab.randn(1, 8, 5, 5)).shape
-    (1, 4, 10, 10)
+    gradlab.Size([1, 4, 10, 10])
     >>> up(gradlab.randn(1, 8, 5, 5), output_size=(9, 9)).shape
-    (1, 4, 9, 9)
+    gradlab.Size([1, 4, 9, 9])
     """
 
     def __init__(

@@ -19,7 +19,7 @@ class ConvTranspose1d(_ConvNd):
     >>> from gradlab import nn
     >>> up = nn.ConvTranspose1d(4, 2, 3, stride=2, padding=1, output_padding=1)
     >>> up(gradlab.randn(1, 4, 5)).shape, up.weight.shape
-    ((1, 2, 10), (4, 2, 3))
+    (gradlab.Size([1, 2, 10]), gradlab.Size([4, 2, 3]))
     """
 
     _n = 1

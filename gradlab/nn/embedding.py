@@ -4,7 +4,7 @@
 >>> from gradlab import nn
 >>> emb = nn.Embedding(10, 3, padding_idx=0)
 >>> emb(gradlab.tensor([[0, 2], [4, 0]])).shape
-(2, 2, 3)
+gradlab.Size([2, 2, 3])
 >>> emb.weight[0].tolist()
 [0.0, 0.0, 0.0]
 """
@@ -74,7 +74,7 @@ class Embedding(Module):
     >>> import gradlab
     >>> emb = Embedding(10, 3, padding_idx=0)
     >>> emb(gradlab.tensor([[1, 2, 0]])).shape, emb.weight[0].tolist()
-    ((1, 3, 3), [0.0, 0.0, 0.0])
+    (gradlab.Size([1, 3, 3]), [0.0, 0.0, 0.0])
     """
 
     def __init__(

@@ -163,7 +163,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     >>> import gradlab
     >>> x, w, b = gradlab.ones(2, 3), gradlab.ones(4, 3), gradlab.zeros(4)
     >>> linear(x, w, b).shape, linear(x, w, b)[0, 0].item()
-    ((2, 4), 3.0)
+    (gradlab.Size([2, 4]), 3.0)
     """
     return N.Linear.apply(input, weight, bias)
 
@@ -218,7 +218,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     >>> x = gradlab.ones(1, 1, 4, 4)
     >>> w = gradlab.ones(2, 1, 3, 3)
     >>> conv2d(x, w).shape, conv2d(x, w, padding="same").shape, conv2d(x, w)[0, 0, 0, 0].item()
-    ((1, 2, 2, 2), (1, 2, 4, 4), 9.0)
+    (gradlab.Size([1, 2, 2, 2]), gradlab.Size([1, 2, 4, 4]), 9.0)
     """
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
@@ -236,7 +236,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 
     >>> import gradlab
     >>> conv1d(gradlab.ones(1, 2, 10), gradlab.ones(3, 2, 5), stride=2).shape
-    (1, 3, 3)
+    gradlab.Size([1, 3, 3])
     """
     if input.ndim == 2:
         return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
@@ -262,7 +262,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
 
     >>> import gradlab
     >>> conv_transpose2d(gradlab.ones(1, 2, 3, 3), gradlab.ones(2, 4, 2, 2), stride=2).shape
-    (1, 4, 6, 6)
+    gradlab.Size([1, 4, 6, 6])
     """
     if input.ndim == 3:
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
@@ -325,7 +325,7 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     >>> import gradlab
     >>> x = gradlab.ones(2, 3, 7, 5)
     >>> adaptive_avg_pool2d(x, 1).shape, adaptive_avg_pool2d(x, (None, 2)).shape
-    ((2, 3, 1, 1), (2, 3, 7, 2))
+    (gradlab.Size([2, 3, 1, 1]), gradlab.Size([2, 3, 7, 2]))
     """
     if input.ndim == 3:
         return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0)
@@ -375,8 +375,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero whole channels with probability ``p`` (scaling the kept ones by 1 / (1 - p)); (N, C, H, W) or (C, H, W).
-    A 2-D (N, C) input has no spatial dims, so its elements are dropped one by one, as torch does.
+    """Zero whole channels with probability ``p`` (scaling the kept ones by 1 / (1 - p)) of an (N, C, H, W) input;
+    as torch, a 3-D input is read as (N, C, L) and a 2-D (N, C) one is dropped element by element.
 
     >>> import gradlab
     >>> y = dropout2d(gradlab.ones(1, 8, 2, 2), p=0.5)
@@ -393,8 +393,8 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
         return N.Dropout.apply(input, p, None)
     from gradlab.creation import ones
 
-    # one keep/drop draw per (sample, channel), on the input's device, broadcast over H and W
-    mask = N.Dropout.apply(ones(*input.shape[:-2], 1, 1, dtype=input.dtype, device=input.device), p, None).detach()
+    keep = (*input.shape[:2], *(1,) * (input.ndim - 2))  # one draw per (sample, channel), broadcast over the rest
+    mask = N.Dropout.apply(ones(*keep, dtype=input.dtype, device=input.device), p, None).detach()
     return input * mask
 
 

@@ -23,7 +23,7 @@ from gradlab.backend import rng
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
-    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
 ]
 
 _LINEAR_FNS = (
@@ -231,3 +231,28 @@ def kaiming_normal_(
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    """Fill with a (semi-)orthogonal matrix times ``gain``, as torch's: the Q of a QR decomposition of a normal
+    matrix (signs fixed by R's diagonal), the dimensions after the first flattened.
+
+    >>> import gradlab
+    >>> w = orthogonal_(gradlab.empty(3, 5), generator=gradlab.Generator(0))
+    >>> bool(abs(w.numpy() @ w.numpy().T - np.eye(3)).max() < 1e-5)
+    True
+    """
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _write(tensor, gain * q.reshape(tensor.shape))

@@ -42,7 +42,7 @@ class Linear(Module):
     >>> layer
     Linear(in_features=3, out_features=2, bias=True)
     >>> layer(gradlab.ones(4, 3)).shape, layer.weight.shape
-    ((4, 2), (2, 3))
+    (gradlab.Size([4, 2]), gradlab.Size([2, 3]))
     """
 
     def __init__(
@@ -79,7 +79,7 @@ class Flatten(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.Flatten()(gradlab.zeros(2, 3, 4)).shape
-    (2, 12)
+    gradlab.Size([2, 12])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:

@@ -27,7 +27,7 @@ class GroupNorm(Module):
     >>> gn
     GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)
     >>> gn(gradlab.randn(3, 4, 5)).shape
-    (3, 4, 5)
+    gradlab.Size([3, 4, 5])
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
@@ -92,7 +92,7 @@ class InstanceNorm1d(_InstanceNorm):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.InstanceNorm1d(3)(gradlab.randn(2, 3, 6)).shape
-    (2, 3, 6)
+    gradlab.Size([2, 3, 6])
     """
 
     _spatial = 1

@@ -49,7 +49,7 @@ class ZeroPad1d(_PadNd):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.ZeroPad1d((1, 2))(gradlab.ones(1, 2, 3)).shape
-    (1, 2, 6)
+    gradlab.Size([1, 2, 6])
     """
 
     def __init__(self, padding: Any) -> None:
@@ -102,7 +102,7 @@ class ReflectionPad2d(ReflectionPad1d):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.ReflectionPad2d(1)(gradlab.zeros(1, 1, 3, 3)).shape
-    (1, 1, 5, 5)
+    gradlab.Size([1, 1, 5, 5])
     """
 
     _n = 2
@@ -129,7 +129,7 @@ class ReplicationPad2d(ReplicationPad1d):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.ReplicationPad2d(1)(gradlab.zeros(1, 1, 2, 2)).shape
-    (1, 1, 4, 4)
+    gradlab.Size([1, 1, 4, 4])
     """
 
     _n = 2

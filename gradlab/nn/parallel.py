@@ -21,7 +21,7 @@ over the global batch, convert the model with ``nn.SyncBatchNorm.convert_sync_ba
 >>> model = DistributedDataParallel(nn.Linear(3, 2))
 >>> model(gradlab.randn(4, 3)).sum().backward()
 >>> model.module.weight.grad.shape
-(2, 3)
+gradlab.Size([2, 3])
 >>> dist.destroy_process_group()
 """
 from __future__ import annotations

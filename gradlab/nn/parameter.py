@@ -19,7 +19,7 @@ class Parameter(Tensor):
     >>> from gradlab.nn import Parameter
     >>> w = Parameter(gradlab.zeros(2, 3))
     >>> w.requires_grad, w.shape, isinstance(w, gradlab.Tensor)
-    (True, (2, 3), True)
+    (True, gradlab.Size([2, 3]), True)
     """
 
     __slots__ = ()

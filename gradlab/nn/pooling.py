@@ -73,7 +73,7 @@ class AdaptiveAvgPool2d(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.AdaptiveAvgPool2d(1)(gradlab.ones(2, 3, 7, 5)).shape
-    (2, 3, 1, 1)
+    gradlab.Size([2, 3, 1, 1])
     """
 
     def __init__(self, output_size: Any) -> None:

@@ -10,7 +10,7 @@ over the whole sequence (see ``gradlab.ops.recurrent``).
 >>> lstm = nn.LSTM(input_size=3, hidden_size=5, num_layers=2, batch_first=True)
 >>> out, (h_n, c_n) = lstm(gradlab.randn(4, 7, 3))
 >>> out.shape, h_n.shape, c_n.shape
-((4, 7, 5), (2, 4, 5), (2, 4, 5))
+(gradlab.Size([4, 7, 5]), gradlab.Size([2, 4, 5]), gradlab.Size([2, 4, 5]))
 >>> [name for name, _ in lstm.named_parameters()][:4]
 ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
 """
@@ -232,7 +232,7 @@ class RNN(RNNBase):
     >>> from gradlab import nn
     >>> out, h_n = nn.RNN(4, 6, nonlinearity="relu", bidirectional=True)(gradlab.randn(5, 2, 4))
     >>> out.shape, h_n.shape
-    ((5, 2, 12), (2, 2, 6))
+    (gradlab.Size([5, 2, 12]), gradlab.Size([2, 2, 6]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
@@ -263,7 +263,7 @@ class LSTM(RNNBase):
     >>> from gradlab import nn
     >>> out, (h_n, c_n) = nn.LSTM(4, 6, num_layers=2, batch_first=True)(gradlab.randn(2, 5, 4))
     >>> out.shape, h_n.shape, c_n.shape
-    ((2, 5, 6), (2, 2, 6), (2, 2, 6))
+    (gradlab.Size([2, 5, 6]), gradlab.Size([2, 2, 6]), gradlab.Size([2, 2, 6]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -288,7 +288,7 @@ class GRU(RNNBase):
     >>> from gradlab import nn
     >>> out, h_n = nn.GRU(4, 6)(gradlab.randn(5, 2, 4))
     >>> out.shape, h_n.shape
-    ((5, 2, 6), (1, 2, 6))
+    (gradlab.Size([5, 2, 6]), gradlab.Size([1, 2, 6]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -309,7 +309,7 @@ class RNNCellBase(Module):
     >>> from gradlab import nn
     >>> cell = nn.GRUCell(3, 4)
     >>> isinstance(cell, nn.RNNCellBase), cell.weight_ih.shape, cell.weight_hh.shape
-    (True, (12, 3), (12, 4))
+    (True, gradlab.Size([12, 3]), gradlab.Size([12, 4]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None,
@@ -374,7 +374,7 @@ class RNNCell(RNNCellBase):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.RNNCell(3, 4)(gradlab.randn(2, 3)).shape
-    (2, 4)
+    gradlab.Size([2, 4])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
@@ -395,7 +395,7 @@ class LSTMCell(RNNCellBase):
     >>> from gradlab import nn
     >>> h, c = nn.LSTMCell(3, 4)(gradlab.randn(2, 3))
     >>> h.shape, c.shape
-    ((2, 4), (2, 4))
+    (gradlab.Size([2, 4]), gradlab.Size([2, 4]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
@@ -415,7 +415,7 @@ class GRUCell(RNNCellBase):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.GRUCell(3, 4)(gradlab.randn(2, 3)).shape
-    (2, 4)
+    gradlab.Size([2, 4])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,

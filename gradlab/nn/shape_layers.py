@@ -17,7 +17,7 @@ class Unflatten(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.Unflatten(1, (2, 3))(gradlab.zeros(4, 6)).shape
-    (4, 2, 3)
+    gradlab.Size([4, 2, 3])
     """
 
     def __init__(self, dim: int, unflattened_size: Any) -> None:
@@ -44,7 +44,7 @@ class ZeroPad2d(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.ZeroPad2d((1, 0, 2, 0))(gradlab.ones(1, 1, 2, 2)).shape
-    (1, 1, 4, 3)
+    gradlab.Size([1, 1, 4, 3])
     """
 
     def __init__(self, padding: Any) -> None:
@@ -68,7 +68,7 @@ class PixelShuffle(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.PixelShuffle(2)(gradlab.zeros(1, 8, 3, 3)).shape
-    (1, 2, 6, 6)
+    gradlab.Size([1, 2, 6, 6])
     """
 
     def __init__(self, upscale_factor: int) -> None:
@@ -88,7 +88,7 @@ class PixelUnshuffle(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.PixelUnshuffle(2)(gradlab.zeros(1, 2, 6, 6)).shape
-    (1, 8, 3, 3)
+    gradlab.Size([1, 8, 3, 3])
     """
 
     def __init__(self, downscale_factor: int) -> None:
@@ -108,7 +108,7 @@ class Unfold(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.Unfold(kernel_size=2)(gradlab.zeros(1, 3, 4, 4)).shape
-    (1, 12, 9)
+    gradlab.Size([1, 12, 9])
     """
 
     def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> None:
@@ -129,7 +129,7 @@ class Fold(Module):
     >>> import gradlab
     >>> from gradlab import nn
     >>> nn.Fold(output_size=(4, 4), kernel_size=2)(gradlab.zeros(1, 12, 9)).shape
-    (1, 3, 4, 4)
+    gradlab.Size([1, 3, 4, 4])
     """
 
     def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,

@@ -59,7 +59,7 @@ class TransformerEncoderLayer(_FeedForwardMixin):
     >>> from gradlab import nn
     >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
     >>> layer(gradlab.randn(2, 5, 16)).shape
-    (2, 5, 16)
+    gradlab.Size([2, 5, 16])
     """
 
     def __init__(
@@ -101,7 +101,7 @@ class TransformerDecoderLayer(_FeedForwardMixin):
     >>> from gradlab import nn
     >>> layer = nn.TransformerDecoderLayer(d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
     >>> layer(gradlab.randn(2, 3, 16), gradlab.randn(2, 5, 16)).shape
-    (2, 3, 16)
+    gradlab.Size([2, 3, 16])
     """
 
     def __init__(
@@ -169,7 +169,7 @@ class TransformerEncoder(Module):
     >>> enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 4, 32, batch_first=True), num_layers=2)
     >>> mask = nn.Transformer.generate_square_subsequent_mask(5)
     >>> enc(gradlab.randn(2, 5, 16), mask=mask, is_causal=True).shape
-    (2, 5, 16)
+    gradlab.Size([2, 5, 16])
     """
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
@@ -197,7 +197,7 @@ class TransformerDecoder(Module):
     >>> from gradlab import nn
     >>> dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(16, 4, 32), num_layers=2)
     >>> dec(gradlab.randn(3, 2, 16), gradlab.randn(5, 2, 16)).shape
-    (3, 2, 16)
+    gradlab.Size([3, 2, 16])
     """
 
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
@@ -231,7 +231,7 @@ class Transformer(Module):
     ...                        dim_feedforward=32, batch_first=True)
     >>> tgt_mask = nn.Transformer.generate_square_subsequent_mask(3)
     >>> model(gradlab.randn(2, 5, 16), gradlab.randn(2, 3, 16), tgt_mask=tgt_mask).shape
-    (2, 3, 16)
+    gradlab.Size([2, 3, 16])
     """
 
     def __init__(

@@ -44,7 +44,7 @@ class UpsamplingNearest2d(Upsample):
 
     >>> import gradlab
     >>> UpsamplingNearest2d(scale_factor=2)(gradlab.ones(1, 3, 4, 5)).shape
-    (1, 3, 8, 10)
+    gradlab.Size([1, 3, 8, 10])
     """
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:

@@ -39,7 +39,7 @@ def flat_tensors(obj: Any) -> list[Tensor]:
     >>> import gradlab
     >>> a, b = gradlab.zeros(1), gradlab.ones(2)
     >>> [t.shape for t in flat_tensors((a, [3, (b, None)]))]
-    [(1,), (2,)]
+    [gradlab.Size([1]), gradlab.Size([2])]
     """
     if isinstance(obj, Tensor):
         return [obj]

@@ -257,7 +257,7 @@ class Conv2d(Function):
     >>> x, w = np.ones((1, 1, 4, 4)), np.ones((2, 1, 3, 3))
     >>> out = Conv2d.apply(x, w, np.array([0.0, 1.0]), (1, 1), (1, 1, 1, 1), (1, 1), 1)
     >>> out.shape, out[0, 0, 0].tolist(), out[0, 1, 1].tolist()
-    ((1, 2, 4, 4), [4.0, 6.0, 6.0, 4.0], [7.0, 10.0, 10.0, 7.0])
+    (gradlab.Size([1, 2, 4, 4]), [4.0, 6.0, 6.0, 4.0], [7.0, 10.0, 10.0, 7.0])
     """
 
     @staticmethod
@@ -316,7 +316,7 @@ class ConvTranspose2d(Function):
 
     >>> x, w = np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2))
     >>> ConvTranspose2d.apply(x, w, None, (2, 2), (0, 0), (0, 0), (1, 1), 1).shape  # stride 2 doubles the size
-    (1, 1, 4, 4)
+    gradlab.Size([1, 1, 4, 4])
     """
 
     @staticmethod

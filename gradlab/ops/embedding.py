@@ -20,7 +20,7 @@ class Embedding(Function):
     >>> w = gradlab.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], requires_grad=True)
     >>> out = Embedding.apply(w, np.array([[1, 1], [2, 0]]), 0)
     >>> out.shape
-    (2, 2, 2)
+    gradlab.Size([2, 2, 2])
     >>> out.sum().backward()
     >>> w.grad.tolist()  # row 1 used twice; row 0 is the padding row
     [[0.0, 0.0], [2.0, 2.0], [1.0, 1.0]]

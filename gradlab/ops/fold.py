@@ -72,7 +72,7 @@ class Unfold(Function):
 
     >>> import gradlab
     >>> Unfold.apply(gradlab.ones(1, 2, 3, 3), (2, 2), (1, 1), (0, 0), (1, 1)).shape
-    (1, 8, 4)
+    gradlab.Size([1, 8, 4])
     """
 
     @staticmethod

@@ -37,7 +37,7 @@ class LSTMLayer(Function):
     >>> x, w_ih, w_hh = np.ones((4, 2, 3)), np.full((20, 3), 0.1), np.full((20, 5), 0.1)
     >>> S = LSTMLayer.apply(x, None, None, w_ih, w_hh, None, None)
     >>> S.shape  # h0, h_1..h_4, then the final cell state
-    (6, 2, 5)
+    gradlab.Size([6, 2, 5])
     >>> bool((S[1:5].abs() < 1).all())
     True
     """

@@ -15,7 +15,7 @@ class MatMul(Function):
 
     >>> import numpy as np
     >>> MatMul.apply(np.ones((5, 2, 3)), np.ones((3, 4))).shape
-    (5, 2, 4)
+    gradlab.Size([5, 2, 4])
     >>> MatMul.apply(np.array([1.0, 2.0]), np.array([3.0, 4.0])).item()
     11.0
     """

@@ -249,7 +249,7 @@ class AdaptiveAvgPool2d(Function):
     >>> AdaptiveAvgPool2d.apply(np.arange(16.0).reshape(1, 1, 4, 4), (1, 1))[0, 0].tolist()
     [[7.5]]
     >>> AdaptiveAvgPool2d.apply(np.zeros((2, 3, 5, 7)), (3, 2)).shape  # sizes that do not divide
-    (2, 3, 3, 2)
+    gradlab.Size([2, 3, 3, 2])
     """
 
     @staticmethod

@@ -203,7 +203,7 @@ class GRULayer(Function):
     >>> import numpy as np
     >>> x, w_ih, w_hh = np.ones((4, 2, 3)), np.full((15, 3), 0.1), np.full((15, 5), 0.1)
     >>> GRULayer.apply(x, None, None, w_ih, w_hh, None, None).shape  # (T + 1, N, H)
-    (5, 2, 5)
+    gradlab.Size([5, 2, 5])
     """
 
     @staticmethod
@@ -323,7 +323,7 @@ def rnn_layer(mode: str, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: A
     >>> out.reshape(-1).tolist(), h_n.tolist(), c_n
     ([1.0, 2.0, 3.0], [[3.0]], None)
     >>> rnn_layer("LSTM", np.ones((3, 2, 1)), None, None, np.ones((8, 1)), np.ones((8, 2)))[2].shape
-    (2, 2)
+    gradlab.Size([2, 2])
     """
     try:
         fn = _LAYERS[mode]

@@ -55,7 +55,7 @@ class Sum(Function):
     >>> Sum.apply(np.arange(6.0).reshape(2, 3), 1)
     tensor([ 3., 12.], dtype=float64)
     >>> Sum.apply(np.ones((2, 3)), None, True).shape
-    (1, 1)
+    gradlab.Size([1, 1])
     """
 
     @staticmethod

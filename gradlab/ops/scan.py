@@ -6,7 +6,7 @@ from typing import Any
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
 
-__all__ = ["Log1p", "Cumsum", "Einsum", "parse_einsum"]
+__all__ = ["Log1p", "Cumsum", "Einsum", "parse_einsum", "expand_ellipsis"]
 
 
 class Log1p(Function):
@@ -54,6 +54,56 @@ class Cumsum(Function):
         xp = get_array_module(grad)
         d = ctx.dim
         return xp.flip(xp.cumsum(xp.flip(grad, axis=d), axis=d), axis=d), None
+
+
+def expand_ellipsis(equation: str, shapes: list[tuple]) -> tuple[str, dict]:
+    """``equation`` with each ``...`` replaced by letters it does not use, and the size of each of those letters
+    after broadcasting (the dims an ellipsis covers align from the right, as torch's and numpy's; size 1 stretches).
+
+    >>> expand_ellipsis("...ij,...jk->...ik", [(5, 2, 3), (3, 4)])
+    ('Aij,jk->Aik', {'A': 5})
+    >>> expand_ellipsis("b...,b...", [(2, 3, 1), (2, 1, 4)])
+    ('bAB,bAB->AB', {'A': 3, 'B': 4})
+    """
+    eq = equation.replace(" ", "")
+    if "..." not in eq:
+        return eq, {}
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum(): the equation names {len(ins)} operands but {len(shapes)} were given")
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+    spans = []
+    for s, shape in zip(ins, shapes):
+        if s.count("...") > 1 or s.replace("...", "").count(".") or (s.count("...") == 0 and "." in s):
+            raise ValueError(f"einsum(): operand subscripts {s!r}: at most one ellipsis ('...') per operand")
+        spans.append(len(shape) - len(s.replace("...", "")) if "..." in s else 0)
+        if spans[-1] < 0:
+            raise ValueError(f"einsum(): subscripts {s!r} for an operand with {len(shape)} dimensions")
+    n = max(spans)
+    if n > len(free):
+        raise ValueError("einsum(): too many dimensions under the ellipsis")
+    letters = "".join(free[:n])
+    sizes = [1] * n
+    for s, shape, k in zip(ins, shapes, spans):
+        if "..." not in s:
+            continue
+        at = s.index("...")
+        for j, size in enumerate(shape[at:at + k]):
+            pos = n - k + j
+            if size != 1 and sizes[pos] not in (1, size):
+                raise ValueError(f"einsum(): the dimensions under the ellipsis do not broadcast: {size} and "
+                                 f"{sizes[pos]}")
+            sizes[pos] = max(sizes[pos], size)
+    new_ins = [s.replace("...", letters[n - k:]) for s, k in zip(ins, spans)]
+    if arrow:
+        if out.count("...") > 1:
+            raise ValueError("einsum(): at most one ellipsis ('...') in the output")
+        new_out = out.replace("...", letters)
+    else:
+        rest = "".join(new_ins)
+        new_out = letters + "".join(sorted(c for c in set(rest) if rest.count(c) == 1 and c not in letters))
+    return ",".join(new_ins) + "->" + new_out, dict(zip(letters, sizes))
 
 
 def parse_einsum(equation: str, n: int) -> tuple[list[str], str]:

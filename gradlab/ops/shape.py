@@ -7,6 +7,7 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import add_at, get_array_module
+from gradlab.ops.scatter import Gather  # re-exported: gather lives with the scatter ops
 
 __all__ = [
     "Reshape", "Permute", "Unsqueeze", "Squeeze", "Expand", "Repeat", "GetItem", "IndexPut", "Cat", "Stack", "Pad",
@@ -18,7 +19,7 @@ class Reshape(Function):
     """``x`` viewed with a new shape of the same size (a RuntimeError names both shapes otherwise).
 
     >>> Reshape.apply(np.arange(6.0), (2, 3)).shape
-    (2, 3)
+    gradlab.Size([2, 3])
     """
     is_view = True
 
@@ -41,7 +42,7 @@ class Permute(Function):
     """``x`` with its dimensions reordered as ``dims``; backward applies the inverse permutation.
 
     >>> Permute.apply(np.zeros((2, 3, 4)), (2, 0, 1)).shape
-    (4, 2, 3)
+    gradlab.Size([4, 2, 3])
     """
     is_view = True
 
@@ -61,7 +62,7 @@ class Unsqueeze(Function):
     """``x`` with a new dimension of size 1 inserted at ``dim``.
 
     >>> Unsqueeze.apply(np.zeros((2, 3)), 1).shape
-    (2, 1, 3)
+    gradlab.Size([2, 1, 3])
     """
     is_view = True
 
@@ -84,7 +85,7 @@ class Squeeze(Function):
     """``x`` without its size-1 dimensions (only ``dim`` when given).
 
     >>> Squeeze.apply(np.zeros((2, 1, 3, 1)), None).shape, Squeeze.apply(np.zeros((2, 1, 3, 1)), 1).shape
-    ((2, 3), (2, 3, 1))
+    (gradlab.Size([2, 3]), gradlab.Size([2, 3, 1]))
     """
     is_view = True
 
@@ -107,7 +108,7 @@ class Expand(Function):
     """``x`` broadcast (as a view) to ``sizes``; ``-1`` keeps a size; backward sums the copies.
 
     >>> Expand.apply(np.zeros((3, 1)), (2, 3, -1)).shape
-    (2, 3, 1)
+    gradlab.Size([2, 3, 1])
     """
     is_view = True
 
@@ -265,35 +266,11 @@ def index_put(x: Any, index: Any, value: Any) -> Any:
     return IndexPut.apply(x, normalize_index(index), value)
 
 
-class Gather(Function):
-    """Values of ``x`` picked along ``dim`` by ``index`` (as ``torch.gather``).
-
-    >>> Gather.apply(np.array([[1.0, 2.0], [3.0, 4.0]]), 1, np.array([[1], [0]])).tolist()
-    [[2.0], [3.0]]
-    """
-    @staticmethod
-    def forward(ctx: Context, x: Any, dim: int, index: Any) -> Any:
-        xp = get_array_module(x)
-        ctx.meta = (x.shape, dim, index)
-        return xp.take_along_axis(x, index, axis=dim)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> Any:
-        xp = get_array_module(grad)
-        shape, dim, index = ctx.meta
-        out = xp.zeros(shape, dtype=grad.dtype)
-        nd = index.ndim
-        idx = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1)) for i, n in enumerate(index.shape)]
-        idx[dim] = index
-        add_at(xp, out, tuple(idx), grad)
-        return out, None, None
-
-
 class Cat(Function):
     """The arrays after ``dim`` joined along ``dim``; the sizes must match in every other dimension.
 
     >>> Cat.apply(0, np.ones((1, 2)), np.zeros((2, 2))).shape
-    (3, 2)
+    gradlab.Size([3, 2])
     """
     @staticmethod
     def forward(ctx: Context, dim: int, *xs: Any) -> Any:
@@ -322,7 +299,7 @@ class Stack(Function):
     """Arrays of equal shape stacked along a new dimension ``dim``.
 
     >>> Stack.apply(1, np.ones(3), np.zeros(3)).shape
-    (3, 2)
+    gradlab.Size([3, 2])
     """
     @staticmethod
     def forward(ctx: Context, dim: int, *xs: Any) -> Any:
@@ -374,7 +351,7 @@ def stack(tensors: Any, dim: int = 0) -> Any:
 
     >>> import gradlab
     >>> stack([gradlab.ones(2), gradlab.zeros(2)], dim=1).shape
-    (2, 2)
+    gradlab.Size([2, 2])
     """
     return Stack.apply(dim, *_dtype_align(tensors))
 
@@ -384,7 +361,7 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
     >>> import gradlab
     >>> [p.shape for p in split(gradlab.zeros(5, 2), 2)], [p.shape[0] for p in split(gradlab.zeros(5), [1, 4])]
-    ([(2, 2), (2, 2), (1, 2)], [1, 4])
+    ([gradlab.Size([2, 2]), gradlab.Size([2, 2]), gradlab.Size([1, 2])], [1, 4])
     """
     n = x.shape[dim]
     if isinstance(split_size_or_sections, int):

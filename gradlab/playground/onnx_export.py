@@ -8,7 +8,7 @@ imported only then: ``pip install 'gradlab[onnx]'``).
 >>> from gradlab.playground.session import Session
 >>> s = Session({"layers": [3], "features": ["x1", "x2", "sinx1"]})
 >>> PlaygroundPredictor(s)(gradlab.zeros(4, 2)).shape
-(4,)
+gradlab.Size([4])
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class PlaygroundPredictor(nn.Module):
 
     >>> from gradlab.playground.session import Session
     >>> PlaygroundPredictor(Session({"dataset": "spiral", "classes": 3}))(gradlab.zeros(2, 2)).shape
-    (2, 3)
+    gradlab.Size([2, 3])
     """
 
     def __init__(self, session: Any) -> None:

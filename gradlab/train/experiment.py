@@ -214,7 +214,7 @@ def build_from_config(config: dict[str, Any], info: dict[str, Any]) -> Any:
 
     >>> model = build_from_config(make_config(hidden=(8,)), {"input_shape": [1, 2, 2], "num_classes": 3})
     >>> model(gradlab.zeros(4, 1, 2, 2)).shape
-    (4, 3)
+    gradlab.Size([4, 3])
     """
     kw = dict(config.get("model_kwargs", {}))
     if config["model"] == "mlp":

@@ -11,7 +11,7 @@ pretrained values with the :class:`L2SP` penalty ``lambda * ||theta - theta_pret
 >>> replace_head(m, 5)
 '2'
 >>> m(gradlab.zeros(2, 4)).shape
-(2, 5)
+gradlab.Size([2, 5])
 """
 from __future__ import annotations
 

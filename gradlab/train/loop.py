@@ -24,7 +24,7 @@ checked for NaN/inf (:mod:`gradlab.train.finite`). ``fit(on_nan=...)`` says what
 >>> evaluate(model, nn.CrossEntropyLoss(), loader)["accuracy"] > 0.9
 True
 >>> predict(model, X).shape
-(64, 2)
+gradlab.Size([64, 2])
 """
 from __future__ import annotations
 
@@ -262,7 +262,7 @@ def predict(model: Any, data: Any, batch_size: int = 1024) -> Any:
 
     >>> out = predict(model, x, batch_size=10)
     >>> out.shape, out.requires_grad
-    ((32, 2), False)
+    (gradlab.Size([32, 2]), False)
     """
     was_training = getattr(model, "training", False)
     model.eval()

@@ -83,3 +83,13 @@ def test_dropout2d_draws_one_mask_per_channel():
     per_channel = y.reshape(8, 16, 9)
     assert (per_channel == per_channel[:, :, :1]).all()  # constant over H, W
     assert 0.3 < (per_channel[:, :, 0] == 0).mean() < 0.7
+
+
+def test_dropout2d_reads_a_3d_input_as_n_c_l_as_torch_does():
+    # torch 2.x: "assuming that channel-wise 1D dropout behavior is desired": one draw per (sample, channel)
+    gradlab.manual_seed(0)
+    y = gradlab.nn.functional.dropout2d(gradlab.ones(16, 12, 5), p=0.5).numpy()
+    assert (y == y[:, :, :1]).all()  # constant along L
+    first = y[:, :, 0]
+    assert ((first == 0).any(axis=0) & (first == 2).any(axis=0)).all()  # each channel kept in some samples only
+    assert 0.35 < (first == 0).mean() < 0.65

@@ -17,7 +17,13 @@ from hypothesis.extra import numpy as hnp
 
 import gradlab
 from tests.helpers import assert_close, to_numpy, to_torch
-from tests.ops.catalogue import CATALOGUE, REQUIRED_OPS, OpCase, make_inputs
+from tests.ops.catalogue import CATALOGUE as _BASE
+from tests.ops.catalogue import REQUIRED_OPS as _BASE_REQUIRED
+from tests.ops.catalogue import OpCase, make_inputs
+from tests.ops.catalogue_more import MORE, MORE_REQUIRED
+
+CATALOGUE = _BASE + MORE  # the table the tests iterate: catalogue.py's entries, then catalogue_more.py's
+REQUIRED_OPS = _BASE_REQUIRED + MORE_REQUIRED
 
 TOL = {"float64": (1e-6, 1e-8), "float32": (1e-5, 1e-6)}
 
