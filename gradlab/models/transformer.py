@@ -5,7 +5,7 @@ text from it as from a ``CharLSTM``.
 >>> import gradlab
 >>> lm = CharTransformer(vocab_size=20, d_model=16, nhead=2, num_layers=1, dim_feedforward=32, context=8)
 >>> lm(gradlab.zeros(2, 5, dtype=gradlab.int64)).shape
-(2, 5, 20)
+gradlab.Size([2, 5, 20])
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class CharTransformer(nn.Module):
     >>> from gradlab.models import CharTransformer
     >>> m = CharTransformer(vocab_size=30, d_model=16, nhead=4, num_layers=1, context=10, tie_weights=True)
     >>> m(gradlab.tensor([[1, 2, 3]])).shape, m.head.weight is m.tok.weight
-    ((1, 3, 30), True)
+    (gradlab.Size([1, 3, 30]), True)
     """
 
     def __init__(self, vocab_size: int, d_model: int = 128, nhead: int = 4, num_layers: int = 2,
