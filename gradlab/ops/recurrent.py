@@ -34,6 +34,8 @@ from typing import Any
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
+from gradlab.kernels import wants_numba
+from gradlab.kernels.recurrent import GRU_BACKWARD_LIMIT, GRU_THRESHOLD, gru_backward_step, gru_forward_step
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -225,45 +227,22 @@ class GRULayer(Function):
             if b_hh is not None:
                 bias[:H2] += b_hh[:H2]
             bias *= scale[:, 0]
-        b_hn = None if b_hh is None else b_hh[H2:, None].astype(dt, copy=False)
+        b_hn = None if b_hh is None else xp.ascontiguousarray(b_hh[H2:], dtype=dt)
         A = _input_path(x, w_ih * scale, bias, dt)  # (T, 3H, N): r, z (halved) then W_in x + b_in
         wh = w_hh.astype(dt, copy=False) * scale
         off, poff, init, steps = _slots(T, reverse)
         S = _empty((T + 1, H, N), dt, xp)
         S[init] = 0 if h0 is None else h0.T
         gh = xp.empty((3 * H, N), dtype=dt)
-        hn = gh[H2:]
-        rz_prod = xp.empty((H2, N), dtype=dt)  # [r * hn ; z * (h_prev - n)]
-        rhn, zd = rz_prod[:H], rz_prod[H:]
         grad = _wants_grad(ctx)
         if grad:
             M = _empty((T, 3 * H, N), dt, xp)
-        for t in steps:
-            a = A[t]
+        fast = wants_numba(N * H, GRU_THRESHOLD)
+        work = None if fast else xp.empty((H2, N), dtype=dt)
+        for t in steps:  # a step: the hidden GEMM, then the cell's elementwise work (kernels.recurrent)
             hp = S[t + poff]
             xp.matmul(wh, hp, out=gh)
-            if b_hn is not None:
-                hn += b_hn
-            rz = a[:H2]
-            rz += gh[:H2]
-            xp.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            r, z, n = a[:H], a[H:H2], a[H2:]
-            xp.multiply(r, hn, out=rhn)
-            n += rhn
-            xp.tanh(n, out=n)
-            xp.subtract(hp, n, out=zd)
-            zd *= z
-            xp.add(n, zd, out=S[t + off])
-            if grad:
-                m = M[t]
-                xp.subtract(1, rz, out=m[:H2])  # 1 - r, 1 - z
-                mn = m[H2:]
-                xp.multiply(n, n, out=mn)
-                xp.subtract(1, mn, out=mn)
-                mn *= m[H:H2]  # (1 - n^2)(1 - z)
-                m[:H2] *= rz_prod  # r hn (1 - r), z (h_prev - n)(1 - z)
+            gru_forward_step(A[t], gh, b_hn, hp, S[t + off], M[t] if grad else None, work, fast)
         if grad:
             ctx.save_for_backward(x, w_ih, w_hh, S, A, M)
             ctx.meta = (reverse, dt)
@@ -279,22 +258,19 @@ class GRULayer(Function):
         H = H3 // 3
         H2 = 2 * H
         off, poff, init, steps = _slots(T, reverse)
-        g = _grad_gm(grad, T, dt)
+        fast = wants_numba(N * H, GRU_THRESHOLD) and N * H < GRU_BACKWARD_LIMIT
+        # the loops read the (N, H) gradient blocks transposed in place; NumPy's passes want a gate-major copy
+        g = grad[:T + 1].astype(dt, copy=False).transpose(0, 2, 1) if fast else _grad_gm(grad, T, dt)
         whT = w_hh.astype(dt, copy=False).T
         dGx = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; dA_n] (input path)
         dGh = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; r * dA_n] (hidden path)
         carry = xp.zeros((H, N), dtype=dt)
-        dh = xp.empty((H, N), dtype=dt)
+        zdh = xp.zeros((H, N), dtype=dt)  # z dh of the step after (in time) the current one
+        work = None if fast else xp.empty((H, N), dtype=dt)
         for t in reversed(steps):
-            xp.add(g[t + off], carry, out=dh)
-            m, dx_t, dh_t = M[t], dGx[t], dGh[t]
-            xp.multiply(m[H:].reshape(2, H, N), dh, out=dx_t[H:].reshape(2, H, N))  # dA_z, dA_n
-            xp.multiply(dx_t[H2:], m[:H], out=dx_t[:H])  # dA_r
-            dh_t[:H2] = dx_t[:H2]
-            xp.multiply(dx_t[H2:], A[t, :H], out=dh_t[H2:])
-            xp.matmul(whT, dh_t, out=carry)
-            dh *= A[t, H:H2]  # z
-            carry += dh
+            gru_backward_step(g[t + off], carry, zdh, M[t], A[t], dGx[t], dGh[t], work, fast)
+            xp.matmul(whT, dGh[t], out=carry)
+        carry += zdh
         needs = ctx.needs_input_grad
         has_b_ih, has_b_hh = ctx.has_bias
         d2x = _flat_gm(dGx)
