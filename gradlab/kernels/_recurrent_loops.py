@@ -2,9 +2,11 @@
 
 This module imports numba, so only ``recurrent.py`` imports it, and only when a numba kernel is about to run (it is
 never imported by ``import gradlab``). Each loop does what its NumPy twin in ``recurrent.py`` does, element by
-element, with the same formulas in the same order; the only numerical difference is ``approx``: float32 loops then
-use :func:`tanh_approx` (a rational fit, within 8 ulp of ``np.tanh``, that the compiler can vectorise) where the
-twin calls ``np.tanh``. Arrays are gate-major (a gate is an (H, N) block); ``h_out``/``h_next``/``g_t`` are read or
+element, with the same formulas in the same order; the only numerical difference is `tanh: float32 loops
+use :func:`tanh_approx` (a rational fit, within 8 ulp of ``np.tanh``, that the compiler can vectorise; numba's own
+float32 tanh is a scalar libm call, 20x slower) where the twin calls ``np.tanh``; float64 loops call ``np.tanh``.
+The loops always write backward's coefficients (callers without a graph pass scratch arrays): a branch inside the
+loop would stop it from vectorising. Arrays are gate-major (a gate is an (H, N) block); ``h_out``/``h_next``/``g_t`` are read or
 written through the (N, H) or transposed views the callers hand in.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - collected by the doctests without numba; the loops are never called then
     numba = None
 
-__all__ = ["OPTIONS", "tanh_approx", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
+__all__ = ["OPTIONS", "tanh_approx", "act_tanh", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
 OPTIONS = {"cache": True, "error_model": "numpy", "nogil": True}
 
@@ -46,42 +48,56 @@ def tanh_approx(x: Any) -> Any:
     return x if abs(x) < f(0.0004) else p / q
 
 
-@_jit
-def _tanh(x: Any, approx: bool) -> Any:
-    return tanh_approx(x) if approx else np.tanh(x)
+def act_tanh(x: Any) -> Any:
+    """The loops' tanh: :func:`tanh_approx` for float32, ``np.tanh`` for float64 (chosen when numba compiles)."""
+    return np.tanh(x)
+
+
+if numba is not None:
+
+    @numba.extending.overload(act_tanh, jit_options={"error_model": "numpy"})
+    def _act_tanh_overload(x: Any) -> Any:
+        def approx(x: Any) -> Any:
+            return tanh_approx(x)
+
+        def exact(x: Any) -> Any:
+            return np.tanh(x)
+
+        return approx if x == numba.types.float32 else exact
 
 
 @_jit
-def lstm_forward(g: Any, c_prev: Any, c: Any, h_out: Any, h_next: Any, m: Any, k: Any, has_next: bool, grad: bool,
-                 approx: bool) -> None:
+def lstm_forward(g: Any, c_prev: Any, c: Any, m: Any, k: Any, h_out: Any, h_next: Any, has_next: bool) -> None:
     """LSTM cell forward over gate-major pre-activations ``g`` (4H, N), rows o, i, f, g (sigmoid rows halved)."""
     H = c.shape[0]
     N = c.shape[1]
     half = g.dtype.type(0.5)
     one = g.dtype.type(1)
+    for j in range(H):  # three passes, each with few enough arrays for LLVM's alias checks (so they vectorise)
+        for n in range(N):
+            g[j, n] = act_tanh(g[j, n]) * half + half
+            g[H + j, n] = act_tanh(g[H + j, n]) * half + half
+            g[2 * H + j, n] = act_tanh(g[2 * H + j, n]) * half + half
+            g[3 * H + j, n] = act_tanh(g[3 * H + j, n])
     for j in range(H):
         for n in range(N):
-            so = _tanh(g[j, n], approx) * half + half
-            si = _tanh(g[H + j, n], approx) * half + half
-            sf = _tanh(g[2 * H + j, n], approx) * half + half
-            tg = _tanh(g[3 * H + j, n], approx)
-            g[j, n] = so
-            g[H + j, n] = si
-            g[2 * H + j, n] = sf
-            g[3 * H + j, n] = tg
+            si = g[H + j, n]
+            sf = g[2 * H + j, n]
+            tg = g[3 * H + j, n]
             ig = si * tg
             fc = sf * c_prev[j, n]
-            cn = ig + fc
-            tc = _tanh(cn, approx)
+            c[j, n] = ig + fc
+            m[H + j, n] = (one - si) * ig
+            m[2 * H + j, n] = (one - sf) * fc
+            m[3 * H + j, n] = si - ig * tg
+    for j in range(H):
+        for n in range(N):
+            so = g[j, n]
+            tc = act_tanh(c[j, n])
             hn = so * tc
-            c[j, n] = cn
-            if grad:
-                m[j, n] = (one - so) * hn
-                m[H + j, n] = (one - si) * ig
-                m[2 * H + j, n] = (one - sf) * fc
-                m[3 * H + j, n] = si - ig * tg
-                k[j, n] = so - hn * tc
-            c_prev[j, n] = hn  # c_prev is dead after this element: keep h here, then scatter it below
+            m[j, n] = (one - so) * hn
+            k[j, n] = so - hn * tc
+            c_prev[j, n] = hn  # c_prev is dead by now: it holds h
     for n in range(N):
         for j in range(H):
             h_out[n, j] = c_prev[j, n]
@@ -92,24 +108,27 @@ def lstm_forward(g: Any, c_prev: Any, c: Any, h_out: Any, h_next: Any, m: Any, k
 
 
 @_jit
-def lstm_backward(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, da: Any) -> None:
-    """LSTM cell backward: dh = g_t + carry, dc += dh K, da = [dh M_o; M_(i,f,g) dc], then dc *= f."""
+def lstm_backward(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, d3: Any, t: int) -> None:
+    """LSTM cell backward into ``d3[:, t]`` (d3 (4H, T, N)): dh = g_t + carry, dc += dh K,
+    [dh M_o; M_(i,f,g) dc], then dc *= f."""
     H = carry.shape[0]
     N = carry.shape[1]
     for j in range(H):
         for n in range(N):
             dh = g_t[j, n] + carry[j, n]
-            d = dc[j, n] + dh * k[j, n]
-            da[j, n] = dh * m[j, n]
-            da[H + j, n] = m[H + j, n] * d
-            da[2 * H + j, n] = m[2 * H + j, n] * d
-            da[3 * H + j, n] = m[3 * H + j, n] * d
+            d3[j, t, n] = dh * m[j, n]
+            dc[j, n] += dh * k[j, n]
+    for j in range(H):
+        for n in range(N):
+            d = dc[j, n]
+            d3[H + j, t, n] = m[H + j, n] * d
+            d3[2 * H + j, t, n] = m[2 * H + j, n] * d
+            d3[3 * H + j, t, n] = m[3 * H + j, n] * d
             dc[j, n] = d * f[j, n]
 
 
 @_jit
-def gru_forward(a: Any, gh: Any, b_hn: Any, h_prev: Any, h: Any, m: Any, has_bias: bool, grad: bool,
-                approx: bool) -> None:
+def gru_forward(a: Any, gh: Any, b_hn: Any, h_prev: Any, h: Any, m: Any, has_bias: bool) -> None:
     """GRU cell forward: ``a`` (3H, N) input path (r, z halved) becomes [r; z; n], ``h`` the new state."""
     H = h.shape[0]
     N = h.shape[1]
@@ -119,21 +138,19 @@ def gru_forward(a: Any, gh: Any, b_hn: Any, h_prev: Any, h: Any, m: Any, has_bia
     for j in range(H):
         bn = b_hn[j] if has_bias else zero
         for n in range(N):
-            r = _tanh(a[j, n] + gh[j, n], approx) * half + half
-            z = _tanh(a[H + j, n] + gh[H + j, n], approx) * half + half
+            r = act_tanh(a[j, n] + gh[j, n]) * half + half
+            z = act_tanh(a[H + j, n] + gh[H + j, n]) * half + half
             hn = gh[2 * H + j, n] + bn
             rhn = r * hn
-            nn = _tanh(a[2 * H + j, n] + rhn, approx)
-            hp = h_prev[j, n]
-            zd = (hp - nn) * z
+            nn = act_tanh(a[2 * H + j, n] + rhn)
+            zd = (h_prev[j, n] - nn) * z
             a[j, n] = r
             a[H + j, n] = z
             a[2 * H + j, n] = nn
             h[j, n] = nn + zd
-            if grad:
-                m[j, n] = (one - r) * rhn
-                m[H + j, n] = (one - z) * zd
-                m[2 * H + j, n] = (one - nn * nn) * (one - z)
+            m[j, n] = (one - r) * rhn
+            m[H + j, n] = (one - z) * zd
+            m[2 * H + j, n] = (one - nn * nn) * (one - z)
 
 
 @_jit
@@ -141,17 +158,18 @@ def gru_backward(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: 
     """GRU cell backward: dh = g_t + carry + zdh; dgx = [dA_r; dA_z; dA_n], dgh = [dA_r; dA_z; r dA_n]; zdh = z dh."""
     H = carry.shape[0]
     N = carry.shape[1]
-    for j in range(H):
+    for j in range(H):  # two passes, each with few enough arrays for LLVM's alias checks (so they vectorise)
         for n in range(N):
             dh = g_t[j, n] + carry[j, n]
             dh += zdh[j, n]
-            dz = m[H + j, n] * dh
-            dn = m[2 * H + j, n] * dh
+            dgx[H + j, n] = m[H + j, n] * dh
+            dgx[2 * H + j, n] = m[2 * H + j, n] * dh
+            zdh[j, n] = dh * a[H + j, n]
+    for j in range(H):
+        for n in range(N):
+            dn = dgx[2 * H + j, n]
             dr = dn * m[j, n]
             dgx[j, n] = dr
-            dgx[H + j, n] = dz
-            dgx[2 * H + j, n] = dn
             dgh[j, n] = dr
-            dgh[H + j, n] = dz
+            dgh[H + j, n] = dgx[H + j, n]
             dgh[2 * H + j, n] = dn * a[j, n]
-            zdh[j, n] = dh * a[H + j, n]

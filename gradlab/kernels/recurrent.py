@@ -53,10 +53,6 @@ def _loops() -> Any:
     return _recurrent_loops
 
 
-def _approx(a: Any) -> bool:
-    return a.dtype == np.float32
-
-
 def lstm_forward_step_numpy(g: Any, c_prev: Any, c: Any, h_out: Any, h_next: Any = None, m: Any = None,
                             k: Any = None, work: Any = None) -> None:
     """The NumPy twin of :func:`lstm_forward_step` (same arguments; ``work`` an optional (3H, N) scratch array).
@@ -113,22 +109,23 @@ def lstm_forward_step(g: Any, c_prev: Any, c: Any, h_out: Any, h_next: Any = Non
     if not numba:
         lstm_forward_step_numpy(g, c_prev, c, h_out, h_next, m, k, work)
         return
-    grad = m is not None
-    _loops().lstm_forward(g, c_prev, c, h_out, h_out if h_next is None else h_next, m if grad else g,
-                          k if grad else c, h_next is not None, grad, _approx(g))
+    if m is None or k is None:  # the loop always writes them (a branch would stop it from vectorising)
+        m, k = np.empty_like(g), np.empty_like(c)
+    _loops().lstm_forward(g, c_prev, c, m, k, h_out, h_out if h_next is None else h_next, h_next is not None)
 
 
-def lstm_backward_step_numpy(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, da: Any,
+def lstm_backward_step_numpy(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, d3: Any, t: int,
                              work: Any = None) -> None:
     """The NumPy twin of :func:`lstm_backward_step` (same arguments; ``work`` an optional (2H, N) scratch array).
 
     >>> one = np.ones((1, 1))
-    >>> dc, da = np.zeros((1, 1)), np.empty((4, 1))
-    >>> lstm_backward_step_numpy(one, one, one, np.ones((4, 1)), one, dc, da); da.ravel().tolist()
+    >>> dc, d3 = np.zeros((1, 1)), np.zeros((4, 2, 1))
+    >>> lstm_backward_step_numpy(one, one, one, np.ones((4, 1)), one, dc, d3, 1); d3[:, 1].ravel().tolist()
     [2.0, 2.0, 2.0, 2.0]
     """
     xp = get_array_module(carry)
     H, N = carry.shape
+    da = d3[:, t]
     work = xp.empty((2 * H, N), dtype=carry.dtype) if work is None else work
     dh, tmp = work[:H], work[H:]
     xp.add(g_t, carry, out=dh)
@@ -139,21 +136,22 @@ def lstm_backward_step_numpy(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: A
     dc *= f
 
 
-def lstm_backward_step(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, da: Any, work: Any = None,
+def lstm_backward_step(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, d3: Any, t: int, work: Any = None,
                        numba: bool = False) -> None:
-    """One LSTM cell step of backward: with ``dh = g_t + carry`` (the output's gradient (H, N), any strides, plus
-    the recurrent one), ``dc += dh K``, the pre-activation gradients ``da`` (4H, N) ``= [dh M_o; M_(i,f,g) dc]``,
-    then ``dc *= f`` (the cell gradient handed to the previous step).
+    """One LSTM cell step of backward: with ``dh = g_t + carry`` (the output's gradient (H, N) plus the recurrent
+    one), ``dc += dh K``, the pre-activation gradients ``d3[:, t]`` (of a (4H, T, N) array)
+    ``= [dh M_o; M_(i,f,g) dc]``, then ``dc *= f`` (the cell gradient handed to the previous step). The loops want
+    C-contiguous ``g_t`` and ``d3`` (a strided block would stop them from vectorising).
 
     >>> one = np.ones((1, 1))
-    >>> dc, da = np.zeros((1, 1)), np.empty((4, 1))
-    >>> lstm_backward_step(one, one, one, np.ones((4, 1)), np.full((1, 1), 0.5), dc, da); float(dc[0, 0])
+    >>> dc, d3 = np.zeros((1, 1)), np.empty((4, 1, 1))
+    >>> lstm_backward_step(one, one, one, np.ones((4, 1)), np.full((1, 1), 0.5), dc, d3, 0); float(dc[0, 0])
     1.0
     """
     if not numba:
-        lstm_backward_step_numpy(g_t, carry, k, m, f, dc, da, work)
+        lstm_backward_step_numpy(g_t, carry, k, m, f, dc, d3, t, work)
         return
-    _loops().lstm_backward(g_t, carry, k, m, f, dc, da)
+    _loops().lstm_backward(g_t, carry, k, m, f, dc, d3, t)
 
 
 def gru_forward_step_numpy(a: Any, gh: Any, b_hn: Any, h_prev: Any, h: Any, m: Any = None, work: Any = None) -> None:
@@ -207,9 +205,8 @@ def gru_forward_step(a: Any, gh: Any, b_hn: Any, h_prev: Any, h: Any, m: Any = N
     if not numba:
         gru_forward_step_numpy(a, gh, b_hn, h_prev, h, m, work)
         return
-    grad = m is not None
     bias = b_hn is not None
-    _loops().gru_forward(a, gh, b_hn if bias else gh[0], h_prev, h, m if grad else a, bias, grad, _approx(a))
+    _loops().gru_forward(a, gh, b_hn if bias else gh[0], h_prev, h, np.empty_like(a) if m is None else m, bias)
 
 
 def gru_backward_step_numpy(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: Any,

@@ -142,10 +142,14 @@ class LSTMLayer(Function):
             steps = range(0)
         fast = wants_numba(N * H, LSTM_THRESHOLD)
         work = None if fast else xp.empty((2 * H, N), dtype=dt)
+        if fast:  # the loops read the output gradient as contiguous gate-major blocks
+            gout = _empty((T + 1, H, N), dt, xp)
+            gout[...] = grad[:T + 1].transpose(0, 2, 1)
+        d3 = d2.reshape(H4, T, N)
         for t in reversed(steps):
-            da = d2[:, t * N:(t + 1) * N]
-            lstm_backward_step(grad[t + off].T, carry, K[t], M[t], G[t, H2:H3], dc, da, work, fast)
-            xp.matmul(w_hhT, da, out=carry)
+            g_t = gout[t + off] if fast else grad[t + off].T
+            lstm_backward_step(g_t, carry, K[t], M[t], G[t, H2:H3], dc, d3, t, work, fast)
+            xp.matmul(w_hhT, d3[:, t], out=carry)
         needs = ctx.needs_input_grad
         dx = xp.matmul(d2.T, w_ih_p).reshape(x_shape).astype(x_dtype, copy=False) if needs[0] else None
         dw_ih = dw_hh = db = None

@@ -259,8 +259,7 @@ class GRULayer(Function):
         H2 = 2 * H
         off, poff, init, steps = _slots(T, reverse)
         fast = wants_numba(N * H, GRU_THRESHOLD) and N * H < GRU_BACKWARD_LIMIT
-        # the loops read the (N, H) gradient blocks transposed in place; NumPy's passes want a gate-major copy
-        g = grad[:T + 1].astype(dt, copy=False).transpose(0, 2, 1) if fast else _grad_gm(grad, T, dt)
+        g = _grad_gm(grad, T, dt)
         whT = w_hh.astype(dt, copy=False).T
         dGx = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; dA_n] (input path)
         dGh = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; r * dA_n] (hidden path)
