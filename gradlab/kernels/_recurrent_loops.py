@@ -40,8 +40,8 @@ def tanh_approx(x: Any) -> Any:
     """tanh of a float32 scalar as a rational function (within 8 ulp of ``np.tanh``); vectorises in a loop."""
     f = np.float32
     clamp = f(7.90531110763549805)
-    y = x if x < clamp else clamp
-    y = y if y > -clamp else -clamp
+    y = clamp if x > clamp else x  # written so that NaN passes through
+    y = -clamp if y < -clamp else y
     y2 = y * y
     p = ((((((f(_A13) * y2 + f(_A11)) * y2 + f(_A9)) * y2 + f(_A7)) * y2 + f(_A5)) * y2 + f(_A3)) * y2 + f(_A1)) * y
     q = ((f(_B6) * y2 + f(_B4)) * y2 + f(_B2)) * y2 + f(_B0)
