@@ -7,7 +7,8 @@
 ``steps``: one layer (``LSTMLayer``/``GRULayer``), float32, sequence 32, batch 64/128, hidden 64/128/256, input 32;
 forward (with the graph) and backward timed separately, divided by the sequence length. The two kernel sets
 alternate within each round (who goes first alternates too); the table gives each set's median and the median of
-the per-round ratios numba / numpy. ``torch``: the ``lstm`` and ``gru`` workloads of ``benchmarks/workloads``
+the per-round ratios numba / numpy. ``--clock cpu`` times process CPU time with one BLAS thread instead of wall
+time (steadier on a shared machine). ``torch``: the ``lstm`` and ``gru`` workloads of ``benchmarks/workloads``
 through ``harness.py``, each library and kernel set in its own process (``GRADLAB_KERNELS=numpy`` /
 ``numba``), alternating; ratios are medians of per-round ratios to torch. ``startup``: a fresh process with an
 empty ``NUMBA_CACHE_DIR`` times the first LSTM and GRU forward + backward with the loops forced (compile included)
@@ -54,14 +55,17 @@ def _layer_fns(kind: str, batch: int, hidden: int):
     return forward, backward
 
 
+CLOCK = time.perf_counter
+
+
 def _time_pair(forward, backward, reps: int) -> tuple[float, float]:
     fw, bw = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         out = forward()
-        t1 = time.perf_counter()
+        t1 = CLOCK()
         backward(out)
-        t2 = time.perf_counter()
+        t2 = CLOCK()
         fw.append(t1 - t0)
         bw.append(t2 - t1)
     return statistics.median(fw), statistics.median(bw)
@@ -93,11 +97,10 @@ def bench_steps(rounds: int, reps: int) -> str:
     return "\n".join(rows)
 
 
-def bench_torch(rounds: int, steps: int | None) -> str:
+def bench_torch(rounds: int, steps: int | None, threads: int) -> str:
     sys.path.insert(0, str(HERE))
     from run import run_once
 
-    threads = os.cpu_count() or 1
     sides = (("gradlab", "numpy"), ("gradlab", "numba"), ("torch", ""))
     rows = ["| workload | numpy ms | numba ms | torch ms | numpy/torch | numba/torch | numba/numpy |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -112,7 +115,7 @@ def bench_torch(rounds: int, steps: int | None) -> str:
                 ms[kset or "torch"].append(res["median_ms"])
         os.environ.pop("GRADLAB_KERNELS", None)
 
-        def per_round(a: str, b: str) -> float:
+        def per_round(a: str, b: str, ms: dict[str, list[float]] = ms) -> float:
             return statistics.median(x / y for x, y in zip(ms[a], ms[b]))
 
         med = {k: statistics.median(v) for k, v in ms.items()}
@@ -164,11 +167,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--reps", type=int, default=5, help="layer calls per kernel set per round (steps)")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per process (torch)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="torch: BLAS threads and torch.set_num_threads for every process")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="steps: wall time, or this process's CPU time with one BLAS thread (steadier when the "
+                             "machine is shared)")
     args = parser.parse_args(argv)
+    if args.what == "steps" and args.clock == "cpu":
+        global CLOCK
+        CLOCK = time.process_time
+        for var in ("OMP", "OPENBLAS", "MKL"):
+            os.environ[f"{var}_NUM_THREADS"] = "1"  # read when numpy loads, which is after this
     if args.what == "steps":
         print(bench_steps(args.rounds or 7, args.reps))
     elif args.what == "torch":
-        print(bench_torch(args.rounds or 5, args.steps))
+        print(bench_torch(args.rounds or 5, args.steps, args.threads))
     else:
         print(bench_startup())
     return 0

@@ -1,13 +1,16 @@
-"""The numba loops behind ``gradlab.kernels.recurrent``: one LSTM or GRU time step's elementwise work in one pass.
+"""The numba loops behind ``gradlab.kernels.recurrent``: one LSTM or GRU time step's elementwise work.
 
 This module imports numba, so only ``recurrent.py`` imports it, and only when a numba kernel is about to run (it is
 never imported by ``import gradlab``). Each loop does what its NumPy twin in ``recurrent.py`` does, element by
-element, with the same formulas in the same order; the only numerical difference is `tanh: float32 loops
-use :func:`tanh_approx` (a rational fit, within 8 ulp of ``np.tanh``, that the compiler can vectorise; numba's own
-float32 tanh is a scalar libm call, 20x slower) where the twin calls ``np.tanh``; float64 loops call ``np.tanh``.
-The loops always write backward's coefficients (callers without a graph pass scratch arrays): a branch inside the
-loop would stop it from vectorising. Arrays are gate-major (a gate is an (H, N) block); ``h_out``/``h_next``/``g_t`` are read or
-written through the (N, H) or transposed views the callers hand in.
+element, with the same formulas in the same order. The one numerical difference is tanh: float32 loops use
+:func:`tanh_approx` (a rational fit within 8 ulp of ``np.tanh`` that vectorises; numba's own float32 tanh is a
+scalar libm call, 20x slower) where the twin calls ``np.tanh``; float64 loops call ``np.tanh``.
+
+Speed rules, measured: a loop vectorises only if LLVM can check at run time that its arrays do not overlap, and it
+gives up past a handful of arrays, so each kernel is a few passes with few arrays each (still in cache); no
+branch inside a loop (callers without a graph pass scratch arrays for backward's coefficients); C-contiguous
+arrays only (a strided view, or an index computed with an offset, keeps the loop scalar: hence the (4H, T, N) view
+that LSTM backward writes into). Arrays are gate-major: a gate is an (H, N) block.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+numba: Any
 try:
     import numba
 except ImportError:  # pragma: no cover - collected by the doctests without numba; the loops are never called then
@@ -22,7 +26,7 @@ except ImportError:  # pragma: no cover - collected by the doctests without numb
 
 __all__ = ["OPTIONS", "tanh_approx", "act_tanh", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
-OPTIONS = {"cache": True, "error_model": "numpy", "nogil": True}
+OPTIONS: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True}  # as gradlab.kernels.njit
 
 
 def _jit(func: Any) -> Any:

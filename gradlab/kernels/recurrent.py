@@ -28,7 +28,6 @@ from gradlab.backend import get_array_module
 __all__ = [
     "LSTM_THRESHOLD",
     "GRU_THRESHOLD",
-    "GRU_BACKWARD_LIMIT",
     "lstm_forward_step",
     "lstm_forward_step_numpy",
     "lstm_backward_step",
@@ -39,12 +38,11 @@ __all__ = [
     "gru_backward_step_numpy",
 ]
 
-# Sizes (batch * hidden) from which ``auto`` picks the loops (benchmarks/recurrent_kernels.py): below them a step's
-# NumPy calls are cheap enough that the first call's compile would not pay back. GRU backward keeps NumPy above
-# GRU_BACKWARD_LIMIT, where its passes stream memory as fast as the loop does.
+# Sizes (batch * hidden) from which ``auto`` picks the loops: below them a whole fit's steps cost less than the
+# loops' first compile. Above, the loops won at every size measured (benchmarks/recurrent_kernels.py; GRU backward
+# included, up to batch 256 x hidden 512), so there is no upper limit.
 LSTM_THRESHOLD = 2048
 GRU_THRESHOLD = 2048
-GRU_BACKWARD_LIMIT = 1 << 62
 
 
 def _loops() -> Any:

@@ -22,6 +22,9 @@ Speed notes (numpy spends more time per call and per strided row than per elemen
   while the step's values are hot in cache), so the backward loop is a handful of multiplies and one GEMM.
 - Large internal buffers are recycled between calls (``_rnn_support.empty``): fresh multi-MB allocations
   page-fault on first touch, which cost about a third of an LSTM step.
+- A step's elementwise work (everything between its GEMMs) is one call into ``gradlab.kernels.recurrent``
+  (the LSTM and GRU, both ways): NumPy's passes, or with ``gradlab[fast]`` one compiled numba loop
+  (``kernels.wants_numba(batch * hidden, ...)``), which saves the per-call cost of about ten NumPy calls a step.
 
 Every Function returns one packed array ``S`` of shape (T + 1, N, H) (T + 2 for the LSTM):
 the hidden state of each time step, the initial state, and for the LSTM the final cell state in the last slot.
@@ -35,7 +38,7 @@ from typing import Any
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
 from gradlab.kernels import wants_numba
-from gradlab.kernels.recurrent import GRU_BACKWARD_LIMIT, GRU_THRESHOLD, gru_backward_step, gru_forward_step
+from gradlab.kernels.recurrent import GRU_THRESHOLD, gru_backward_step, gru_forward_step
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -258,7 +261,7 @@ class GRULayer(Function):
         H = H3 // 3
         H2 = 2 * H
         off, poff, init, steps = _slots(T, reverse)
-        fast = wants_numba(N * H, GRU_THRESHOLD) and N * H < GRU_BACKWARD_LIMIT
+        fast = wants_numba(N * H, GRU_THRESHOLD)
         g = _grad_gm(grad, T, dt)
         whT = w_hh.astype(dt, copy=False).T
         dGx = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; dA_n] (input path)
