@@ -51,7 +51,7 @@ class LSTMLayer(Function):
         _check("LSTM", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 4)
         T, N, I = x.shape
         H = w_hh.shape[1]
-        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        H3, H4 = 3 * H, 4 * H
         KZ = H + I + 1
         dt = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         perm = xp.asarray(np.r_[H3:H4, 0:H3])  # torch order i, f, g, o -> o, i, f, g

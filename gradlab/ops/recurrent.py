@@ -259,7 +259,6 @@ class GRULayer(Function):
         reverse, dt = ctx.meta
         T, H3, N = A.shape
         H = H3 // 3
-        H2 = 2 * H
         off, poff, init, steps = _slots(T, reverse)
         fast = wants_numba(N * H, GRU_THRESHOLD)
         g = _grad_gm(grad, T, dt)
