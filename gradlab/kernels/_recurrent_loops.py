@@ -158,22 +158,23 @@ def gru_forward(a: Any, gh: Any, b_hn: Any, h_prev: Any, h: Any, m: Any, has_bia
 
 
 @_jit
-def gru_backward(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: Any) -> None:
-    """GRU cell backward: dh = g_t + carry + zdh; dgx = [dA_r; dA_z; dA_n], dgh = [dA_r; dA_z; r dA_n]; zdh = z dh."""
+def gru_backward(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: Any, t: int) -> None:
+    """GRU cell backward: dh = g_t + carry + zdh; dgx[:, t] = [dA_r; dA_z; dA_n], dgh[:, t] = [dA_r; dA_z; r dA_n]
+    (dgx, dgh (3H, T, N)); zdh = z dh."""
     H = carry.shape[0]
     N = carry.shape[1]
-    for j in range(H):  # two passes, each with few enough arrays for LLVM's alias checks (so they vectorise)
+    for j in range(H):
         for n in range(N):
             dh = g_t[j, n] + carry[j, n]
             dh += zdh[j, n]
-            dgx[H + j, n] = m[H + j, n] * dh
-            dgx[2 * H + j, n] = m[2 * H + j, n] * dh
+            dgx[H + j, t, n] = m[H + j, n] * dh
+            dgx[2 * H + j, t, n] = m[2 * H + j, n] * dh
             zdh[j, n] = dh * a[H + j, n]
     for j in range(H):
         for n in range(N):
-            dn = dgx[2 * H + j, n]
+            dn = dgx[2 * H + j, t, n]
             dr = dn * m[j, n]
-            dgx[j, n] = dr
-            dgh[j, n] = dr
-            dgh[H + j, n] = dgx[H + j, n]
-            dgh[2 * H + j, n] = dn * a[j, n]
+            dgx[j, t, n] = dr
+            dgh[j, t, n] = dr
+            dgh[H + j, t, n] = dgx[H + j, t, n]
+            dgh[2 * H + j, t, n] = dn * a[j, n]

@@ -45,10 +45,16 @@ LSTM_THRESHOLD = 2048
 GRU_THRESHOLD = 2048
 
 
-def _loops() -> Any:
-    from gradlab.kernels import _recurrent_loops  # imports numba: only when a loop runs
+_LOOPS: Any = None
 
-    return _recurrent_loops
+
+def _loops() -> Any:
+    global _LOOPS
+    if _LOOPS is None:
+        from gradlab.kernels import _recurrent_loops  # imports numba: only when a loop runs
+
+        _LOOPS = _recurrent_loops
+    return _LOOPS
 
 
 def lstm_forward_step_numpy(g: Any, c_prev: Any, c: Any, h_out: Any, h_next: Any = None, m: Any = None,
@@ -207,42 +213,44 @@ def gru_forward_step(a: Any, gh: Any, b_hn: Any, h_prev: Any, h: Any, m: Any = N
     _loops().gru_forward(a, gh, b_hn if bias else gh[0], h_prev, h, np.empty_like(a) if m is None else m, bias)
 
 
-def gru_backward_step_numpy(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: Any,
+def gru_backward_step_numpy(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: Any, t: int,
                             work: Any = None) -> None:
     """The NumPy twin of :func:`gru_backward_step` (same arguments; ``work`` an optional (H, N) scratch array).
 
     >>> one = np.ones((1, 1))
-    >>> zdh, dgx, dgh = np.zeros((1, 1)), np.empty((3, 1)), np.empty((3, 1))
-    >>> gru_backward_step_numpy(one, one, zdh, np.ones((3, 1)), np.full((3, 1), 0.5), dgx, dgh)
+    >>> zdh, dgx, dgh = np.zeros((1, 1)), np.empty((3, 1, 1)), np.empty((3, 1, 1))
+    >>> gru_backward_step_numpy(one, one, zdh, np.ones((3, 1)), np.full((3, 1), 0.5), dgx, dgh, 0)
     >>> dgx.ravel().tolist(), dgh.ravel().tolist(), float(zdh[0, 0])
     ([2.0, 2.0, 2.0], [2.0, 2.0, 1.0], 1.0)
     """
     xp = get_array_module(carry)
     H, N = carry.shape
     H2 = 2 * H
+    dx_t, dh_t = dgx[:, t], dgh[:, t]
     dh = xp.empty((H, N), dtype=carry.dtype) if work is None else work
     xp.add(g_t, carry, out=dh)
     dh += zdh
-    xp.multiply(m[H:].reshape(2, H, N), dh, out=dgx[H:].reshape(2, H, N))  # dA_z, dA_n
-    xp.multiply(dgx[H2:], m[:H], out=dgx[:H])  # dA_r
-    dgh[:H2] = dgx[:H2]
-    xp.multiply(dgx[H2:], a[:H], out=dgh[H2:])
+    xp.multiply(m[H:].reshape(2, H, N), dh, out=dx_t[H:].reshape(2, H, N))  # dA_z, dA_n (the reshape is a view)
+    xp.multiply(dx_t[H2:], m[:H], out=dx_t[:H])  # dA_r
+    dh_t[:H2] = dx_t[:H2]
+    xp.multiply(dx_t[H2:], a[:H], out=dh_t[H2:])
     xp.multiply(dh, a[H:H2], out=zdh)
 
 
-def gru_backward_step(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: Any, work: Any = None,
+def gru_backward_step(g_t: Any, carry: Any, zdh: Any, m: Any, a: Any, dgx: Any, dgh: Any, t: int, work: Any = None,
                       numba: bool = False) -> None:
-    """One GRU cell step of backward: ``dh = g_t + carry + zdh`` (the output's gradient (H, N), any strides, the
-    hidden GEMM's share and the previous step's ``z dh``), then the pre-activation gradients of the input path
-    ``dgx = [dA_r; dA_z; dA_n]`` and of the hidden path ``dgh = [dA_r; dA_z; r dA_n]`` (3H, N each), and
-    ``zdh = z dh`` for the next step back. ``a`` is forward's activated ``[r; z; n]``, ``m`` its coefficients.
+    """One GRU cell step of backward: ``dh = g_t + carry + zdh`` (the output's gradient (H, N), the hidden GEMM's
+    share and the previous step's ``z dh``), then the pre-activation gradients of the input path
+    ``dgx[:, t] = [dA_r; dA_z; dA_n]`` and of the hidden path ``dgh[:, t] = [dA_r; dA_z; r dA_n]`` (``dgx`` and
+    ``dgh`` are (3H, T, N)), and ``zdh = z dh`` for the next step back. ``a`` is forward's activated ``[r; z; n]``,
+    ``m`` its coefficients. The loops want C-contiguous arrays (a strided one would stop them from vectorising).
 
     >>> one = np.ones((1, 1))
-    >>> zdh, dgx, dgh = np.zeros((1, 1)), np.empty((3, 1)), np.empty((3, 1))
-    >>> gru_backward_step(one, one, zdh, np.ones((3, 1)), np.full((3, 1), 0.5), dgx, dgh); float(zdh[0, 0])
+    >>> zdh, dgx, dgh = np.zeros((1, 1)), np.empty((3, 1, 1)), np.empty((3, 1, 1))
+    >>> gru_backward_step(one, one, zdh, np.ones((3, 1)), np.full((3, 1), 0.5), dgx, dgh, 0); float(zdh[0, 0])
     1.0
     """
     if not numba:
-        gru_backward_step_numpy(g_t, carry, zdh, m, a, dgx, dgh, work)
+        gru_backward_step_numpy(g_t, carry, zdh, m, a, dgx, dgh, t, work)
         return
-    _loops().gru_backward(g_t, carry, zdh, m, a, dgx, dgh)
+    _loops().gru_backward(g_t, carry, zdh, m, a, dgx, dgh, t)

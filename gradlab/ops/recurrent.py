@@ -263,23 +263,25 @@ class GRULayer(Function):
         fast = wants_numba(N * H, GRU_THRESHOLD)
         g = _grad_gm(grad, T, dt)
         whT = w_hh.astype(dt, copy=False).T
-        dGx = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; dA_n] (input path)
-        dGh = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; r * dA_n] (hidden path)
+        # [dA_r ; dA_z ; dA_n] (input path) and [dA_r ; dA_z ; r * dA_n] (hidden path), (3H, T, N): step t writes
+        # the columns [:, t], so the (3H, T*N) matrices of the weight-gradient GEMMs are free views
+        dGx = _empty((H3, T, N), dt, xp)
+        dGh = _empty((H3, T, N), dt, xp)
         carry = xp.zeros((H, N), dtype=dt)
         zdh = xp.zeros((H, N), dtype=dt)  # z dh of the step after (in time) the current one
         work = None if fast else xp.empty((H, N), dtype=dt)
         for t in reversed(steps):
-            gru_backward_step(g[t + off], carry, zdh, M[t], A[t], dGx[t], dGh[t], work, fast)
-            xp.matmul(whT, dGh[t], out=carry)
+            gru_backward_step(g[t + off], carry, zdh, M[t], A[t], dGx, dGh, t, work, fast)
+            xp.matmul(whT, dGh[:, t], out=carry)
         carry += zdh
         needs = ctx.needs_input_grad
         has_b_ih, has_b_hh = ctx.has_bias
-        d2x = _flat_gm(dGx)
+        d2x = dGx.reshape(H3, T * N)
         dx = xp.matmul(d2x.T, w_ih).reshape(x.shape).astype(x.dtype, copy=False) if needs[0] else None
         dw_ih = xp.matmul(d2x, x.reshape(T * N, -1)) if needs[3] else None
-        dw_hh = xp.matmul(_flat_gm(dGh), _prev_states(S, poff, T)) if needs[4] else None
+        dw_hh = xp.matmul(dGh.reshape(H3, T * N), _prev_states(S, poff, T)) if needs[4] else None
         db_ih = d2x.sum(axis=1) if needs[5] and has_b_ih else None
-        db_hh = dGh.sum(axis=(0, 2)) if needs[6] and has_b_hh else None
+        db_hh = dGh.sum(axis=(1, 2)) if needs[6] and has_b_hh else None
         dh0 = carry.T.copy() if needs[1] else None
         return dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh, None
 

@@ -108,11 +108,12 @@ def test_gru_backward_matches_twin(dtype, H, N):
     m, a = _rand(rng, (3 * H, N), dtype), _rand(rng, (3 * H, N), dtype)
     res = []
     for fast in (False, True):
-        zdh, dgx, dgh = zdh0.copy(), np.empty((3 * H, N), dtype), np.empty((3 * H, N), dtype)
-        R.gru_backward_step(g_t, carry, zdh, m, a, dgx, dgh, numba=fast)
+        zdh, dgx, dgh = zdh0.copy(), np.full((3 * H, 3, N), np.nan, dtype), np.full((3 * H, 3, N), np.nan, dtype)
+        R.gru_backward_step(g_t, carry, zdh, m, a, dgx, dgh, 1, numba=fast)
         res.append((zdh, dgx, dgh))
     for x, y in zip(*res):
         _close(y, x, dtype)
+    assert np.isnan(res[1][1][:, [0, 2]]).all() and np.isnan(res[1][2][:, [0, 2]]).all()
 
 
 def _tanh32_loop(x):
