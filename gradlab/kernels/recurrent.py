@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 
 from gradlab.backend import get_array_module
+from gradlab.kernels._select import wants_numba
 
 __all__ = [
     "LSTM_THRESHOLD",
     "GRU_THRESHOLD",
+    "loops_wanted",
     "lstm_forward_step",
     "lstm_forward_step_numpy",
     "lstm_backward_step",
@@ -46,6 +48,20 @@ GRU_THRESHOLD = 2048
 
 
 _LOOPS: Any = None
+
+
+def loops_wanted(xp: Any, dtype: Any, size: int, threshold: int) -> bool:
+    """Whether a recurrent op should run the numba loops: NumPy arrays of float32 or float64 (the types the loops
+    are written for) and :func:`gradlab.kernels.wants_numba` says yes for ``size`` (batch * hidden).
+
+    >>> from gradlab import kernels
+    >>> with kernels.use("numpy"):
+    ...     loops_wanted(np, np.float32, 10**6, LSTM_THRESHOLD)
+    False
+    >>> loops_wanted(np, np.float16, 10**6, LSTM_THRESHOLD)
+    False
+    """
+    return xp is np and np.dtype(dtype) in (np.float32, np.float64) and wants_numba(size, threshold)
 
 
 def _loops() -> Any:

@@ -8,8 +8,7 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
-from gradlab.kernels import wants_numba
-from gradlab.kernels.recurrent import LSTM_THRESHOLD, lstm_backward_step, lstm_forward_step
+from gradlab.kernels.recurrent import LSTM_THRESHOLD, loops_wanted, lstm_backward_step, lstm_forward_step
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -99,7 +98,7 @@ class LSTMLayer(Function):
                              M[t] if grad else None, K[t] if grad else None)
                 c, c_prev = c_prev, c
             steps = range(0)
-        fast = wants_numba(N * H, LSTM_THRESHOLD)
+        fast = loops_wanted(xp, dt, N * H, LSTM_THRESHOLD)
         work = None if fast else xp.empty((H3, N), dtype=dt)
         for t in steps:  # a step: one GEMM, then the cell's elementwise work (kernels.recurrent)
             if grad:
@@ -140,7 +139,7 @@ class LSTMLayer(Function):
                 cell_backward(xp, grad[t + off].T, carry, K[t], M[t], G[t, H2:H3], dc, da)
                 xp.matmul(w_hhT, da, out=carry)
             steps = range(0)
-        fast = wants_numba(N * H, LSTM_THRESHOLD)
+        fast = loops_wanted(xp, dt, N * H, LSTM_THRESHOLD)
         work = None if fast else xp.empty((2 * H, N), dtype=dt)
         if fast:  # the loops read the output gradient as contiguous gate-major blocks
             gout = _empty((T + 1, H, N), dt, xp)

@@ -24,7 +24,7 @@ Speed notes (numpy spends more time per call and per strided row than per elemen
   page-fault on first touch, which cost about a third of an LSTM step.
 - A step's elementwise work (everything between its GEMMs) is one call into ``gradlab.kernels.recurrent``
   (the LSTM and GRU, both ways): NumPy's passes, or with ``gradlab[fast]`` one compiled numba loop
-  (``kernels.wants_numba(batch * hidden, ...)``), which saves the per-call cost of about ten NumPy calls a step.
+  (``kernels.recurrent.loops_wanted``), which saves the per-call cost of about ten NumPy calls a step.
 
 Every Function returns one packed array ``S`` of shape (T + 1, N, H) (T + 2 for the LSTM):
 the hidden state of each time step, the initial state, and for the LSTM the final cell state in the last slot.
@@ -37,8 +37,7 @@ from typing import Any
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
-from gradlab.kernels import wants_numba
-from gradlab.kernels.recurrent import GRU_THRESHOLD, gru_backward_step, gru_forward_step
+from gradlab.kernels.recurrent import GRU_THRESHOLD, gru_backward_step, gru_forward_step, loops_wanted
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -240,7 +239,7 @@ class GRULayer(Function):
         grad = _wants_grad(ctx)
         if grad:
             M = _empty((T, 3 * H, N), dt, xp)
-        fast = wants_numba(N * H, GRU_THRESHOLD)
+        fast = loops_wanted(xp, dt, N * H, GRU_THRESHOLD)
         work = None if fast else xp.empty((H2, N), dtype=dt)
         for t in steps:  # a step: the hidden GEMM, then the cell's elementwise work (kernels.recurrent)
             hp = S[t + poff]
@@ -260,7 +259,7 @@ class GRULayer(Function):
         T, H3, N = A.shape
         H = H3 // 3
         off, poff, init, steps = _slots(T, reverse)
-        fast = wants_numba(N * H, GRU_THRESHOLD)
+        fast = loops_wanted(xp, dt, N * H, GRU_THRESHOLD)
         g = _grad_gm(grad, T, dt)
         whT = w_hh.astype(dt, copy=False).T
         # [dA_r ; dA_z ; dA_n] (input path) and [dA_r ; dA_z ; r * dA_n] (hidden path), (3H, T, N): step t writes
