@@ -1,14 +1,16 @@
 """The fused LSTM/GRU gate-step kernels (``gradlab.kernels.recurrent``): NumPy passes against the numba loops.
 
     python benchmarks/recurrent_kernels.py steps   [--rounds 7]   # per-step times, both kernel sets, one process
+    python benchmarks/recurrent_kernels.py kernels                # the gate-step calls alone, no GEMM
     python benchmarks/recurrent_kernels.py torch   [--rounds 5]   # the lstm/gru workloads of run.py vs torch CPU
     python benchmarks/recurrent_kernels.py startup                # first use of the loops: uncached, then cached
 
 ``steps``: one layer (``LSTMLayer``/``GRULayer``), float32, sequence 32, batch 64/128, hidden 64/128/256, input 32;
 forward (with the graph) and backward timed separately, divided by the sequence length. The two kernel sets
 alternate within each round (who goes first alternates too); the table gives each set's median and the median of
-the per-round ratios numba / numpy. ``--clock cpu`` times process CPU time with one BLAS thread instead of wall
-time (steadier on a shared machine). ``torch``: the ``lstm`` and ``gru`` workloads of ``benchmarks/workloads``
+the per-round ratios numba / numpy. ``kernels``: the four gate-step calls alone on warm float32 arrays, best of five
+batches (the numpy twin against the loop; each call includes resetting the arrays it overwrites). ``--clock cpu``
+times process CPU time with one BLAS thread instead of wall time (steadier on a shared machine). ``torch``: the ``lstm`` and ``gru`` workloads of ``benchmarks/workloads``
 through ``harness.py``, each library and kernel set in its own process (``GRADLAB_KERNELS=numpy`` /
 ``numba``), alternating; ratios are medians of per-round ratios to torch. ``startup``: a fresh process with an
 empty ``NUMBA_CACHE_DIR`` times the first LSTM and GRU forward + backward with the loops forced (compile included)
@@ -126,6 +128,52 @@ def bench_torch(rounds: int, steps: int | None, threads: int) -> str:
     return "\n".join(rows)
 
 
+def _kernel_calls(N: int, H: int, rng) -> dict:
+    """The four gate-step calls on (batch N, hidden H) float32 arrays; each resets what the step overwrites, so every
+    call sees the same inputs. Called with ``numba`` False (the twin) or True (the loop)."""
+    import numpy as np
+
+    from gradlab.kernels import recurrent as R
+
+    r = lambda *shape: rng.standard_normal(shape).astype(np.float32)  # noqa: E731
+    g0, c0, m, k, a0, gh0 = r(4 * H, N), r(H, N), r(4 * H, N), r(H, N), r(3 * H, N), r(3 * H, N)
+    g, c_prev, a, gh, c, out, z = g0.copy(), c0.copy(), a0.copy(), gh0.copy(), r(H, N), r(N, H), r(N, H + 33)
+    d3, dgx, dgh, m3, zdh, b = r(4 * H, SEQ, N), r(3 * H, SEQ, N), r(3 * H, SEQ, N), r(3 * H, N), r(H, N), r(H)
+    w3, w2, w1 = r(3 * H, N), r(2 * H, N), r(H, N)
+    return {
+        "lstm fwd": lambda f: (np.copyto(g, g0), np.copyto(c_prev, c0),
+                               R.lstm_forward_step(g, c_prev, c, out, z[:, :H], m, k, w3, f)),
+        "lstm bwd": lambda f: (np.copyto(c, c0), R.lstm_backward_step(k, c0, k, m, k, c, d3, 1, w2, f)),
+        "gru fwd": lambda f: (np.copyto(a, a0), np.copyto(gh, gh0), R.gru_forward_step(a, gh, b, c0, c, m3, w2, f)),
+        "gru bwd": lambda f: (np.copyto(zdh, k), R.gru_backward_step(c0, k, zdh, m3, a0, dgx, dgh, 1, w1, f)),
+    }
+
+
+def _best(fn, reps: int) -> float:
+    fn()
+    out = []
+    for _ in range(5):
+        t0 = CLOCK()
+        for _ in range(reps):
+            fn()
+        out.append((CLOCK() - t0) / reps * 1e6)
+    return min(out)
+
+
+def bench_kernels(reps: int) -> str:
+    """The gate-step calls alone (no GEMM), on warm arrays: microseconds per call, best of 5 batches of ``reps``."""
+    import numpy as np
+
+    rows = ["| batch x hidden | call | numpy us | numba us | numba / numpy |", "| --- | --- | ---: | ---: | ---: |"]
+    rng = np.random.default_rng(0)
+    for N, H in SHAPES + [(256, 256)]:
+        for name, call in _kernel_calls(N, H, rng).items():
+            t = [_best(lambda f=f, call=call: call(f), reps) for f in (False, True)]
+            rows.append(f"| {N}x{H} | {name} | {t[0]:.1f} | {t[1]:.1f} | {t[1] / t[0]:.3f} |")
+            print(rows[-1], file=sys.stderr)
+    return "\n".join(rows)
+
+
 _STARTUP_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
@@ -163,7 +211,7 @@ def bench_startup() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("steps", "torch", "startup"))
+    parser.add_argument("what", choices=("steps", "kernels", "torch", "startup"))
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--reps", type=int, default=5, help="layer calls per kernel set per round (steps)")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per process (torch)")
@@ -173,13 +221,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="steps: wall time, or this process's CPU time with one BLAS thread (steadier when the "
                              "machine is shared)")
     args = parser.parse_args(argv)
-    if args.what == "steps" and args.clock == "cpu":
+    if args.what in ("steps", "kernels") and args.clock == "cpu":
         global CLOCK
         CLOCK = time.process_time
         for var in ("OMP", "OPENBLAS", "MKL"):
             os.environ[f"{var}_NUM_THREADS"] = "1"  # read when numpy loads, which is after this
     if args.what == "steps":
         print(bench_steps(args.rounds or 7, args.reps))
+    elif args.what == "kernels":
+        print(bench_kernels(args.reps * 40))
     elif args.what == "torch":
         print(bench_torch(args.rounds or 5, args.steps, args.threads))
     else:
