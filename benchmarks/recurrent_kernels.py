@@ -8,13 +8,15 @@
 ``steps``: one layer (``LSTMLayer``/``GRULayer``), float32, sequence 32, batch 64/128, hidden 64/128/256, input 32;
 forward (with the graph) and backward timed separately, divided by the sequence length. The two kernel sets
 alternate within each round (who goes first alternates too); the table gives each set's median and the median of
-the per-round ratios numba / numpy. ``kernels``: the four gate-step calls alone on warm float32 arrays, best of five
-batches (the numpy twin against the loop; each call includes resetting the arrays it overwrites). ``--clock cpu``
-times process CPU time with one BLAS thread instead of wall time (steadier on a shared machine). ``torch``: the ``lstm`` and ``gru`` workloads of ``benchmarks/workloads``
-through ``harness.py``, each library and kernel set in its own process (``GRADLAB_KERNELS=numpy`` /
-``numba``), alternating; ratios are medians of per-round ratios to torch. ``startup``: a fresh process with an
-empty ``NUMBA_CACHE_DIR`` times the first LSTM and GRU forward + backward with the loops forced (compile included)
-against the second; a second fresh process on the same cache times it again (cache load).
+the per-round ratios numba / numpy. ``kernels``: the four gate-step calls alone on warm float32 arrays, best of
+five batches (the numpy twin against the loop; each call includes resetting the arrays it overwrites).
+``--clock cpu`` times process CPU time with one BLAS thread instead of wall time (steadier on a shared machine).
+
+``torch``: the ``lstm`` and ``gru`` workloads of ``benchmarks/workloads`` through ``harness.py``, each library and
+kernel set in its own process (``GRADLAB_KERNELS=numpy`` / ``numba``), alternating; ratios are medians of
+per-round ratios to torch. ``startup``: a fresh process with an empty ``NUMBA_CACHE_DIR`` times the first LSTM and
+GRU forward + backward with the loops forced (compile included) against the second; a second fresh process on the
+same cache times it again (cache load).
 """
 from __future__ import annotations
 
