@@ -131,7 +131,10 @@ def lstm_forward_step(g: Any, c_prev: Any, c: Any, h_out: Any, h_next: Any = Non
         return
     if m is None or k is None:  # the loop always writes them (a branch would stop it from vectorising)
         m, k = np.empty_like(g), np.empty_like(c)
-    _loops().lstm_forward(g, c_prev, c, m, k, h_out, h_out if h_next is None else h_next, h_next is not None)
+    has_next = h_next is not None
+    if not has_next:  # a strided stand-in (never written), so that numba compiles one version of the loop
+        h_next = np.empty((2, 2), dtype=g.dtype)[:, :1]
+    _loops().lstm_forward(g, c_prev, c, m, k, h_out, h_next, has_next)
 
 
 def lstm_backward_step_numpy(g_t: Any, carry: Any, k: Any, m: Any, f: Any, dc: Any, d3: Any, t: int,

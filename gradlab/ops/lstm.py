@@ -100,13 +100,17 @@ class LSTMLayer(Function):
             steps = range(0)
         fast = loops_wanted(xp, dt, N * H, LSTM_THRESHOLD)
         work = None if fast else xp.empty((H3, N), dtype=dt)
+        if fast and not grad:  # the loops write backward's coefficients anyway: give them scratch
+            m_t, k_t = xp.empty((H4, N), dtype=dt), xp.empty((H, N), dtype=dt)
+        else:
+            m_t = k_t = None
         for t in steps:  # a step: one GEMM, then the cell's elementwise work (kernels.recurrent)
             if grad:
-                g = G[t]
+                g, m_t, k_t = G[t], M[t], K[t]
             xp.matmul(wa, Z[t].T, out=g)
             nxt = t + step_dir
-            lstm_forward_step(g, c_prev, c, out[t + off], Z[nxt, :, :H] if 0 <= nxt < T else None,
-                              M[t] if grad else None, K[t] if grad else None, work, fast)
+            lstm_forward_step(g, c_prev, c, out[t + off], Z[nxt, :, :H] if 0 <= nxt < T else None, m_t, k_t, work,
+                              fast)
             c, c_prev = c_prev, c
         out[T + 1] = c_prev.T
         if grad:

@@ -241,10 +241,11 @@ class GRULayer(Function):
             M = _empty((T, 3 * H, N), dt, xp)
         fast = loops_wanted(xp, dt, N * H, GRU_THRESHOLD)
         work = None if fast else xp.empty((H2, N), dtype=dt)
+        m_t = xp.empty((3 * H, N), dtype=dt) if fast and not grad else None  # the loop writes it anyway
         for t in steps:  # a step: the hidden GEMM, then the cell's elementwise work (kernels.recurrent)
             hp = S[t + poff]
             xp.matmul(wh, hp, out=gh)
-            gru_forward_step(A[t], gh, b_hn, hp, S[t + off], M[t] if grad else None, work, fast)
+            gru_forward_step(A[t], gh, b_hn, hp, S[t + off], M[t] if grad else m_t, work, fast)
         if grad:
             ctx.save_for_backward(x, w_ih, w_hh, S, A, M)
             ctx.meta = (reverse, dt)

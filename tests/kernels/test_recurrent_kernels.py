@@ -9,7 +9,7 @@ from gradlab.kernels import recurrent as R
 numba = pytest.importorskip("numba")
 from gradlab.kernels import _recurrent_loops as L  # noqa: E402  (needs numba)
 
-SHAPES = [(1, 1), (3, 5), (64, 17), (128, 64)]  # (H, N)
+SHAPES = [(1, 1), (2, 2), (3, 5), (64, 17), (128, 64)]  # (H, N)
 
 
 def _tol(dtype):
@@ -178,5 +178,23 @@ def test_layers_agree_across_kernel_sets_in_float32(mode, reverse):
             loss = sum((o * gradlab.tensor(s)).sum() for o, s in zip(outs, seeds))
             loss.backward()
         results.append([o.detach().numpy() for o in outs] + [a.grad.numpy() for a in args if a is not None])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_layers_without_a_graph_agree_across_kernel_sets(mode):
+    import gradlab
+    from gradlab import kernels
+    from gradlab.ops.recurrent import rnn_layer
+
+    rng = np.random.default_rng(8)
+    t, n, i, h, g = 5, 16, 3, 9, {"LSTM": 4, "GRU": 3}[mode]
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((t, n, i), (g * h, i), (g * h, h), (g * h,))]
+    results = []
+    for name in ("numpy", "numba"):
+        with kernels.use(name), gradlab.no_grad():
+            out, h_n, _ = rnn_layer(mode, arrays[0], None, None, *arrays[1:], reverse=True)
+        results.append((out.numpy(), h_n.numpy()))
     for a, b in zip(*results):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-5)
