@@ -8,6 +8,7 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
+from gradlab.kernels.recurrent import LSTM_THRESHOLD, loops_wanted, lstm_backward_step, lstm_forward_step
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -49,7 +50,7 @@ class LSTMLayer(Function):
         _check("LSTM", x, h0, c0, w_ih, w_hh, b_ih, b_hh, 4)
         T, N, I = x.shape
         H = w_hh.shape[1]
-        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        H3, H4 = 3 * H, 4 * H
         KZ = H + I + 1
         dt = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         perm = xp.asarray(np.r_[H3:H4, 0:H3])  # torch order i, f, g, o -> o, i, f, g
@@ -76,10 +77,6 @@ class LSTMLayer(Function):
         out[init] = 0 if h0 is None else h0
         c_prev = xp.zeros((H, N), dtype=dt) if c0 is None else xp.array(c0.T, dtype=dt)
         c = xp.empty((H, N), dtype=dt)
-        tc = xp.empty((H, N), dtype=dt)
-        h = xp.empty((H, N), dtype=dt)
-        igfc = xp.empty((H2, N), dtype=dt)  # [i * g ; f * c_prev]
-        ig, fc = igfc[:H], igfc[H:]
         grad = _wants_grad(ctx)
         if grad:
             G = _empty((T, H4, N), dt, xp)  # activated gates of every step
@@ -90,6 +87,7 @@ class LSTMLayer(Function):
         if xp is not np:  # on a GPU: one fused kernel for the cell (the same formulas as the passes below)
             from ._lstm_cuda import cell_forward
 
+            h = xp.empty((H, N), dtype=dt)
             spare = xp.empty((H, N), dtype=dt)
             for t in steps:
                 if grad:
@@ -100,36 +98,19 @@ class LSTMLayer(Function):
                              M[t] if grad else None, K[t] if grad else None)
                 c, c_prev = c_prev, c
             steps = range(0)
-        for t in steps:
+        fast = loops_wanted(xp, dt, N * H, LSTM_THRESHOLD)
+        work = None if fast else xp.empty((H3, N), dtype=dt)
+        if fast and not grad:  # the loops write backward's coefficients anyway: give them scratch
+            m_t, k_t = xp.empty((H4, N), dtype=dt), xp.empty((H, N), dtype=dt)
+        else:
+            m_t = k_t = None
+        for t in steps:  # a step: one GEMM, then the cell's elementwise work (kernels.recurrent)
             if grad:
-                g = G[t]
+                g, m_t, k_t = G[t], M[t], K[t]
             xp.matmul(wa, Z[t].T, out=g)
-            xp.tanh(g, out=g)
-            s = g[:H3]
-            s *= 0.5
-            s += 0.5
-            o, i, f, gg = g[:H], g[H:H2], g[H2:H3], g[H3:]
-            xp.multiply(i, gg, out=ig)
-            xp.multiply(f, c_prev, out=fc)
-            xp.add(ig, fc, out=c)
-            xp.tanh(c, out=tc)
-            xp.multiply(o, tc, out=h)
-            xp.copyto(out[t + off].T, h)
             nxt = t + step_dir
-            if 0 <= nxt < T:
-                xp.copyto(Z[nxt, :, :H].T, h)
-            if grad:
-                m = M[t]
-                ms = m[:H3]
-                xp.subtract(1, s, out=ms)  # 1 - (o, i, f)
-                m[:H] *= h  # o tanh(c) (1 - o)
-                m[H:H3] *= igfc  # i g (1 - i), f c_prev (1 - f)
-                mg = m[H3:]
-                xp.multiply(ig, gg, out=mg)
-                xp.subtract(i, mg, out=mg)  # i (1 - g^2)
-                k = K[t]
-                xp.multiply(h, tc, out=k)
-                xp.subtract(o, k, out=k)  # o (1 - tanh(c)^2)
+            lstm_forward_step(g, c_prev, c, out[t + off], Z[nxt, :, :H] if 0 <= nxt < T else None, m_t, k_t, work,
+                              fast)
             c, c_prev = c_prev, c
         out[T + 1] = c_prev.T
         if grad:
@@ -153,8 +134,6 @@ class LSTMLayer(Function):
         inv = xp.argsort(perm)
         d2 = _empty((H4, T * N), dt, xp)  # pre-activation gradients, columns in (t, n) order
         carry = xp.zeros((H, N), dtype=dt)
-        dh = xp.empty((H, N), dtype=dt)
-        tmp = xp.empty((H, N), dtype=dt)
         w_hhT = w_hh_p.T
         if xp is not np:  # on a GPU: one fused kernel per step, then the recurrent product
             from ._lstm_cuda import cell_backward
@@ -164,15 +143,16 @@ class LSTMLayer(Function):
                 cell_backward(xp, grad[t + off].T, carry, K[t], M[t], G[t, H2:H3], dc, da)
                 xp.matmul(w_hhT, da, out=carry)
             steps = range(0)
+        fast = loops_wanted(xp, dt, N * H, LSTM_THRESHOLD)
+        work = None if fast else xp.empty((2 * H, N), dtype=dt)
+        if fast:  # the loops read the output gradient as contiguous gate-major blocks
+            gout = _empty((T + 1, H, N), dt, xp)
+            gout[...] = grad[:T + 1].transpose(0, 2, 1)
+        d3 = d2.reshape(H4, T, N)
         for t in reversed(steps):
-            xp.add(grad[t + off].T, carry, out=dh)
-            xp.multiply(dh, K[t], out=tmp)
-            dc += tmp
-            da, m = d2[:, t * N:(t + 1) * N], M[t]
-            xp.multiply(dh, m[:H], out=da[:H])
-            xp.multiply(m[H:].reshape(3, H, N), dc, out=da[H:].reshape(3, H, N))
-            dc *= G[t, H2:H3]  # f
-            xp.matmul(w_hhT, da, out=carry)
+            g_t = gout[t + off] if fast else grad[t + off].T
+            lstm_backward_step(g_t, carry, K[t], M[t], G[t, H2:H3], dc, d3, t, work, fast)
+            xp.matmul(w_hhT, d3[:, t], out=carry)
         needs = ctx.needs_input_grad
         dx = xp.matmul(d2.T, w_ih_p).reshape(x_shape).astype(x_dtype, copy=False) if needs[0] else None
         dw_ih = dw_hh = db = None

@@ -22,6 +22,9 @@ Speed notes (numpy spends more time per call and per strided row than per elemen
   while the step's values are hot in cache), so the backward loop is a handful of multiplies and one GEMM.
 - Large internal buffers are recycled between calls (``_rnn_support.empty``): fresh multi-MB allocations
   page-fault on first touch, which cost about a third of an LSTM step.
+- A step's elementwise work (everything between its GEMMs) is one call into ``gradlab.kernels.recurrent``
+  (the LSTM and GRU, both ways): NumPy's passes, or with ``gradlab[fast]`` one compiled numba loop
+  (``kernels.recurrent.loops_wanted``), which saves the per-call cost of about ten NumPy calls a step.
 
 Every Function returns one packed array ``S`` of shape (T + 1, N, H) (T + 2 for the LSTM):
 the hidden state of each time step, the initial state, and for the LSTM the final cell state in the last slot.
@@ -34,6 +37,7 @@ from typing import Any
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
+from gradlab.kernels.recurrent import GRU_THRESHOLD, gru_backward_step, gru_forward_step, loops_wanted
 
 from ._rnn_support import check_layer_args as _check
 from ._rnn_support import empty as _empty
@@ -225,45 +229,23 @@ class GRULayer(Function):
             if b_hh is not None:
                 bias[:H2] += b_hh[:H2]
             bias *= scale[:, 0]
-        b_hn = None if b_hh is None else b_hh[H2:, None].astype(dt, copy=False)
+        b_hn = None if b_hh is None else xp.ascontiguousarray(b_hh[H2:], dtype=dt)
         A = _input_path(x, w_ih * scale, bias, dt)  # (T, 3H, N): r, z (halved) then W_in x + b_in
         wh = w_hh.astype(dt, copy=False) * scale
         off, poff, init, steps = _slots(T, reverse)
         S = _empty((T + 1, H, N), dt, xp)
         S[init] = 0 if h0 is None else h0.T
         gh = xp.empty((3 * H, N), dtype=dt)
-        hn = gh[H2:]
-        rz_prod = xp.empty((H2, N), dtype=dt)  # [r * hn ; z * (h_prev - n)]
-        rhn, zd = rz_prod[:H], rz_prod[H:]
         grad = _wants_grad(ctx)
         if grad:
             M = _empty((T, 3 * H, N), dt, xp)
-        for t in steps:
-            a = A[t]
+        fast = loops_wanted(xp, dt, N * H, GRU_THRESHOLD)
+        work = None if fast else xp.empty((H2, N), dtype=dt)
+        m_t = xp.empty((3 * H, N), dtype=dt) if fast and not grad else None  # the loop writes it anyway
+        for t in steps:  # a step: the hidden GEMM, then the cell's elementwise work (kernels.recurrent)
             hp = S[t + poff]
             xp.matmul(wh, hp, out=gh)
-            if b_hn is not None:
-                hn += b_hn
-            rz = a[:H2]
-            rz += gh[:H2]
-            xp.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            r, z, n = a[:H], a[H:H2], a[H2:]
-            xp.multiply(r, hn, out=rhn)
-            n += rhn
-            xp.tanh(n, out=n)
-            xp.subtract(hp, n, out=zd)
-            zd *= z
-            xp.add(n, zd, out=S[t + off])
-            if grad:
-                m = M[t]
-                xp.subtract(1, rz, out=m[:H2])  # 1 - r, 1 - z
-                mn = m[H2:]
-                xp.multiply(n, n, out=mn)
-                xp.subtract(1, mn, out=mn)
-                mn *= m[H:H2]  # (1 - n^2)(1 - z)
-                m[:H2] *= rz_prod  # r hn (1 - r), z (h_prev - n)(1 - z)
+            gru_forward_step(A[t], gh, b_hn, hp, S[t + off], M[t] if grad else m_t, work, fast)
         if grad:
             ctx.save_for_backward(x, w_ih, w_hh, S, A, M)
             ctx.meta = (reverse, dt)
@@ -277,32 +259,29 @@ class GRULayer(Function):
         reverse, dt = ctx.meta
         T, H3, N = A.shape
         H = H3 // 3
-        H2 = 2 * H
         off, poff, init, steps = _slots(T, reverse)
+        fast = loops_wanted(xp, dt, N * H, GRU_THRESHOLD)
         g = _grad_gm(grad, T, dt)
         whT = w_hh.astype(dt, copy=False).T
-        dGx = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; dA_n] (input path)
-        dGh = _empty(A.shape, dt, xp)  # [dA_r ; dA_z ; r * dA_n] (hidden path)
+        # [dA_r ; dA_z ; dA_n] (input path) and [dA_r ; dA_z ; r * dA_n] (hidden path), (3H, T, N): step t writes
+        # the columns [:, t], so the (3H, T*N) matrices of the weight-gradient GEMMs are free views
+        dGx = _empty((H3, T, N), dt, xp)
+        dGh = _empty((H3, T, N), dt, xp)
         carry = xp.zeros((H, N), dtype=dt)
-        dh = xp.empty((H, N), dtype=dt)
+        zdh = xp.zeros((H, N), dtype=dt)  # z dh of the step after (in time) the current one
+        work = None if fast else xp.empty((H, N), dtype=dt)
         for t in reversed(steps):
-            xp.add(g[t + off], carry, out=dh)
-            m, dx_t, dh_t = M[t], dGx[t], dGh[t]
-            xp.multiply(m[H:].reshape(2, H, N), dh, out=dx_t[H:].reshape(2, H, N))  # dA_z, dA_n
-            xp.multiply(dx_t[H2:], m[:H], out=dx_t[:H])  # dA_r
-            dh_t[:H2] = dx_t[:H2]
-            xp.multiply(dx_t[H2:], A[t, :H], out=dh_t[H2:])
-            xp.matmul(whT, dh_t, out=carry)
-            dh *= A[t, H:H2]  # z
-            carry += dh
+            gru_backward_step(g[t + off], carry, zdh, M[t], A[t], dGx, dGh, t, work, fast)
+            xp.matmul(whT, dGh[:, t], out=carry)
+        carry += zdh
         needs = ctx.needs_input_grad
         has_b_ih, has_b_hh = ctx.has_bias
-        d2x = _flat_gm(dGx)
+        d2x = dGx.reshape(H3, T * N)
         dx = xp.matmul(d2x.T, w_ih).reshape(x.shape).astype(x.dtype, copy=False) if needs[0] else None
         dw_ih = xp.matmul(d2x, x.reshape(T * N, -1)) if needs[3] else None
-        dw_hh = xp.matmul(_flat_gm(dGh), _prev_states(S, poff, T)) if needs[4] else None
+        dw_hh = xp.matmul(dGh.reshape(H3, T * N), _prev_states(S, poff, T)) if needs[4] else None
         db_ih = d2x.sum(axis=1) if needs[5] and has_b_ih else None
-        db_hh = dGh.sum(axis=(0, 2)) if needs[6] and has_b_hh else None
+        db_hh = dGh.sum(axis=(1, 2)) if needs[6] and has_b_hh else None
         dh0 = carry.T.copy() if needs[1] else None
         return dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh, None
 

@@ -12,6 +12,8 @@ from gradlab.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from gradlab.ops.recurrent import rnn_layer
 from tests.helpers import assert_close, to_numpy
 
+pytestmark = pytest.mark.kernel_sets  # every test runs on the NumPy passes and on the numba gate-step loops
+
 T, N, I, H = 5, 3, 4, 6
 TOL = dict(rtol=1e-6, atol=1e-6)
 
