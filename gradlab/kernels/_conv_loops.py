@@ -10,7 +10,7 @@ from typing import Any
 
 from gradlab.kernels._select import njit
 
-__all__ = ["max_pool2x2_loop", "max_pool2x2_backward_loop", "col2im_loop", "col2im_flat_loop"]
+__all__ = ["max_pool2x2_loop", "max_pool2x2_backward_loop", "col2im_loop"]
 
 
 @njit()
@@ -116,33 +116,3 @@ def col2im_loop(cols: Any, gx: Any, sh: int, sw: int, dh: int, dw: int, pt: int,
                         for ox in range(lo, hi):
                             row[x0 + ox * sw] += s[ox]
 
-
-@njit()
-def col2im_flat_loop(gcols: Any, gx: Any, hp: int, wp: int, pt: int, pl: int, dh: int, dw: int) -> None:
-    """Stride-1 col2im over the flat padded grid, as a gather: ``gcols`` (C, kh, kw, L) with ``L = N*hp*wp`` ->
-    ``gx`` (N, C, H, W), each input position summing the kernel offsets that read it (row-major order, as the
-    NumPy twin's one add per offset).
-
-    >>> import numpy as np
-    >>> g = np.ones((1, 1, 2, 3)); gx = np.empty((1, 1, 1, 3))
-    >>> col2im_flat_loop.py_func(g, gx, 1, 3, 0, 0, 1, 1); gx.tolist()
-    [[[[1.0, 2.0, 2.0]]]]
-    """
-    c_, kh, kw, L = gcols.shape
-    n_, h, w = gx.shape[0], gx.shape[2], gx.shape[3]
-    zero = gx.dtype.type(0)
-    for n in range(n_):
-        for c in range(c_):
-            for y in range(h):
-                row = gx[n, c, y]
-                for xx in range(w):
-                    row[xx] = zero
-                base = (n * hp + y + pt) * wp + pl
-                for i in range(kh):
-                    for j in range(kw):
-                        start = base - dh * i * wp - dw * j
-                        lo = max(0, -start)
-                        hi = min(w, L - start)
-                        src = gcols[c, i, j]
-                        for xx in range(lo, hi):
-                            row[xx] += src[start + xx]

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradlab.kernels._select import njit
 
-__all__ = ["batch_norm_forward_loop", "batch_norm_backward_loop"]
+__all__ = [
+    "batch_norm_forward_loop",
+    "batch_norm_backward_loop",
+    "batch_norm_forward_2d_loop",
+    "batch_norm_backward_2d_loop",
+]
 
 
 @njit()
@@ -19,7 +26,8 @@ def batch_norm_forward_loop(x: Any, weight: Any, bias: Any, eps: float, out: Any
     ``invstd`` (float64) are written too.
 
     One pass for the statistics, with sums shifted by the channel's first value (no cancellation when the mean
-    is large against the spread), then one pass for ``(x - mean) * (invstd * weight) + bias`` (centred first, as the NumPy twin).
+    is large against the spread), then one pass for ``(x - mean) * (invstd * weight) + bias`` (centred first,
+    as the NumPy twin).
 
     >>> import numpy as np
     >>> x = np.array([[[1.0]], [[3.0]]]); out = np.empty_like(x); m, v, s = np.empty(1), np.empty(1), np.empty(1)
@@ -97,3 +105,75 @@ def batch_norm_backward_loop(grad: Any, x: Any, mean: Any, invstd: Any, weight: 
             dst = gx[n, c]
             for i in range(s_):
                 dst[i] = ga * g[i] + gb_ * (row[i] - mf) + gd
+
+
+@njit()
+def batch_norm_forward_2d_loop(x: Any, weight: Any, bias: Any, eps: float, out: Any, mean: Any, var: Any,
+                               invstd: Any) -> None:
+    """:func:`batch_norm_forward_loop` for (N, C, 1): channels innermost, so every pass runs along contiguous rows,
+    with per-channel float64 accumulators (shifted by row 0).
+
+    >>> x = np.array([[[1.0]], [[3.0]]]); out = np.empty_like(x); m, v, s = np.empty(1), np.empty(1), np.empty(1)
+    >>> batch_norm_forward_2d_loop.py_func(x, np.ones(1), np.zeros(1), 0.0, out, m, v, s); out.ravel().tolist()
+    [-1.0, 1.0]
+    """
+    n_, c_ = x.shape[0], x.shape[1]
+    k = x[0, :, 0].astype(np.float64)
+    s1 = np.zeros(c_)
+    s2 = np.zeros(c_)
+    for n in range(n_):
+        for c in range(c_):
+            d = float(x[n, c, 0]) - k[c]
+            s1[c] += d
+            s2[c] += d * d
+    sc = np.empty(c_, dtype=out.dtype)
+    mf = np.empty(c_, dtype=out.dtype)
+    for c in range(c_):
+        mu = s1[c] / n_
+        v = max(s2[c] / n_ - mu * mu, 0.0)
+        mean[c] = mu + k[c]
+        var[c] = v
+        invstd[c] = 1.0 / (v + eps) ** 0.5
+        sc[c] = invstd[c] * float(weight[c])
+        mf[c] = mean[c]
+    for n in range(n_):
+        for c in range(c_):
+            out[n, c, 0] = (x[n, c, 0] - mf[c]) * sc[c] + bias[c]
+
+
+@njit()
+def batch_norm_backward_2d_loop(grad: Any, x: Any, mean: Any, invstd: Any, weight: Any, gx: Any, gw: Any,
+                                gb: Any) -> None:
+    """:func:`batch_norm_backward_loop` for (N, C, 1), channels innermost.
+
+    >>> g = np.array([[[1.0]], [[1.0]]]); x = np.array([[[1.0]], [[3.0]]]); gx = np.empty_like(x)
+    >>> gw, gb = np.empty(1), np.empty(1)
+    >>> batch_norm_backward_2d_loop.py_func(g, x, np.array([2.0]), np.array([1.0]), np.ones(1), gx, gw, gb)
+    >>> gx.ravel().tolist(), gb.tolist()
+    ([0.0, 0.0], [2.0])
+    """
+    n_, c_ = x.shape[0], x.shape[1]
+    sg = np.zeros(c_)
+    sgx = np.zeros(c_)
+    for n in range(n_):
+        for c in range(c_):
+            gi = float(grad[n, c, 0])
+            sg[c] += gi
+            sgx[c] += gi * (float(x[n, c, 0]) - mean[c])
+    ga = np.empty(c_, dtype=gx.dtype)
+    gb_ = np.empty(c_, dtype=gx.dtype)
+    gd = np.empty(c_, dtype=gx.dtype)
+    mf = np.empty(c_, dtype=gx.dtype)
+    for c in range(c_):
+        inv = float(invstd[c])
+        s = sgx[c] * inv
+        gb[c] = sg[c]
+        gw[c] = s
+        a = float(weight[c]) * inv
+        ga[c] = a
+        gb_[c] = -a * inv * s / n_
+        gd[c] = -a * sg[c] / n_
+        mf[c] = mean[c]
+    for n in range(n_):
+        for c in range(c_):
+            gx[n, c, 0] = ga[c] * grad[n, c, 0] + gb_[c] * (x[n, c, 0] - mf[c]) + gd[c]

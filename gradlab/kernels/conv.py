@@ -6,7 +6,9 @@ kernel set is ``numpy`` or the problem is small (below ``POOL_THRESHOLD`` / ``CO
 only when :func:`gradlab.kernels.wants_numba` says so; their own strided NumPy code stays the default path.
 
 Measured on the 2-core machines (``benchmarks/kernels_conv.py``): see the figures in each constant's comment.
-im2col has no kernel here: the ``as_strided`` view + one ``np.copyto`` was as fast as a numba loop.
+Measured and not adopted: the stride-1 col2im over the flat padded grid (``gradlab.ops.conv._col2im_flat``: 25
+contiguous adds, 0.89 ms NumPy against 0.90 ms for the best numba loop on LeNet-5's second layer), and im2col (the
+``as_strided`` view + one ``np.copyto`` is a single memory-bound copy already).
 
 >>> import numpy as np
 >>> from gradlab import kernels
@@ -34,8 +36,6 @@ __all__ = [
     "max_pool2x2_backward_numpy",
     "col2im",
     "col2im_numpy",
-    "col2im_flat",
-    "col2im_flat_numpy",
 ]
 
 # Below these sizes (input elements) ``auto`` stays on NumPy: the per-call cost of a few strided NumPy passes is
@@ -143,7 +143,7 @@ def max_pool2x2_backward(grad: Any, arg: Any, x_shape: tuple) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# col2im: the adjoint of im2col (standard layout, any stride) and of the stride-1 flat padded grid
+# col2im: the adjoint of im2col (standard layout, any stride)
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -187,44 +187,3 @@ def col2im(cols: Any, x_shape: tuple, kernel: tuple, stride: tuple, pad4: tuple,
                       dilation[0], dilation[1], pad4[0], pad4[2])
     return gx
 
-
-def col2im_flat_numpy(gcols: Any, x_shape: tuple, kernel: tuple, pad4: tuple, dilation: tuple) -> Any:
-    """Stride-1 col2im over the flat padded grid: ``gcols`` (C*kh*kw, N*hp*wp), the gradient of every position of
-    the padded input's grid; kernel offset (ky, kx) lands ``dh*ky*wp + dw*kx`` further along -> NCHW ``x_shape``.
-
-    >>> col2im_flat_numpy(np.ones((2, 3)), (1, 1, 1, 3), (1, 2), (0, 0, 0, 0), (1, 1)).tolist()
-    [[[[1.0, 2.0, 2.0]]]]
-    """
-    n, c, h, w = x_shape
-    kh, kw = kernel
-    pt, pb, pl, pr = pad4
-    dh, dw = dilation
-    hp, wp = h + pt + pb, w + pl + pr
-    L = n * hp * wp
-    g4 = gcols.reshape(c, kh, kw, L)
-    gt = np.zeros((c, L + dh * (kh - 1) * wp + dw * (kw - 1)), dtype=gcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            off = dh * i * wp + dw * j
-            gt[:, off : off + L] += g4[:, i, j]
-    return np.ascontiguousarray(gt[:, :L].reshape(c, n, hp, wp)[:, :, pt : pt + h, pl : pl + w].transpose(1, 0, 2, 3))
-
-
-def col2im_flat(gcols: Any, x_shape: tuple, kernel: tuple, pad4: tuple, dilation: tuple) -> Any:
-    """:func:`col2im_flat_numpy`, compiled (one gather pass straight into NCHW) when the kernel set and size say so.
-
-    >>> from gradlab import kernels
-    >>> with kernels.use("numpy"):
-    ...     col2im_flat(np.ones((2, 3)), (1, 1, 1, 3), (1, 2), (0, 0, 0, 0), (1, 1))[0, 0, 0].tolist()
-    [1.0, 2.0, 2.0]
-    """
-    if not _use_loops(gcols.size, COL2IM_THRESHOLD, gcols):
-        return col2im_flat_numpy(gcols, x_shape, kernel, pad4, dilation)
-    n, c, h, w = x_shape
-    kh, kw = kernel
-    pt, pb, pl, pr = pad4
-    hp, wp = h + pt + pb, w + pl + pr
-    gx = np.empty(x_shape, dtype=gcols.dtype)
-    loops.col2im_flat_loop(np.ascontiguousarray(gcols).reshape(c, kh, kw, n * hp * wp), gx, hp, wp, pt, pl,
-                           dilation[0], dilation[1])
-    return gx

@@ -94,7 +94,8 @@ def batch_norm_train(x: Any, weight: Any, bias: Any, eps: float) -> tuple[Any, A
     w, b = _params(weight, bias, c, x.dtype)
     out = np.empty(x.shape, dtype=x.dtype)
     mean, var, invstd = np.empty(c), np.empty(c), np.empty(c)
-    loops.batch_norm_forward_loop(_as_ncs(x), w, b, float(eps), out.reshape(x.shape[0], c, -1), mean, var, invstd)
+    loop = loops.batch_norm_forward_2d_loop if x.size == x.shape[0] * c else loops.batch_norm_forward_loop
+    loop(_as_ncs(x), w, b, float(eps), out.reshape(x.shape[0], c, -1), mean, var, invstd)
     return out, mean, var, invstd
 
 
@@ -134,7 +135,8 @@ def batch_norm_train_backward(grad: Any, x: Any, mean: Any, invstd: Any, weight:
     w, _ = _params(weight, None, c, x.dtype)
     gx = np.empty(x.shape, dtype=x.dtype)
     gw, gb = np.empty(c), np.empty(c)
-    loops.batch_norm_backward_loop(_as_ncs(grad), _as_ncs(x), np.ascontiguousarray(mean, dtype=np.float64),
+    loop = loops.batch_norm_backward_2d_loop if x.size == x.shape[0] * c else loops.batch_norm_backward_loop
+    loop(_as_ncs(grad), _as_ncs(x), np.ascontiguousarray(mean, dtype=np.float64),
                                    np.ascontiguousarray(invstd, dtype=np.float64), w, gx.reshape(x.shape[0], c, -1),
                                    gw, gb)
     return gx, gw.astype(x.dtype), gb.astype(x.dtype)

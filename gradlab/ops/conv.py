@@ -38,8 +38,6 @@ import numpy as np
 from gradlab.autograd.function import Context, Function
 from gradlab.autograd.grad_mode import is_grad_enabled as grad_mode_enabled
 from gradlab.backend import get_array_module
-from gradlab.kernels import conv as kconv
-from gradlab.kernels._select import wants_numba
 from gradlab.ops._im2col import (  # noqa: F401  (re-exported: gradlab.ops.conv was one module)
     WIDE_MAX_WASTE,
     WORKSPACE_BYTES,
@@ -178,8 +176,6 @@ def _col2im_flat(g: Any, weight: Any, x_shape: tuple, pad4: tuple, dilation: tup
     G[:, :, :ho, :wo] = g.transpose(1, 0, 2, 3)
     gcols = _gemm_tn(weight.reshape(o, -1), G.reshape(o, L), groups).reshape(c, kh, kw, L)
     workspace.put(G)
-    if kconv.compiled_dtype(gcols) and wants_numba(gcols.size, kconv.COL2IM_THRESHOLD):  # one fused gather pass
-        return kconv.col2im_flat(gcols, x_shape, (kh, kw), pad4, dilation)
     tail = dh * (kh - 1) * wp + dw * (kw - 1)
     gt = workspace.get((c, L + tail), g.dtype, xp)
     gt.fill(0)

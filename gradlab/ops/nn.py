@@ -209,7 +209,8 @@ class BatchNorm(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         if ctx.fused is not None:  # training on the fused kernels: xhat is recomputed from x
             x, _, weight = ctx.saved_tensors
-            gx, gw, gb = knorm.batch_norm_train_backward(grad, x, *ctx.fused, weight)
+            mean, invstd = ctx.fused
+            gx, gw, gb = knorm.batch_norm_train_backward(grad, x, mean, invstd, weight)
             nx, nw, nb = ctx.needs_input_grad[:3]
             return gx if nx else None, gw if nw else None, gb if nb else None, None, None, None, None, None
         xhat, invstd, weight = ctx.saved_tensors
