@@ -2,6 +2,7 @@
 
     python benchmarks/kernels_conv.py                 # all three parts
     python benchmarks/kernels_conv.py --part kernels  # per op, in this process: numpy vs numba paths, alternating
+    python benchmarks/kernels_conv.py --part steps    # gradlab's LeNet-5/conv3x3 steps, numpy vs numba, one process
     python benchmarks/kernels_conv.py --part models   # LeNet-5 and conv3x3 steps vs torch (harness.py processes)
     python benchmarks/kernels_conv.py --part startup  # first use of all the kernels, fresh process, temp cache
 
@@ -150,6 +151,35 @@ def bench_models(rounds: int = 5, threads: int = 2, workloads: tuple = ("lenet5"
     return rows
 
 
+def bench_steps(workloads: tuple = ("lenet5", "conv3x3"), reps: int = 15) -> list[dict]:
+    """gradlab's own step on both kernel sets in one process, alternating step by step (robust to machine load
+    drifting, unlike separate processes): medians and ratio."""
+    from gradlab import kernels
+
+    sys.path.insert(0, str(HERE))
+    import importlib
+
+    rows = []
+    for wl in workloads:
+        step = importlib.import_module(f"workloads.{wl}").setup_gradlab()
+        times: dict[str, list[float]] = {"numpy": [], "numba": []}
+        for kset in ("numpy", "numba"):
+            with kernels.use(kset):
+                for _ in range(3):
+                    step()
+        for r in range(reps):
+            for kset in ("numpy", "numba") if r % 2 == 0 else ("numba", "numpy"):
+                with kernels.use(kset):
+                    t0 = time.perf_counter()
+                    step()
+                    times[kset].append((time.perf_counter() - t0) * 1e3)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        rows.append({"workload": wl, **med})
+        print(f"{wl:10s} in one process, alternating: numpy {med['numpy']:7.2f} ms  numba {med['numba']:7.2f} ms "
+              f"(numba/numpy {med['numba'] / med['numpy']:.3f})", flush=True)
+    return rows
+
+
 _STARTUP = """
 import time, numpy as np
 t0 = time.perf_counter()
@@ -157,6 +187,7 @@ import gradlab
 from gradlab import kernels
 from gradlab.kernels import conv, norm
 t1 = time.perf_counter()
+c1 = time.process_time()
 with kernels.use("numba"):
     x = np.ones((2, 3, 4, 4), np.float32)
     out, arg = conv.max_pool2x2(x)
@@ -164,13 +195,14 @@ with kernels.use("numba"):
     conv.col2im(np.ones((3 * 4, 2 * 2 * 2), np.float32), (2, 3, 4, 4), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1), (2, 2))
     o, m, v, s = norm.batch_norm_train(x, np.ones(3, np.float32), np.zeros(3, np.float32), 1e-5)
     norm.batch_norm_train_backward(o, x, m, s, np.ones(3, np.float32))
-print(t1 - t0, time.perf_counter() - t1)
+print(t1 - t0, time.perf_counter() - t1, time.process_time() - c1)
 """
 
 
 def bench_startup(runs: int = 3) -> dict:
-    """First use of every kernel here (float32) in a fresh process: uncached (empty NUMBA_CACHE_DIR) then cached."""
-    res: dict[str, list[float]] = {"import": [], "uncached": [], "cached": []}
+    """First use of every kernel here (float32) in a fresh process: uncached (empty NUMBA_CACHE_DIR) then cached;
+    wall seconds, and the process's CPU seconds (what a loaded machine does not inflate)."""
+    res: dict[str, list[float]] = {"import": [], "uncached": [], "cached": [], "uncached_cpu": [], "cached_cpu": []}
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as cache:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
@@ -179,23 +211,27 @@ def bench_startup(runs: int = 3) -> dict:
                                      check=True).stdout.split()
                 res["import"].append(float(out[0]))
                 res[label].append(float(out[1]))
+                res[label + "_cpu"].append(float(out[2]))
     med = {k: statistics.median(v) for k, v in res.items()}
     print(f"start-up: import gradlab {med['import']:.2f} s; first use of all conv/norm kernels: uncached "
-          f"{med['uncached']:.2f} s, cached {med['cached']:.2f} s (median of {runs})", flush=True)
+          f"{med['uncached']:.2f} s ({med['uncached_cpu']:.2f} s CPU), cached {med['cached']:.2f} s "
+          f"({med['cached_cpu']:.2f} s CPU) (median of {runs})", flush=True)
     return med
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("kernels", "models", "startup"), action="append")
+    parser.add_argument("--part", choices=("kernels", "steps", "models", "startup"), action="append")
     parser.add_argument("--rounds", type=int, default=5, help="harness rounds per side (models)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--only", action="append", choices=("lenet5", "conv3x3"), help="model workload(s)")
     args = parser.parse_args(argv)
-    parts = args.part or ["kernels", "models", "startup"]
+    parts = args.part or ["kernels", "steps", "models", "startup"]
     print(f"load average {os.getloadavg()[0]:.2f} at the start", flush=True)
     if "kernels" in parts:
         bench_kernels()
+    if "steps" in parts:
+        bench_steps(tuple(args.only or ("lenet5", "conv3x3")))
     if "startup" in parts:
         bench_startup()
     if "models" in parts:
