@@ -1,4 +1,5 @@
-"""Fused kernels for the convolution side: 2x2 max-pool forward/backward and col2im, each beside its NumPy twin.
+"""Fused kernels for the convolution side: 2x2 max-pool forward/backward, col2im and the wide im2col, each beside
+its NumPy twin.
 
 The NumPy twins (``*_numpy``) are the reference the tests compare the compiled loops with, and what runs when the
 kernel set is ``numpy`` or the problem is small (below ``POOL_THRESHOLD`` / ``COL2IM_THRESHOLD`` elements under
@@ -6,9 +7,11 @@ kernel set is ``numpy`` or the problem is small (below ``POOL_THRESHOLD`` / ``CO
 only when :func:`gradlab.kernels.wants_numba` says so; their own strided NumPy code stays the default path.
 
 Measured on the 2-core machines (``benchmarks/kernels_conv.py``): see the figures in each constant's comment.
-Measured and not adopted: the stride-1 col2im over the flat padded grid (``gradlab.ops.conv._col2im_flat``: 25
-contiguous adds, 0.89 ms NumPy against 0.90 ms for the best numba loop on LeNet-5's second layer), and im2col (the
-``as_strided`` view + one ``np.copyto`` is a single memory-bound copy already).
+im2col: only the stride-1 "wide" layout and the flat-grid column tiles (:func:`gather_runs`, contiguous runs at
+fixed offsets) gained: 1.6x on the cache-sized tiles of the 64-channel 3x3 layer, 1.5x on LeNet-5's first layer,
+1.1x on a 75 MB column buffer (memory-bound either way). The standard strided layout copies short rows, where a
+numba loop ran 4x slower than NumPy's ``as_strided`` copy: not adopted. Nor was the stride-1 col2im over the flat
+padded grid (``gradlab.ops.conv._col2im_flat``, 25 contiguous adds: 0.89 ms NumPy, 0.90 ms numba).
 
 >>> import numpy as np
 >>> from gradlab import kernels
@@ -36,12 +39,16 @@ __all__ = [
     "max_pool2x2_backward_numpy",
     "col2im",
     "col2im_numpy",
+    "IM2COL_THRESHOLD",
+    "gather_runs",
+    "gather_runs_numpy",
 ]
 
 # Below these sizes (input elements) ``auto`` stays on NumPy: the per-call cost of a few strided NumPy passes is
 # small there, and an iris-sized model never pays the JIT start-up.
 POOL_THRESHOLD = 16384
 COL2IM_THRESHOLD = 65536
+IM2COL_THRESHOLD = 65536  # output elements
 
 
 def compiled_dtype(*arrays: Any) -> bool:
@@ -187,3 +194,38 @@ def col2im(cols: Any, x_shape: tuple, kernel: tuple, stride: tuple, pad4: tuple,
                       dilation[0], dilation[1], pad4[0], pad4[2])
     return gx
 
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# im2col of the wide (padded-row) layout and of the flat-grid tiles: contiguous runs at fixed offsets
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def gather_runs_numpy(src: Any, out: Any, offsets: tuple, start: int = 0) -> Any:
+    """Fill ``out`` (C, K, N, T) with ``out[c, k, n, :] = src[n, c, start + offsets[k] :][:T]`` from ``src``
+    (N, C, F), and return it: one copy out of an ``as_strided`` view when the offsets are a (kh, kw) grid,
+    else one copy per offset. (The wide im2col: ``src`` the padded input flat per plane, offsets
+    ``dh*ky*wp + dw*kx``, T = ho*wp.)
+
+    >>> src = np.arange(6.0).reshape(1, 1, 6)
+    >>> gather_runs_numpy(src, np.empty((1, 2, 1, 3)), (0, 2), 1).ravel().tolist()
+    [1.0, 2.0, 3.0, 3.0, 4.0, 5.0]
+    """
+    t = out.shape[3]
+    for k, off in enumerate(offsets):
+        np.copyto(out[:, k], src[:, :, start + off : start + off + t].transpose(1, 0, 2))
+    return out
+
+
+def gather_runs(src: Any, out: Any, offsets: tuple, start: int = 0) -> Any:
+    """:func:`gather_runs_numpy`, compiled (one copy loop per run, vectorised) when the kernel set and size say so.
+
+    >>> from gradlab import kernels
+    >>> with kernels.use("numpy"):
+    ...     gather_runs(np.arange(4.0).reshape(1, 1, 4), np.empty((1, 1, 1, 2)), (1,)).ravel().tolist()
+    [1.0, 2.0]
+    """
+    if not (_use_loops(out.size, IM2COL_THRESHOLD, src, out) and src.flags.c_contiguous and out.flags.c_contiguous):
+        return gather_runs_numpy(src, out, offsets, start)
+    loops.gather_runs_loop(src, out, np.asarray(offsets, dtype=np.int64), start)
+    return out

@@ -126,3 +126,43 @@ def test_max_pool2d_2x2_with_ties_and_indices_matches_torch(kernel_set, dtype, s
     assert_close(out, t_out, rtol=0, atol=0)
     np.testing.assert_array_equal(np.asarray(idx.numpy()), t_idx.numpy())
     assert_close(xg.grad, xt.grad, rtol=0, atol=0)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gather_runs_loop_equals_the_twin(dtype):
+    rng = np.random.default_rng(5)
+    src = rng.standard_normal((3, 4, 50)).astype(dtype)
+    offsets = (0, 1, 2, 9, 10, 11, 18, 19, 20)
+    with kernels.use("numba"):
+        got = conv.gather_runs(src, np.empty((4, 9, 3, 27), dtype), offsets, 3)
+    ref = conv.gather_runs_numpy(src, np.empty((4, 9, 3, 27), dtype), offsets, 3)
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(ref[2, 4, 1], src[1, 2, 3 + 10 : 3 + 10 + 27])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,k,pad4,dilation", [((3, 4, 9, 8), 3, (1, 1, 1, 1), (1, 1)),
+                                                   ((2, 1, 20, 20), 5, (2, 2, 2, 2), (1, 1)),
+                                                   ((2, 3, 10, 24), 3, (2, 1, 0, 2), (1, 2))])
+def test_wide_im2col_and_column_tiles_are_the_same_on_both_sets(dtype, shape, k, pad4, dilation):
+    from gradlab.ops._im2col import _column_tiles, _im2col, flat_padded
+
+    x = np.random.default_rng(6).standard_normal(shape).astype(dtype)
+    n, c, h, w = shape
+    ho, wo = h + pad4[0] + pad4[1] - dilation[0] * (k - 1), w + pad4[2] + pad4[3] - dilation[1] * (k - 1)
+    with kernels.use("numpy"):
+        ref, row_w = _im2col(x, k, k, (1, 1), pad4, dilation, ho, wo)
+        ref = ref.copy()
+    assert row_w != wo, "the case must take the wide layout"
+    with kernels.use("numba"):
+        got, _ = _im2col(x, k, k, (1, 1), pad4, dilation, ho, wo)
+    np.testing.assert_array_equal(got, ref)
+    P, _, wp, L = flat_padded(x, pad4, dilation, k, k)
+    for kset in ("numpy", "numba"):
+        with kernels.use(kset):
+            tiles = [cols.copy() for _, _, cols in _column_tiles(P, k, k, wp, L, dilation)]
+        if kset == "numpy":
+            ref_tiles = tiles
+    assert all(np.array_equal(a, b) for a, b in zip(tiles, ref_tiles))

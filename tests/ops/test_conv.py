@@ -133,6 +133,7 @@ def test_conv2d_weight_cache_off_recomputes_columns(monkeypatch):
              [_rand(rng, 2, 3, 7, 7), _rand(rng, 4, 3, 3, 3)])
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
