@@ -261,7 +261,7 @@ def _gradlab_ae(args: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, model in [("ae", AutoEncoder(hidden=(256,), code_size=32)),
                         ("dae", DenoisingAutoEncoder(hidden=(256,), code_size=32, noise="gaussian", noise_level=0.5)),
-                        ("sae", SparseAutoEncoder(hidden=(256,), code_size=64, penalty="kl", sparsity_weight=10.0,
+                        ("sae", SparseAutoEncoder(hidden=(256,), code_size=64, penalty="kl", sparsity_weight=30.0,
                                                   target=0.05))]:
         gradlab.manual_seed(0)
         train_autoencoder(model, x, args["epochs"], 128, 1e-3, seed=0)

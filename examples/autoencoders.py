@@ -31,7 +31,7 @@ MODELS = [
     ("dae-gauss", "dae", {"noise": "gaussian", "noise_level": 0.5}),
     ("dae-mask", "dae", {"noise": "mask", "noise_level": 0.5}),
     ("sae-l1", "sae", {"penalty": "l1", "sparsity_weight": 0.05}),
-    ("sae-kl", "sae", {"penalty": "kl", "sparsity_weight": 10.0, "target": 0.05}),
+    ("sae-kl", "sae", {"penalty": "kl", "sparsity_weight": 30.0, "target": 0.05}),
 ]
 
 

@@ -34,7 +34,7 @@ def check_distributed_options(args: argparse.Namespace) -> None:
     """
     if str(args.device).split(":")[0] != "cpu":
         raise UsageError(f"--distributed trains on the CPU only for now: drop --device {args.device}")
-    if args.model == "charlstm" or args.text:
+    if args.model in ("charlstm", "transformer") or args.text:
         raise UsageError("--distributed does not train the character-level model (--model charlstm / --text) "
                          "for now")
     if args.on_nan != "raise":

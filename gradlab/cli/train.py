@@ -18,6 +18,7 @@ __all__ = ["COMMAND", "add_arguments", "run", "report", "RECURRENT_MODELS", "res
            "monitor_callbacks"]
 
 RECURRENT_MODELS = ("lstm", "gru", "charlstm")
+TEXT_MODELS = ("charlstm", "transformer")  # the models of --text FILE (gradlab.train.charlm.TEXT_MODELS)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,7 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     o.add_argument("--epochs", type=number(int, "--epochs", 1), default=10, help="epochs in total (default 10)")
     o.add_argument("--clip-grad-norm", type=number(float, "--clip-grad-norm", 0.0, None), default=None,
                    metavar="X", help="clip the gradients' global norm before each step (default 5 for the "
-                   "recurrent models lstm, gru and charlstm, none for the others; 0 for none)")
+                   "recurrent models lstm, gru, charlstm and for --model transformer, none for the others; 0 for none)")
     o.add_argument("--seed", type=number(int, "--seed", 0, None), default=0, help="random seed (default 0)")
     o.add_argument("--on-nan", choices=("raise", "stop", "skip-batch"), default="raise",
                    help="when the loss or the weights become NaN/inf: raise (default: stop with an error, exit 1, "
@@ -123,7 +124,7 @@ def _augment_list(text: str) -> str | None:
 
 def resolve_clip_norm(args: argparse.Namespace) -> float | None:
     """``--clip-grad-norm``: as given (0 for none); by default 5 for the recurrent models (a ``--text`` run is
-    the charlstm), none otherwise.
+    a charlstm or transformer), none otherwise.
 
     >>> resolve_clip_norm(argparse.Namespace(clip_grad_norm=None, model="lstm", text=None))
     5.0
@@ -206,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     if args.model in GENERATIVE:  # the unsupervised zoo: no classes, pixels in [0, 1], pictures
         return run_generative(args)
     zoo = zoo_callbacks(args)  # --adversarial, the RBF network's k-means start
-    if getattr(args, "adversarial", None) and (getattr(args, "distributed", False) or args.model == "charlstm"
+    if getattr(args, "adversarial", None) and (getattr(args, "distributed", False) or args.model in TEXT_MODELS
                                                or args.text):
         raise UsageError("--adversarial trains the image classifiers in one process: drop --distributed and --text")
     args.clip_grad_norm = resolve_clip_norm(args)  # resolved once: both training paths read it as given
@@ -218,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--check-weights compares the weights of the ranks of a --distributed run: add "
                          "--distributed")
     device = resolve_device(getattr(args, "device", "cpu"))
-    if args.model == "charlstm" or args.text:  # character-level language model on a text file
+    if args.model in TEXT_MODELS or args.text:  # character-level language model on a text file
         if device is not None:
             raise UsageError("--device: the character-level model trains on the CPU only for now")
         from gradlab.cli._charlm import run_charlm

@@ -2,7 +2,10 @@
 
 It reproduces ``sklearn.neural_network``'s multi-layer perceptron (same parameters, defaults, fitted attributes,
 random-number use, loss, stopping rules and warnings) with the forward and backward passes done by gradlab:
-``gradlab.nn`` layers, gradlab's fused losses, autograd, and ``gradlab.optim`` optimizers.
+``gradlab.nn`` layers, gradlab's fused losses, autograd, and ``gradlab.optim`` optimizers. The common case (dense
+input, 'sgd' or 'adam', a relu/tanh/logistic/identity activation, no dropout/batch_norm/l1) trains through the
+autograd-free path of ``_fastpath.py`` instead (flat buffers, in-place dense kernels, the same optimizers), which
+gives the same results to rounding; ``_fastpath.ENABLED = False`` forces the nn path.
 
 Where it follows sklearn exactly:
 
@@ -164,6 +167,9 @@ class BaseMLP(OnnxExportMixin, _StochasticSolverMixin, _LbfgsSolverMixin, BaseEs
     # ------------------------------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
         state = super().__getstate__()
+        fast = state.pop("_fastnet", None)
+        if fast is not None:
+            state["_optim_state"] = fast.state_dict()
         net = state.pop("_net", None)
         if net is not None and net.optimizer is not None:
             state["_optim_state"] = net.optimizer.state_dict()
@@ -242,6 +248,7 @@ class BaseMLP(OnnxExportMixin, _StochasticSolverMixin, _LbfgsSolverMixin, BaseEs
         elif hasattr(self, "batch_norm_params_"):
             del self.batch_norm_params_
         self.__dict__.pop("_net", None)
+        self.__dict__.pop("_fastnet", None)
         self.__dict__.pop("_optim_state", None)
         self.__dict__.pop("_dropout_rng_state", None)
         self._best_coefs = [c.copy(order="K") for c in self.coefs_]

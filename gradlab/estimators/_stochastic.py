@@ -15,6 +15,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 import gradlab
 
+from . import _fastpath
 from . import _network as N
 
 
@@ -73,7 +74,7 @@ class _StochasticSolverMixin:
         return loss
 
     # -- stochastic solvers ---------------------------------------------------------------------------------
-    def _set_learning_rate(self, net: N.Network, lr: float) -> None:
+    def _set_learning_rate(self, net: Any, lr: float) -> None:
         """Change the learning rate, keeping sklearn's SGD semantics: sklearn's velocity ``v`` holds
         ``-lr * b`` where ``b`` is torch's momentum buffer, so the buffers are rescaled by ``old / new``."""
         old = self._learning_rate
@@ -110,7 +111,7 @@ class _StochasticSolverMixin:
         steps = [st.get("step", 0) for st in net.optimizer.state.values()]
         self._adam_steps = int(max(steps)) if steps else 0
 
-    def _trigger_stopping(self, net: N.Network, msg: str) -> bool:
+    def _trigger_stopping(self, net: Any, msg: str) -> bool:
         """sklearn's ``trigger_stopping``: stop, except for 'sgd' with 'adaptive' learning rate (divide it by 5)."""
         if self.solver != "sgd" or self.learning_rate != "adaptive":
             if self.verbose:
@@ -167,12 +168,18 @@ class _StochasticSolverMixin:
 
     def _fit_stochastic(self, X: Any, Y: np.ndarray, sample_weight: Any, incremental: bool,
                         validation_data: Any) -> None:
-        net = self._network()
+        fast = _fastpath.applies(self, X)
+        net: Any
+        if fast:
+            net = _fastpath.fast_network(self, incremental)
+        else:
+            _fastpath.release(self)
+            net = self._network()
+            if not incremental:
+                self._make_optimizer(net)
+            elif net.optimizer is None:
+                self._restore_optimizer(net)
         dtype = net.dtype
-        if not incremental:
-            self._make_optimizer(net)
-        elif net.optimizer is None:
-            self._restore_optimizer(net)
 
         early_stopping = bool(self.early_stopping)
         if incremental and self._stopped:
@@ -215,10 +222,10 @@ class _StochasticSolverMixin:
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
-        if net.norms and batch_size < 2:
+        if not fast and net.norms and batch_size < 2:
             raise ValueError(f"batch_norm=True needs batch_size >= 2 (batch statistics), got batch_size={batch_size}.")
         bounds = [(s, min(s + batch_size, n_samples)) for s in range(0, n_samples, batch_size)]
-        if net.norms and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        if not fast and net.norms and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
             # batch norm cannot train on a batch of one sample: fold it into the previous batch
             bounds[-2:] = [(bounds[-2][0], n_samples)]
         opt = net.optimizer
@@ -236,7 +243,9 @@ class _StochasticSolverMixin:
             X_train = X_train.tocsr()  # row batches: CSR slices rows without scanning every column
         buf = np.empty((batch_size, X_train.shape[1]), dtype=dtype) if dense and self.shuffle else None
         sample_idx = np.arange(n_samples, dtype=int)
-        model = net.model
+        model = None if fast else net.model
+        if fast:
+            net.use_kernels_for(n_samples)
         weights = net.weights()
         others = net.others()
 
@@ -245,7 +254,8 @@ class _StochasticSolverMixin:
             for _ in range(self.max_iter):
                 if self.shuffle:
                     sample_idx = sk_shuffle(sample_idx, random_state=self._random_state)
-                model.train()
+                if model is not None:
+                    model.train()
                 accumulated = 0.0
                 for start, stop in bounds:
                     idx = sample_idx[start:stop] if self.shuffle else slice(start, stop)
@@ -253,16 +263,19 @@ class _StochasticSolverMixin:
                     tb = T_train[idx]
                     wb = None if sw_train is None else sw_train[idx]
                     denom = float(stop - start) if wb is None else float(wb.sum())
-                    decay_group["weight_decay"] = alpha / denom if denom > 0 else 0.0
-                    loss = self._batch_loss(net, xb, tb, wb, denom)
-                    value = loss.item() + self._penalty_value(denom)
+                    if fast:
+                        value = net.batch_gradient(xb, tb, wb, denom, alpha, out_act)
+                    else:
+                        decay_group["weight_decay"] = alpha / denom if denom > 0 else 0.0
+                        loss = self._batch_loss(net, xb, tb, wb, denom)
+                        value = loss.item() + self._penalty_value(denom)
+                        for p in weights:
+                            p.grad = None
+                        for p in others:
+                            p.grad = None
+                        loss.backward()
                     if poisson:
                         value += N.poisson_constant(tb, wb, denom)
-                    for p in weights:
-                        p.grad = None
-                    for p in others:
-                        p.grad = None
-                    loss.backward()
                     if adam:
                         # sklearn adds epsilon to sqrt(v) before the bias correction, torch's Adam (gradlab's)
                         # adds it after: eps / sqrt(1 - beta_2**t) makes the two updates identical.
@@ -325,9 +338,14 @@ class _StochasticSolverMixin:
             self.intercepts_ = [b.copy() for b in self._best_intercepts]
             if self._best_bn is not None:
                 self.batch_norm_params_ = [{k: v.copy() for k, v in d.items()} for d in self._best_bn]
-            self._network()  # re-bind the optimizer's parameters to the restored arrays
+            if fast:
+                net.adopt(self)  # the restored arrays become the flat buffer's values again
+            else:
+                self._network()  # re-bind the optimizer's parameters to the restored arrays
+        if fast:
+            self._network()  # the nn network that predicts (built now, so that predict leaves __dict__ alone)
 
-    def _validation_metrics(self, net: N.Network, X_val: Any, y_val: Any, T_val: np.ndarray,
+    def _validation_metrics(self, net: Any, X_val: Any, y_val: Any, T_val: np.ndarray,
                             sw_val: Any) -> tuple[float, float]:
         """(score, data loss) on the validation set, from one forward pass in eval mode."""
         z = net.forward_numpy(X_val)
@@ -345,7 +363,8 @@ class _StochasticSolverMixin:
             ).item()
             if self.out_activation_ == "exp":
                 vloss += N.poisson_constant(T_val, w, denom)
-        net.model.train()
+        if isinstance(net, N.Network):
+            net.model.train()
         return score, float(vloss)
 
     def _update_no_improvement_count(self, early_stopping: bool, score: Any) -> None:

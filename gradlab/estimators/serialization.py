@@ -119,6 +119,9 @@ def save_estimator(est: Any, path: str | os.PathLike) -> None:
         }
     net = est.__dict__.get("_net")
     optim_state = net.optimizer.state_dict() if net is not None and net.optimizer is not None else None
+    fast = est.__dict__.get("_fastnet")
+    if fast is not None:  # the fast training path's optimizer, in the nn path's layout
+        optim_state = fast.state_dict()
     if optim_state is None:
         optim_state = est.__dict__.get("_optim_state")
     doc = {

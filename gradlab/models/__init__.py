@@ -22,6 +22,10 @@ from gradlab.models.rnn import CharLSTM, SequenceClassifier, sample  # noqa: E40
 
 __all__ += ["SequenceClassifier", "CharLSTM", "sample"]
 
+from gradlab.models.transformer import CharTransformer  # noqa: E402  (registers 'transformer')
+
+__all__ += ["CharTransformer"]
+
 # the network zoo (issue 17); each registers its names ('perceptron', 'rbf', 'ae', 'dae', 'sae', 'vae', 'gan')
 from gradlab.models.autoencoder import AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder  # noqa: E402
 from gradlab.models.gan import GAN  # noqa: E402

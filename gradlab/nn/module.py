@@ -129,7 +129,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._remove_everywhere(name)
+            self._remove_everywhere(name, keep="_parameters")  # a reassigned parameter keeps its place, as torch
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -154,11 +154,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _remove_everywhere(self, name: str) -> None:
+    def _remove_everywhere(self, name: str, keep: str | None = None) -> None:
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            d[key].pop(name, None)
+            if key != keep:
+                d[key].pop(name, None)
         d["_non_persistent_buffers_set"].discard(name)
 
     def __getattr__(self, name: str) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module
+from ..kernels.optim import adam_update
 from ._cuda_kernels import adam_step
 from ._optimizer_utils import check_adam_args
 from .optimizer import Optimizer, _lerp_
@@ -94,6 +95,11 @@ class Adam(Optimizer):
                 exp_avg = state["exp_avg"]
                 exp_avg_sq = state["exp_avg_sq"]
                 step = state["step"] = state["step"] + 1
+                if not amsgrad and self._on_kernels(param):  # fused: gradlab.kernels.optim (numba or NumPy twin)
+                    adam_update(param, grad, exp_avg, exp_avg_sq, step=step, lr=lr, beta1=beta1, beta2=beta2,
+                                eps=eps, weight_decay=weight_decay, decoupled=decoupled, maximize=maximize,
+                                workspace=self._flat_workspace(param))
+                    continue
                 xp = get_array_module(param)
                 if not amsgrad and xp is not np:  # on a GPU: one fused kernel launch
                     adam_step(xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,

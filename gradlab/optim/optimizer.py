@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module
+from ..kernels.optim import WORKSPACE_SLOTS
 from ..tensor import Tensor
 from ._optimizer_utils import _cast_state as _cast_state
 from ._optimizer_utils import _copy_state as _copy_state
@@ -42,6 +43,7 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Optimizer:
@@ -277,6 +279,23 @@ class Optimizer:
             buf = xp.empty(n, dtype=like.dtype)
             self._ws[key] = buf
         return buf[:n].reshape(like.shape)
+
+    def _flat_workspace(self, like: np.ndarray) -> np.ndarray:
+        """A flat scratch array of ``like``'s dtype with room for the kernels' NumPy twins (``WORKSPACE_SLOTS *
+        like.size`` elements), reused across steps and parameters."""
+        key = (like.dtype, "flat")
+        buf = self._ws.get(key)
+        n = WORKSPACE_SLOTS * like.size
+        if buf is None or buf.size < n:
+            buf = np.empty(n, dtype=like.dtype)
+            self._ws[key] = buf
+        return buf
+
+    @staticmethod
+    def _on_kernels(param: Any) -> bool:
+        """Whether ``param`` takes the fused steps of :mod:`gradlab.kernels.optim`: a float32/float64 host array
+        (GPU arrays keep their own path, other dtypes the optimizer's general code)."""
+        return get_array_module(param) is np and param.dtype in _KERNEL_DTYPES
 
     def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
         """Yield ``(p, p._data, p.grad._data)`` for the group's parameters that have a gradient."""

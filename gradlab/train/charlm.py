@@ -1,6 +1,8 @@
-"""Character-level language modelling end to end: train a ``CharLSTM`` on a UTF-8 text file and sample from it.
+"""Character-level language modelling end to end: train a ``CharLSTM`` or a ``CharTransformer`` on a UTF-8 text
+file and sample from it.
 
-The engine behind ``gradlab train --model charlstm --text FILE`` and ``gradlab sample RUN_DIR`` (their command-line
+The engine behind ``gradlab train --model charlstm|transformer --text FILE`` and ``gradlab sample RUN_DIR`` (their
+command-line
 side is :mod:`gradlab.cli._charlm` and :mod:`gradlab.cli.sample`; this module never imports the CLI). A run folder holds
 ``config.json`` (model settings), ``vocab.json`` (the characters, so sampling rebuilds the same ids),
 ``weights.safetensors``, ``checkpoint/`` (for ``--resume``), ``history.json``, ``curves.png`` (training and
@@ -18,11 +20,15 @@ from typing import Any
 import gradlab
 from gradlab.data import DataLoader
 from gradlab.data.text import Vocab, char_datasets
-from gradlab.models.rnn import CharLSTM, sample
+from gradlab.models.registry import build_model
+from gradlab.models.sampling import sample
 from gradlab.nn import functional as F
 from gradlab.train.jsonfile import read_json, write_json
 
-__all__ = ["CharLMLoss", "train_charlm", "load_charlm", "sample_run"]
+__all__ = ["CharLMLoss", "TEXT_MODELS", "train_charlm", "load_charlm", "sample_run"]
+
+#: The registered models that ``train_charlm`` trains (character ids in, next-character logits out).
+TEXT_MODELS = ("charlstm", "transformer")
 
 class CharLMLoss:
     """Mean cross-entropy of next-character logits ``(N, T, V)`` against targets ``(N, T)``.
@@ -44,12 +50,16 @@ def train_charlm(
     clip_grad_norm: float | None = 5.0, val_split: float = 0.1, seed: int = 0, limit: int | None = None,
     resume: bool = False, progress: bool = True, callbacks: Sequence[Any] = (),
     log: Callable[[str], None] | None = print, on_nan: str = "raise", overwrite: bool = False,
+    model: str = "charlstm", model_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train a ``CharLSTM`` on the UTF-8 file ``text`` (the last ``val_split`` of it held out) and write the run
-    folder ``out``. ``limit`` keeps only the first ``limit`` characters (quick runs). Returns the results
-    (``val_loss``, ``val_bpc``, ``history``, ...). ``on_nan``: as :func:`gradlab.train.fit`'s. The text, the
-    model and the folder are checked before ``out`` is touched; ``out`` must be missing or empty unless ``resume``
-    or ``overwrite`` (:mod:`gradlab.train.runfolder`).
+    """Train a character-level model on the UTF-8 file ``text`` (the last ``val_split`` of it held out) and write
+    the run folder ``out``. ``model`` names it in the registry (``'charlstm'``, the default, or ``'transformer'``);
+    ``model_kwargs`` are its keyword arguments besides ``vocab_size`` (for ``'charlstm'`` they default to
+    ``embedding_dim``, ``hidden_size``, ``num_layers`` and ``dropout``; a transformer's ``context`` defaults to
+    ``seq_len`` and must be at least ``seq_len``). ``limit`` keeps only the first ``limit`` characters (quick
+    runs). Returns the results (``val_loss``, ``val_bpc``, ``history``, ...). ``on_nan``: as
+    :func:`gradlab.train.fit`'s. The text, the model and the folder are checked before ``out`` is touched; ``out``
+    must be missing or empty unless ``resume`` or ``overwrite`` (:mod:`gradlab.train.runfolder`).
 
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory()
@@ -76,20 +86,21 @@ def train_charlm(
     text_path = Path(text)
     out = Path(out)
     check_on_nan(on_nan)
+    if model not in TEXT_MODELS:
+        raise ValueError(f"model must be one of {TEXT_MODELS}, got {model!r}")
+    kwargs = _model_kwargs(model, model_kwargs, seq_len, embedding_dim, hidden_size, num_layers, dropout)
     mode = check_run_folder(out, resume=resume, overwrite=overwrite)
     config: dict[str, Any] = {
-        "task": "charlm", "model": "charlstm", "text": str(text_path), "seq_len": int(seq_len),
+        "task": "charlm", "model": model, "text": str(text_path), "seq_len": int(seq_len),
         "batch_size": int(batch_size), "optimizer": optimizer, "lr": float(lr), "weight_decay": float(weight_decay),
         "epochs": int(epochs), "clip_grad_norm": clip_grad_norm, "val_split": float(val_split), "seed": int(seed),
         "limit": limit, "gradlab_version": gradlab.__version__,
     }
     gradlab.manual_seed(seed)
     train_ds, val_ds, vocab = char_datasets(text_path, seq_len, val_split, limit=limit)
-    config["model_kwargs"] = {"vocab_size": len(vocab), "embedding_dim": int(embedding_dim),
-                              "hidden_size": int(hidden_size), "num_layers": int(num_layers),
-                              "dropout": float(dropout)}
-    model = CharLSTM(**config["model_kwargs"])
-    opt = build_optimizer(optimizer, model.parameters(), lr, weight_decay=weight_decay)
+    config["model_kwargs"] = {"vocab_size": len(vocab), **kwargs}
+    net = build_model(model, **config["model_kwargs"])
+    opt = build_optimizer(optimizer, net.parameters(), lr, weight_decay=weight_decay)
     train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=gradlab.Generator(seed + 1))
     val_loader = DataLoader(val_ds, batch_size=batch_size) if val_ds is not None else None
     ckpt = out / CHECKPOINT_DIRNAME
@@ -97,28 +108,45 @@ def train_charlm(
     start_run_folder(out, mode)  # everything checked: training starts, the folder is written from here on
     write_json(out / "config.json", config)
     vocab.save(out / "vocab.json")
-    say(f"training charlstm on {text_path.name}: {len(vocab)} characters in the vocabulary, "
+    say(f"training {model} on {text_path.name}: {len(vocab)} characters in the vocabulary, "
         f"{len(train_ds)} train / {0 if val_ds is None else len(val_ds)} validation windows of {seq_len}, "
         f"{epochs} epochs" + (f", resuming from {resume_from}" if resume_from else ""))
     t0 = time.perf_counter()
-    history = fit(model, CharLMLoss(), opt, train_loader, val_loader, epochs=epochs, callbacks=list(callbacks),
+    history = fit(net, CharLMLoss(), opt, train_loader, val_loader, epochs=epochs, callbacks=list(callbacks),
                   metrics=("accuracy",), checkpoint_dir=ckpt, resume_from=resume_from, progress=progress,
                   clip_grad_norm=clip_grad_norm, on_nan=on_nan)
     train_time = time.perf_counter() - t0
-    save_weights(model, out / "weights.safetensors")
+    save_weights(net, out / "weights.safetensors")
     history.to_json(out / "history.json")
     if len(history):
-        history.plot(out / "curves.png", title=f"charlstm on {text_path.name} (loss in nats per character)")
+        history.plot(out / "curves.png", title=f"{model} on {text_path.name} (loss in nats per character)")
     hist = history.history
     val_loss = hist["val_loss"][-1] if hist.get("val_loss") else None
     results = {"val_loss": val_loss, "val_bpc": None if val_loss is None else val_loss / math.log(2),
                "train_loss": hist["loss"][-1] if hist.get("loss") else None, "epochs": len(history),
                "train_time_s": train_time, "stopped": history.stop_reason}
     write_json(out / "results.json", results)
-    return {**results, "history": history, "model": model, "vocab": vocab}
+    return {**results, "history": history, "model": net, "vocab": vocab}
 
 
-def load_charlm(run_dir: str | os.PathLike) -> tuple[CharLSTM, Vocab, dict[str, Any]]:
+def _model_kwargs(model: str, given: dict[str, Any] | None, seq_len: int, embedding_dim: int, hidden_size: int,
+                  num_layers: int, dropout: float) -> dict[str, Any]:
+    """The model's keyword arguments (all but ``vocab_size``), checked by building a one-character model."""
+    if model == "charlstm":
+        kwargs: dict[str, Any] = {"embedding_dim": int(embedding_dim), "hidden_size": int(hidden_size),
+                                  "num_layers": int(num_layers), "dropout": float(dropout)}
+    else:
+        kwargs = {"context": int(seq_len), "dropout": float(dropout)}
+    kwargs.update(given or {})
+    if "vocab_size" in kwargs:
+        raise ValueError("model_kwargs: vocab_size is the text's, not an option")
+    if model == "transformer" and int(kwargs["context"]) < seq_len:
+        raise ValueError(f"the transformer's context ({kwargs['context']}) is shorter than seq_len ({seq_len})")
+    build_model(model, vocab_size=1, **kwargs)  # a bad option fails here, before the run folder is touched
+    return kwargs
+
+
+def load_charlm(run_dir: str | os.PathLike) -> tuple[Any, Vocab, dict[str, Any]]:
     """``(model, vocab, config)`` rebuilt from a run folder written by :func:`train_charlm`.
 
     >>> import tempfile
@@ -139,12 +167,13 @@ def load_charlm(run_dir: str | os.PathLike) -> tuple[CharLSTM, Vocab, dict[str, 
     run = Path(run_dir)
     for name in ("config.json", "vocab.json", "weights.safetensors"):
         if not (run / name).is_file():
-            raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train --model charlstm' run?)")
+            raise FileNotFoundError(f"{run}: no {name} (is this a finished 'gradlab train --text FILE' run?)")
     config = read_json(run / "config.json")
-    if config.get("model") != "charlstm":
-        raise ValueError(f"{run} holds a {config.get('model')!r} model, not a charlstm")
+    if config.get("model") not in TEXT_MODELS:
+        raise ValueError(f"{run} holds a {config.get('model')!r} model, not a character-level one "
+                         f"({', '.join(TEXT_MODELS)})")
     vocab = Vocab.load(run / "vocab.json")
-    model = CharLSTM(**config["model_kwargs"])
+    model = build_model(config["model"], **config["model_kwargs"])
     load_weights(model, run / "weights.safetensors")
     model.eval()
     return model, vocab, config

@@ -20,7 +20,8 @@ def export_run(run_dir: str | os.PathLike, path: str | os.PathLike, data_dir: st
                opset: int = 17) -> Any:
     """Rebuild a run's model from ``config.json`` + ``weights.safetensors`` (as ``gradlab evaluate`` does) and export
     it to ``path`` with a dynamic batch axis. Image models take ``input`` (batch, C, H, W) float32; a ``charlstm``
-    run takes ``input`` (batch, seq_len) int64 character ids, the sequence axis dynamic too. Returns the
+    run takes ``input`` (batch, seq_len) int64 character ids, the sequence axis dynamic too; a ``transformer`` run
+    takes ``input`` (batch, context) int64 ids, the sequence axis fixed at the trained context. Returns the
     ``onnx.ModelProto``.
 
     >>> import tempfile, pathlib
@@ -33,12 +34,16 @@ def export_run(run_dir: str | os.PathLike, path: str | os.PathLike, data_dir: st
     if not (run / "config.json").is_file():
         raise FileNotFoundError(f"{run}: no config.json (is this a finished 'gradlab train' run folder?)")
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    if config.get("model") == "charlstm":
+    if config.get("model") in ("charlstm", "transformer"):
         from gradlab.train.charlm import load_charlm
 
         model, _, config = load_charlm(run)
-        example = np.zeros((2, int(config.get("seq_len", 16))), dtype=np.int64)
-        axes = {"input": {0: "batch", 1: "sequence"}}
+        if config["model"] == "transformer":  # the causal mask and positions are traced for one length
+            example = np.zeros((2, int(config["model_kwargs"]["context"])), dtype=np.int64)
+            axes = {"input": {0: "batch"}}
+        else:
+            example = np.zeros((2, int(config.get("seq_len", 16))), dtype=np.int64)
+            axes = {"input": {0: "batch", 1: "sequence"}}
         return export(model, example, path, input_names=["input"], output_names=["logits"], dynamic_axes=axes,
                       opset=opset)
     from gradlab.train.experiment import load_dataset, load_run_model

@@ -1,5 +1,6 @@
 """SIGKILL ``gradlab train`` at random moments, then ``--resume``: the final weights are bit-identical (sha256) to
-an uninterrupted run's, for every model family (MLP, LeNet-5, sequential-MNIST LSTM, char-level LSTM)."""
+an uninterrupted run's, for every model family (MLP, LeNet-5, sequential-MNIST LSTM, char-level LSTM and
+transformer)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ FAMILIES = {
     "lenet5": ["--dataset", "mnist-tiny", "--model", "lenet5"],
     "lstm": ["--dataset", "mnist-tiny", "--model", "lstm"],
     "charlstm": ["--model", "charlstm", "--hidden", "16", "--seq-len", "20", "--embedding-dim", "8"],
+    "transformer": ["--model", "transformer", "--d-model", "16", "--heads", "2", "--layers", "1", "--context", "20"],
 }
+TEXT_FAMILIES = ("charlstm", "transformer")
 
 
 def _start(argv, out):
@@ -55,10 +58,10 @@ def _checkpoint_mtime(out):
 @pytest.mark.slow
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_sigkill_then_resume_is_bit_identical(family, tmp_path):
-    if family != "charlstm" and not _mnist_available():
+    if family not in TEXT_FAMILIES and not _mnist_available():
         pytest.skip("MNIST files not available")
     argv = [*FAMILIES[family], "--limit", "150", "--epochs", "3", "--batch-size", "50"]
-    if family == "charlstm":
+    if family in TEXT_FAMILIES:
         (tmp_path / "t.txt").write_text(TEXT, encoding="utf-8")
         argv += ["--text", str(tmp_path / "t.txt")]
     ref = _start(argv, tmp_path / "ref")

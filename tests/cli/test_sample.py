@@ -52,7 +52,7 @@ def test_the_longest_length_is_accepted_by_the_parser():
 def test_a_file_instead_of_a_run_folder(char_run, capsys):
     assert main(["sample", str(char_run / "config.json")]) == 2
     err = capsys.readouterr().err
-    assert "is a file: expected a run folder written by 'gradlab train --model charlstm'" in err
+    assert "is a file: expected a run folder written by 'gradlab train --model charlstm|transformer'" in err
 
 
 class _Recorder(io.StringIO):

@@ -98,6 +98,7 @@ def case_id(case) -> str:
     return name + "-" + ("-".join(f"{k}={v}" for k, v in kw.items()) or "defaults")
 
 
+@pytest.mark.kernel_sets  # numpy and numba kernels (gradlab.kernels.optim)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_trajectory_matches_torch(torch, case):
     name, kwargs = case
@@ -105,6 +106,7 @@ def test_trajectory_matches_torch(torch, case):
     run_and_compare(torch, *pair, steps=STEPS)
 
 
+@pytest.mark.kernel_sets  # numpy and numba kernels (gradlab.kernels.optim)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_state_matches_torch(torch, case):
     """Per-parameter state has torch's keys and values (the step count as a Python int)."""
@@ -123,6 +125,7 @@ def test_state_matches_torch(torch, case):
                 assert_close(gs[key], tv, rtol=1e-6, atol=1e-10, msg=key)
 
 
+@pytest.mark.kernel_sets  # numpy and numba kernels (gradlab.kernels.optim)
 @pytest.mark.parametrize(
     "name,kwargs",
     [
@@ -141,6 +144,7 @@ def test_param_groups_with_different_options(torch, name, kwargs):
     run_and_compare(torch, *pair, steps=30)
 
 
+@pytest.mark.kernel_sets  # numpy and numba kernels (gradlab.kernels.optim)
 @pytest.mark.parametrize("name,kwargs", [("SGD", {"lr": 0.05, "momentum": 0.9}), ("Adam", {"lr": 0.01})])
 def test_float32_matches_torch(torch, name, kwargs):
     gl_params, th_params, gl_opt, th_opt = make_pair(torch, name, kwargs, dtype=np.float32)
@@ -152,6 +156,7 @@ def test_float32_matches_torch(torch, name, kwargs):
                 assert v.dtype == np.float32
 
 
+@pytest.mark.kernel_sets  # numpy and numba kernels (gradlab.kernels.optim)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_state_dict_round_trip_continues_identically(torch, case):
     """Save after 20 steps, load into a fresh optimizer over copies of the parameters: the next 20 steps of the

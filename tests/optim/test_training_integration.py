@@ -53,6 +53,7 @@ def train_step(torch, gl, th, gopt, topt, gsched, tsched, x, y):
     return loss, tloss
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize(
     "opt_name,opt_kwargs",
     [
