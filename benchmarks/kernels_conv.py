@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-__all__ = ["bench_kernels", "bench_models", "bench_startup", "main"]
+__all__ = ["bench_kernels", "bench_steps", "bench_models", "bench_startup", "bench_first_step", "main"]
 
 
 class _Ctx:
@@ -200,6 +200,40 @@ print(t1 - t0, time.perf_counter() - t1, time.process_time() - c1)
 """
 
 
+_FIRST_STEP = """
+import sys, time
+sys.path[:0] = [{bench!r}, {root!r}]
+from workloads import lenet5
+step = lenet5.setup_gradlab()
+t0, c0 = time.perf_counter(), time.process_time()
+step()
+t1, c1 = time.perf_counter(), time.process_time()
+step()
+print(t1 - t0, c1 - c0, time.perf_counter() - t1)
+"""
+
+
+def bench_first_step(runs: int = 3) -> dict:
+    """LeNet-5's first training step in a fresh process (the kernels a model really uses: 2x2 max-pool forward and
+    backward, the wide im2col), on numpy, and on numba uncached / cached; the second step for scale."""
+    code = _FIRST_STEP.format(bench=str(HERE), root=str(ROOT))
+    res: dict[str, list[float]] = {}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as cache:
+            for label, kset in (("numpy", "numpy"), ("numba uncached", "numba"), ("numba cached", "numba")):
+                env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT), GRADLAB_KERNELS=kset)
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                     check=True).stdout.split()
+                for key, v in zip(("", " cpu", " second step"), out):
+                    res.setdefault(label + key, []).append(float(v))
+    med = {k: statistics.median(v) for k, v in res.items()}
+    print("LeNet-5 first step: " + "; ".join(
+        f"{lab} {med[lab]:.2f} s ({med[lab + ' cpu']:.2f} s CPU)" for lab in ("numpy", "numba uncached",
+                                                                             "numba cached"))
+        + f"; a later step {med['numpy second step'] * 1e3:.0f} ms (median of {runs})", flush=True)
+    return med
+
+
 def bench_startup(runs: int = 3) -> dict:
     """First use of every kernel here (float32) in a fresh process: uncached (empty NUMBA_CACHE_DIR) then cached;
     wall seconds, and the process's CPU seconds (what a loaded machine does not inflate)."""
@@ -235,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_steps(tuple(args.only or ("lenet5", "conv3x3")))
     if "startup" in parts:
         bench_startup()
+        bench_first_step()
     if "models" in parts:
         bench_models(args.rounds, args.threads, tuple(args.only or ("lenet5", "conv3x3")))
     print(f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
