@@ -52,12 +52,13 @@ IM2COL_THRESHOLD = 65536  # output elements
 
 
 def compiled_dtype(*arrays: Any) -> bool:
-    """Whether the compiled loops take these arrays: NumPy arrays, all float32 or all float64.
+    """Whether the compiled loops take these arrays: plain NumPy arrays (not a subclass: a device array type built
+    on ndarray must keep its own path), all float32 or all float64.
 
     >>> compiled_dtype(np.zeros(2, np.float32)), compiled_dtype(np.zeros(2, np.int64))
     (True, False)
     """
-    if not all(isinstance(a, np.ndarray) for a in arrays):
+    if not all(type(a) is np.ndarray for a in arrays):
         return False
     dt = arrays[0].dtype
     return dt in (np.float32, np.float64) and all(a.dtype == dt for a in arrays)

@@ -46,7 +46,7 @@ def _params(weight: Any, bias: Any, c: int, dtype: Any) -> tuple[Any, Any]:
 
 def _use_loops(x: Any, *others: Any) -> bool:
     arrays = (x, *(a for a in others if a is not None))
-    ok = all(isinstance(a, np.ndarray) and a.dtype == x.dtype for a in arrays)
+    ok = all(type(a) is np.ndarray and a.dtype == x.dtype for a in arrays)  # plain CPU arrays only
     return ok and x.dtype in (np.float32, np.float64) and wants_numba(x.size, BN_THRESHOLD)
 
 

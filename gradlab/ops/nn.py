@@ -226,7 +226,7 @@ class BatchNorm(Function):
 def _fused_batch_norm(x: Any, weight: Any, bias: Any) -> bool:
     """Train through :mod:`gradlab.kernels.norm`: CPU float arrays and the kernel set (and size) asks for numba."""
     arrays = (x, *(a for a in (weight, bias) if a is not None))
-    if not all(isinstance(a, np.ndarray) and a.dtype == x.dtype for a in arrays):
+    if not all(type(a) is np.ndarray and a.dtype == x.dtype for a in arrays):  # plain CPU arrays only
         return False
     return x.dtype in (np.float32, np.float64) and wants_numba(x.size, knorm.BN_THRESHOLD)
 
