@@ -193,7 +193,6 @@ with kernels.use("numba"):
     out, arg = conv.max_pool2x2(x)
     conv.max_pool2x2_backward(out, arg, x.shape)
     conv.col2im(np.ones((3 * 4, 2 * 2 * 2), np.float32), (2, 3, 4, 4), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1), (2, 2))
-    conv.gather_runs(x.reshape(2, 3, 16), np.empty((3, 4, 2, 8), np.float32), (0, 1, 4, 5))
     o, m, v, s = norm.batch_norm_train(x, np.ones(3, np.float32), np.zeros(3, np.float32), 1e-5)
     norm.batch_norm_train_backward(o, x, m, s, np.ones(3, np.float32))
 print(t1 - t0, time.perf_counter() - t1, time.process_time() - c1)
@@ -215,7 +214,7 @@ print(t1 - t0, c1 - c0, time.perf_counter() - t1)
 
 def bench_first_step(runs: int = 3) -> dict:
     """LeNet-5's first training step in a fresh process (the kernels a model really uses: 2x2 max-pool forward and
-    backward, the wide im2col), on numpy, and on numba uncached / cached; the second step for scale."""
+    backward), on numpy, and on numba uncached / cached; the second step for scale."""
     code = _FIRST_STEP.format(bench=str(HERE), root=str(ROOT))
     res: dict[str, list[float]] = {}
     for _ in range(runs):

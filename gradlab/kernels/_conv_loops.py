@@ -10,7 +10,7 @@ from typing import Any
 
 from gradlab.kernels._select import njit
 
-__all__ = ["max_pool2x2_loop", "max_pool2x2_backward_loop", "col2im_loop", "gather_runs_loop"]
+__all__ = ["max_pool2x2_loop", "max_pool2x2_backward_loop", "col2im_loop"]
 
 
 @njit()
@@ -116,24 +116,3 @@ def col2im_loop(cols: Any, gx: Any, sh: int, sw: int, dh: int, dw: int, pt: int,
                         for ox in range(lo, hi):
                             row[x0 + ox * sw] += s[ox]
 
-
-
-@njit()
-def gather_runs_loop(src: Any, out: Any, offsets: Any, start: int) -> None:
-    """``out[c, k, n, :] = src[n, c, start + offsets[k] : start + offsets[k] + T]``: the column runs of the wide
-    (padded-row) im2col layout and of the flat-grid column tiles, ``src`` (N, C, F) and ``out`` (C, K, N, T).
-
-    >>> import numpy as np
-    >>> src = np.arange(6.0).reshape(1, 1, 6); out = np.empty((1, 2, 1, 3))
-    >>> gather_runs_loop.py_func(src, out, np.array([0, 2]), 1); out.ravel().tolist()
-    [1.0, 2.0, 3.0, 3.0, 4.0, 5.0]
-    """
-    c_, k_, n_, t_ = out.shape
-    for c in range(c_):
-        for k in range(k_):
-            off = start + offsets[k]
-            for n in range(n_):
-                s = src[n, c, off:]  # explicit copy loop over 1-D views: vectorises (indices from range())
-                d = out[c, k, n]
-                for t in range(t_):
-                    d[t] = s[t]

@@ -1,17 +1,16 @@
-"""Fused kernels for the convolution side: 2x2 max-pool forward/backward, col2im and the wide im2col, each beside
-its NumPy twin.
+"""Fused kernels for the convolution side: 2x2 max-pool forward/backward and col2im, each beside its NumPy twin.
 
 The NumPy twins (``*_numpy``) are the reference the tests compare the compiled loops with, and what runs when the
 kernel set is ``numpy`` or the problem is small (below ``POOL_THRESHOLD`` / ``COL2IM_THRESHOLD`` elements under
 ``auto``). ``gradlab.ops.pooling`` and ``gradlab.ops._im2col`` call the public functions only on CPU arrays and
 only when :func:`gradlab.kernels.wants_numba` says so; their own strided NumPy code stays the default path.
 
-Measured on the 2-core machines (``benchmarks/kernels_conv.py``): see the figures in each constant's comment.
-im2col: only the stride-1 "wide" layout and the flat-grid column tiles (:func:`gather_runs`, contiguous runs at
-fixed offsets) gained: 1.6x on the cache-sized tiles of the 64-channel 3x3 layer, 1.5x on LeNet-5's first layer,
-1.1x on a 75 MB column buffer (memory-bound either way). The standard strided layout copies short rows, where a
-numba loop ran 4x slower than NumPy's ``as_strided`` copy: not adopted. Nor was the stride-1 col2im over the flat
-padded grid (``gradlab.ops.conv._col2im_flat``, 25 contiguous adds: 0.89 ms NumPy, 0.90 ms numba).
+Measured on the 2-core machines (``benchmarks/kernels_conv.py``): see the figures above the thresholds.
+Measured and not adopted (no faster than NumPy): im2col, both the wide (padded-row) layout and the flat-grid column
+tiles as one vectorised copy loop per contiguous run (1.00x on the 75 MB columns of the 64-channel 3x3 layer, on
+its cache-sized tiles and on LeNet-5's first layer: ``np.copyto`` out of the ``as_strided`` view is already a
+memory-bound copy; the standard strided layout, short rows, ran 4x slower in numba), and the stride-1 col2im over
+the flat padded grid (``gradlab.ops.conv._col2im_flat``, 25 contiguous adds: 0.89 ms NumPy, 0.90 ms numba).
 
 >>> import numpy as np
 >>> from gradlab import kernels
@@ -39,16 +38,15 @@ __all__ = [
     "max_pool2x2_backward_numpy",
     "col2im",
     "col2im_numpy",
-    "IM2COL_THRESHOLD",
-    "gather_runs",
-    "gather_runs_numpy",
 ]
 
-# Below these sizes (input elements) ``auto`` stays on NumPy: the per-call cost of a few strided NumPy passes is
-# small there, and an iris-sized model never pays the JIT start-up.
+# Below these sizes (input elements; column elements for col2im) ``auto`` stays on NumPy: the per-call cost of a few
+# strided NumPy passes is small there, and a small model never pays the JIT start-up. Measured 2026-12-05, float32,
+# forward + backward, numba against the op's NumPy path, load average 4-5 on 2 cores: max-pool 1.16x on
+# (128, 6, 28, 28), 1.7x on (128, 16, 10, 10), 1.8x on (32, 64, 32, 32); col2im 1.06-1.18x on the 64-channel 3x3
+# stride-2 layer (32, 64, 32, 32). First use compiles each loop once per dtype (about 0.3 s CPU each, cached).
 POOL_THRESHOLD = 16384
 COL2IM_THRESHOLD = 65536
-IM2COL_THRESHOLD = 65536  # output elements
 
 
 def compiled_dtype(*arrays: Any) -> bool:
@@ -196,37 +194,3 @@ def col2im(cols: Any, x_shape: tuple, kernel: tuple, stride: tuple, pad4: tuple,
     return gx
 
 
-
-# ---------------------------------------------------------------------------------------------------------------
-# im2col of the wide (padded-row) layout and of the flat-grid tiles: contiguous runs at fixed offsets
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def gather_runs_numpy(src: Any, out: Any, offsets: tuple, start: int = 0) -> Any:
-    """Fill ``out`` (C, K, N, T) with ``out[c, k, n, :] = src[n, c, start + offsets[k] :][:T]`` from ``src``
-    (N, C, F), and return it: one copy out of an ``as_strided`` view when the offsets are a (kh, kw) grid,
-    else one copy per offset. (The wide im2col: ``src`` the padded input flat per plane, offsets
-    ``dh*ky*wp + dw*kx``, T = ho*wp.)
-
-    >>> src = np.arange(6.0).reshape(1, 1, 6)
-    >>> gather_runs_numpy(src, np.empty((1, 2, 1, 3)), (0, 2), 1).ravel().tolist()
-    [1.0, 2.0, 3.0, 3.0, 4.0, 5.0]
-    """
-    t = out.shape[3]
-    for k, off in enumerate(offsets):
-        np.copyto(out[:, k], src[:, :, start + off : start + off + t].transpose(1, 0, 2))
-    return out
-
-
-def gather_runs(src: Any, out: Any, offsets: tuple, start: int = 0) -> Any:
-    """:func:`gather_runs_numpy`, compiled (one copy loop per run, vectorised) when the kernel set and size say so.
-
-    >>> from gradlab import kernels
-    >>> with kernels.use("numpy"):
-    ...     gather_runs(np.arange(4.0).reshape(1, 1, 4), np.empty((1, 1, 1, 2)), (1,)).ravel().tolist()
-    [1.0, 2.0]
-    """
-    if not (_use_loops(out.size, IM2COL_THRESHOLD, src, out) and src.flags.c_contiguous and out.flags.c_contiguous):
-        return gather_runs_numpy(src, out, offsets, start)
-    loops.gather_runs_loop(src, out, np.asarray(offsets, dtype=np.int64), start)
-    return out

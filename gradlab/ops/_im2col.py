@@ -135,11 +135,6 @@ def _pad_nchw(x: Any, pad4: tuple, value: float = 0.0) -> Any:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _offsets(kh: int, kw: int, dh: int, dw: int, wp: int) -> tuple:
-    """The flat offsets ``dh*ky*wp + dw*kx`` of the kernel positions over rows of width ``wp``, row-major."""
-    return tuple(dh * i * wp + dw * j for i in range(kh) for j in range(kw))
-
-
 def _wide(stride: tuple, kw: int, dw: int, wo: int) -> bool:
     """Use the padded-row layout (see ``_im2col``) for this geometry?"""
     return stride == (1, 1) and dw * (kw - 1) <= WIDE_MAX_WASTE * wo
@@ -172,14 +167,9 @@ def _im2col(x: Any, kh: int, kw: int, stride: tuple, pad4: tuple, dilation: tupl
             buf.fill(0)
             buf[:, :, pt : pt + h, pl : pl + w] = x
         flat = buf.reshape(n, c, rows * wp)
-        if kconv.compiled_dtype(x) and wants_numba(c * kh * kw * n * ho * wp, kconv.IM2COL_THRESHOLD):
-            cols = workspace.get((c, kh, kw, n, ho * wp), x.dtype, xp)  # one fused copy loop per run
-            kconv.gather_runs(flat, cols.reshape(c, kh * kw, n, ho * wp), _offsets(kh, kw, dh, dw, wp))
-        else:
-            sn, sc, it = flat.strides
-            view = xp.lib.stride_tricks.as_strided(flat, (c, kh, kw, n, ho * wp),
-                                                   (sc, dh * wp * it, dw * it, sn, it))
-            cols = _copyto(workspace.get(view.shape, x.dtype, xp), view)
+        sn, sc, it = flat.strides
+        view = xp.lib.stride_tricks.as_strided(flat, (c, kh, kw, n, ho * wp), (sc, dh * wp * it, dw * it, sn, it))
+        cols = _copyto(workspace.get(view.shape, x.dtype, xp), view)
         if buf is not x:
             workspace.put(buf)
         return cols.reshape(c * kh * kw, n * ho * wp), wp
@@ -319,17 +309,12 @@ def _column_tiles(P: Any, kh: int, kw: int, wp: int, L: int, dilation: tuple) ->
     T = max(64, TILE_BYTES // (K * P.dtype.itemsize))
     buf = workspace.get((K * min(T, L),), P.dtype, xp)
     sc, it = P.strides
-    fused = kconv.compiled_dtype(P) and wants_numba(K * min(T, L), kconv.IM2COL_THRESHOLD)
-    offsets = _offsets(kh, kw, dh, dw, wp)
     try:
         for q0 in range(0, L, T):
             t = min(T, L - q0)
             cols = buf[:K * t].reshape(c, kh, kw, t)
-            if fused:
-                kconv.gather_runs(P[None], cols.reshape(c, kh * kw, 1, t), offsets, q0)
-            else:
-                xp.copyto(cols, xp.lib.stride_tricks.as_strided(P[:, q0:], (c, kh, kw, t),
-                                                                 (sc, dh * wp * it, dw * it, it)))
+            xp.copyto(cols, xp.lib.stride_tricks.as_strided(P[:, q0:], (c, kh, kw, t),
+                                                             (sc, dh * wp * it, dw * it, it)))
             yield q0, t, cols.reshape(K, t)
     finally:
         workspace.put(buf)
