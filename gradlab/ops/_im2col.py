@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from gradlab.backend import get_array_module
+from gradlab.kernels import conv as kconv
+from gradlab.kernels._select import wants_numba
 
 # Stride-1 convolutions use the padded-row ("wide") column layout when its junk columns add at most this fraction
 # of work (dilation * (kW - 1) / output width).
@@ -190,6 +192,8 @@ def _col2im(cols: Any, x_shape: tuple, kh: int, kw: int, stride: tuple, pad4: tu
     cols = cols.reshape(c, kh, kw, n, ho, wo)
     if kh == kw == 1 and sh == sw == 1 and not any(pad4) and (h, w) == (ho, wo):
         return xp.ascontiguousarray(cols[:, 0, 0].transpose(1, 0, 2, 3))
+    if kconv.compiled_dtype(cols) and wants_numba(cols.size, kconv.COL2IM_THRESHOLD):  # one fused scatter pass
+        return kconv.col2im(cols, x_shape, (kh, kw), stride, pad4, dilation, (ho, wo))
     # rows/columns past the last window (stride leftovers) get no gradient: size the buffer to cover both
     hp, wp = max(h + pt + pb, (ho - 1) * sh + dh * (kh - 1) + 1), max(w + pl + pr, (wo - 1) * sw + dw * (kw - 1) + 1)
     gt = xp.zeros((c, n, hp, wp), dtype=cols.dtype)

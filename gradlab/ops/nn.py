@@ -7,6 +7,8 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
+from gradlab.kernels import norm as knorm
+from gradlab.kernels._select import wants_numba
 
 __all__ = ["Linear", "Softmax", "LogSoftmax", "Dropout", "BatchNorm", "LayerNorm"]
 
@@ -179,17 +181,19 @@ class BatchNorm(Function):
         axes = (0, *range(2, x.ndim))
         bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         ctx.axes, ctx.training = axes, training
+        ctx.fused = None
         if training:
             n = x.size // x.shape[1]
             if n <= 1:
                 raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
+            if _fused_batch_norm(x, weight, bias):
+                out, mean, var, invstd = knorm.batch_norm_train(x, weight, bias, eps)
+                _update_running(running_mean, running_var, mean.astype(x.dtype), var.astype(x.dtype), momentum, n)
+                ctx.fused = (mean, invstd)
+                ctx.save_for_backward(x, None, weight)
+                return out
             xhat, invstd, mean, var = _normalize(x, axes, eps)
-            if running_mean is not None:
-                running_mean *= 1.0 - momentum
-                running_mean += momentum * mean.reshape(-1)
-            if running_var is not None:
-                running_var *= 1.0 - momentum
-                running_var += (momentum * n / (n - 1)) * var.reshape(-1)
+            _update_running(running_mean, running_var, mean, var, momentum, n)
         else:
             if running_mean is None or running_var is None:
                 raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
@@ -203,6 +207,12 @@ class BatchNorm(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        if ctx.fused is not None:  # training on the fused kernels: xhat is recomputed from x
+            x, _, weight = ctx.saved_tensors
+            mean, invstd = ctx.fused
+            gx, gw, gb = knorm.batch_norm_train_backward(grad, x, mean, invstd, weight)
+            nx, nw, nb = ctx.needs_input_grad[:3]
+            return gx if nx else None, gw if nw else None, gb if nb else None, None, None, None, None, None
         xhat, invstd, weight = ctx.saved_tensors
         axes = ctx.axes
         gx = None
@@ -211,6 +221,25 @@ class BatchNorm(Function):
             gx = _normalize_backward(gxhat, xhat, invstd, axes) if ctx.training else gxhat * invstd
         gw, gb = _affine_grads(ctx, grad, xhat, axes, (-1,))
         return gx, gw, gb, None, None, None, None, None
+
+
+def _fused_batch_norm(x: Any, weight: Any, bias: Any) -> bool:
+    """Train through :mod:`gradlab.kernels.norm`: CPU float arrays and the kernel set (and size) asks for numba."""
+    arrays = (x, *(a for a in (weight, bias) if a is not None))
+    if not all(type(a) is np.ndarray and a.dtype == x.dtype for a in arrays):  # plain CPU arrays only
+        return False
+    return x.dtype in (np.float32, np.float64) and wants_numba(x.size, knorm.BN_THRESHOLD)
+
+
+def _update_running(running_mean: Any, running_var: Any, mean: Any, var: Any, momentum: float, n: int) -> None:
+    """torch's running-stat update, in place: ``r = (1 - momentum) * r + momentum * stat`` with the unbiased
+    variance (``var * n / (n - 1)``)."""
+    if running_mean is not None:
+        running_mean *= 1.0 - momentum
+        running_mean += momentum * mean.reshape(-1)
+    if running_var is not None:
+        running_var *= 1.0 - momentum
+        running_var += (momentum * n / (n - 1)) * var.reshape(-1)
 
 
 class LayerNorm(Function):

@@ -10,6 +10,8 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
+from gradlab.kernels import conv as kconv
+from gradlab.kernels._select import wants_numba
 from gradlab.ops._im2col import _fmt, _pad_nchw, _rng, pool_output_size
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "UpsampleNearest2d"]
@@ -50,6 +52,9 @@ class MaxPool2d(Function):
     running ``np.maximum`` (NaN propagates, as in torch); backward finds, offset by offset, the first position
     equal to the window's max and sends the gradient there. No arg-max array is kept unless asked for.
 
+    The 2x2 stride-2 pool without padding (LeNet's) runs the fused kernels of :mod:`gradlab.kernels.conv` when the
+    kernel set is numba (one pass forward keeping the uint8 arg-max, one scatter pass backward).
+
     >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
     >>> MaxPool2d.apply(x, (2, 2), (2, 2), (0, 0), (1, 1), False)[0, 0].tolist()
     [[5.0, 7.0], [13.0, 15.0]]
@@ -61,6 +66,13 @@ class MaxPool2d(Function):
         """``indices_sink``: a list to append the arg-max kernel offsets to (for ``return_indices``)."""
         xp = get_array_module(x)
         ho, wo, pad4 = _pool_geometry(x, k, s, p, d, ceil_mode, "max_pool2d")
+        ctx.arg = None
+        if _fused_2x2(x, k, s, pad4, d, ho, wo):
+            out, ctx.arg = kconv.max_pool2x2(x)
+            if indices_sink is not None:
+                indices_sink.append(ctx.arg)
+            ctx.geom = (x.shape,)
+            return out
         xpad = _pad_nchw(x, pad4, -xp.inf)
         out = None
         for v in _windows(xpad, k, s, d, ho, wo):
@@ -77,6 +89,8 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        if ctx.arg is not None:
+            return kconv.max_pool2x2_backward(grad, ctx.arg, ctx.geom[0]), None, None, None, None, None, None
         xp = get_array_module(grad)
         x, out = ctx.saved_tensors
         x_shape, k, s, pad4, d, ho, wo = ctx.geom
@@ -105,6 +119,14 @@ class MaxPool2d(Function):
         if pt or pb or pl or pr:
             gx = gx[:, :, pt : pt + h, pl : pl + w]
         return gx, None, None, None, None, None, None
+
+
+def _fused_2x2(x: Any, k: tuple, s: tuple, pad4: tuple, d: tuple, ho: int, wo: int) -> bool:
+    """Take the fused 2x2 stride-2 kernel: that geometry (floor mode, no padding), a float CPU array, and the
+    kernel set (and, under ``auto``, the size) asks for numba."""
+    return (tuple(k) == (2, 2) and tuple(s) == (2, 2) and tuple(d) == (1, 1) and not any(pad4)
+            and (ho, wo) == (x.shape[2] // 2, x.shape[3] // 2) and kconv.compiled_dtype(x)
+            and wants_numba(x.size, kconv.POOL_THRESHOLD))
 
 
 def _windows(a: Any, k: tuple, s: tuple, d: tuple, ho: int, wo: int) -> Any:

@@ -43,6 +43,7 @@ def _pair(name, args, kw, dtype=np.float64):
     return gmod, tmod
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name,args,kw", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_module_matches_torch(name, args, kw, dtype):

@@ -23,6 +23,7 @@ def _randomise(torch_module, torch) -> None:
 
 
 # ---- BatchNorm1d ---------------------------------------------------------------------------------------------------
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5)])
 @pytest.mark.parametrize("kwargs", [{}, {"affine": False}, {"bias": False}, {"track_running_stats": False}])
@@ -36,6 +37,7 @@ def test_batchnorm1d_train_matches_torch(torch, dtype, shape, kwargs) -> None:
     assert repr(g) == repr(t)
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
 @pytest.mark.parametrize("shape", [(6, 4), (3, 4, 7)])
 def test_batchnorm1d_running_stats_and_eval_match_torch(torch, momentum, shape) -> None:
@@ -76,6 +78,7 @@ def test_batchnorm1d_state_dict_matches_torch(torch) -> None:
     assert list(nn.BatchNorm1d(3).state_dict()) == list(torch.nn.BatchNorm1d(3).state_dict())
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3, 2)])
 def test_batch_norm_gradcheck(training, shape) -> None:

@@ -9,6 +9,7 @@ from gradlab import nn
 from tests.helpers import assert_close, to_torch
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.kernel_sets  # the fused 2x2 max-pool and BatchNorm kernels must match torch too
 
 
 def _check(gmod, tmod, x, tol=None):

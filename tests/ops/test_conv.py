@@ -18,7 +18,9 @@ from tests.helpers import assert_close, to_torch
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# (function_scoped_fixture: the kernel_sets tests get the kernel set from a fixture, fixed for all examples)
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 TOL = {"float64": dict(rtol=1e-6, atol=1e-8), "float32": dict(rtol=1e-4, atol=1e-4)}
 
 
@@ -76,6 +78,7 @@ def _conv2d_arrays(case, seed):
     return x, w, b
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @SETTINGS
 @given(case=conv2d_cases(), seed=st.integers(0, 2**16))
@@ -130,6 +133,7 @@ def test_conv2d_weight_cache_off_recomputes_columns(monkeypatch):
              [_rand(rng, 2, 3, 7, 7), _rand(rng, 4, 3, 3, 3)])
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -248,6 +252,7 @@ def conv_transpose_cases(draw):
                 kw=dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups), bias=draw(st.booleans()))
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @SETTINGS
 @given(case=conv_transpose_cases(), seed=st.integers(0, 2**16))
@@ -290,6 +295,7 @@ def pool_cases(draw, dilation=True):
                 ceil_mode=draw(st.booleans()))
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @SETTINGS
 @given(case=pool_cases(), seed=st.integers(0, 2**16))
@@ -306,6 +312,7 @@ def test_max_pool2d_matches_torch(case, seed, dtype):
     np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
 
 
+@pytest.mark.kernel_sets
 def test_max_pool2d_ties_go_to_the_first_maximum_and_nan_wins():
     x = np.zeros((1, 1, 4, 4))
     _compare(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x])
@@ -405,6 +412,7 @@ GRADCHECK_CASES = {
 }
 
 
+@pytest.mark.kernel_sets
 @pytest.mark.parametrize("name", sorted(GRADCHECK_CASES))
 def test_gradcheck(name):
     make, fn = GRADCHECK_CASES[name]
