@@ -33,21 +33,16 @@ from gradlab.functions_more import (
     ceil, floor, floor_divide, fmod, frac, remainder, round, scatter, scatter_add, scatter_reduce, trunc,
 )
 from gradlab.functions_torch import (
-    all, amax, amin, any, broadcast_to, clamp_max, clamp_min, clip, clone, detach, diag, dot, eq, expm1, ge, gt,
-    hstack, index_select, is_floating_point, is_tensor, isfinite, isinf, isnan, le, log2, log_softmax, logical_and,
-    logical_not, logical_or, lt, meshgrid, movedim, ne, numel, outer, ravel, reciprocal, rsqrt, sign, square,
-    swapaxes, t, tile, unflatten, vstack,
+    all, any, bernoulli, bincount, broadcast_to, clone, column_stack, count_nonzero, detach, diagonal, dstack, eq,
+    equal, fliplr, flipud, ge, gt, hstack, index_add, index_select, initial_seed, is_floating_point, is_tensor,
+    isclose, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, masked_select,
+    meshgrid, movedim, ne, numel, ravel, seed, swapaxes, t, take_along_dim, tile, tril_indices, triu_indices,
+    unflatten, vstack,
 )
-from gradlab.functions_torch import (
-    acos, addmm, asin, atan, cosh, diagonal, erf, lerp, masked_select, prod, sinh, tan, trace,
-)
-from gradlab.functions_torch import (
-    addcdiv, addcmul, atan2, bernoulli, bincount, count_nonzero, equal, exp2, hypot, index_add, isclose, logit,
-    take_along_dim, xlogy,
-)
-from gradlab.functions_torch import (
-    column_stack, cumprod, dstack, fliplr, flipud, initial_seed, logical_xor, median, nan_to_num, seed, sgn,
-    std_mean, tril_indices, triu_indices, var_mean,
+from gradlab.functions_torch_math import (
+    acos, addcdiv, addcmul, addmm, amax, amin, asin, atan, atan2, clamp_max, clamp_min, clip, cosh, cumprod, diag,
+    dot, erf, exp2, expm1, hypot, lerp, log2, log_softmax, logit, median, nan_to_num, outer, prod, reciprocal,
+    rsqrt, sgn, sign, sinh, square, std_mean, tan, trace, var_mean, xlogy,
 )
 from gradlab import nn, optim, data
 from gradlab import utils

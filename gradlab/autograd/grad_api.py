@@ -50,6 +50,11 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any 
 
     An input the outputs do not depend on raises, unless ``allow_unused`` (then its entry is None, or zeros with
     ``materialize_grads``). ``create_graph=True`` (higher-order gradients) is not supported by gradlab.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    >>> gradlab.autograd.grad((x ** 2).sum(), x)
+    (tensor([2., 4.]),)
     """
     from gradlab.autograd.engine import backward as _backward
     from gradlab.tensor import Tensor

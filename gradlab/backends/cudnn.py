@@ -12,10 +12,20 @@ allow_tf32 = True
 
 
 def is_available() -> bool:
-    """False: gradlab never runs cuDNN."""
+    """False: gradlab never runs cuDNN.
+
+    >>> import gradlab
+    >>> gradlab.backends.cudnn.is_available()
+    False
+    """
     return False
 
 
 def version() -> None:
-    """None, as torch's when cuDNN is missing."""
+    """None, as torch's when cuDNN is missing.
+
+    >>> import gradlab
+    >>> gradlab.backends.cudnn.version() is None
+    True
+    """
     return None

@@ -7,10 +7,20 @@ __all__ = ["is_available", "is_built"]
 
 
 def is_available() -> bool:
-    """False."""
+    """False: gradlab has no Metal backend.
+
+    >>> import gradlab
+    >>> gradlab.backends.mps.is_available()
+    False
+    """
     return False
 
 
 def is_built() -> bool:
-    """False."""
+    """False: gradlab is never built with Metal.
+
+    >>> import gradlab
+    >>> gradlab.backends.mps.is_built()
+    False
+    """
     return False

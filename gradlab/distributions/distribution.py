@@ -6,7 +6,7 @@ from typing import Any
 import gradlab
 from gradlab.size import Size
 
-__all__ = ["Distribution", "as_float"]
+__all__ = ["Distribution"]
 
 
 def as_float(x: Any) -> Any:

@@ -24,7 +24,7 @@ try:
 except ImportError:  # pragma: no cover - collected by the doctests without numba; the loops are never called then
     numba = None
 
-__all__ = ["OPTIONS", "tanh_approx", "act_tanh", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
+__all__ = ["OPTIONS", "tanh_approx", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
 OPTIONS: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True}  # as gradlab.kernels.njit
 
