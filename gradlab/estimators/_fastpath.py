@@ -33,7 +33,7 @@ from gradlab import optim
 from gradlab.kernels import dense, wants_numba
 from gradlab.nn import Parameter
 
-__all__ = ["ENABLED", "NUMBA_EPOCH_SIZE", "FastNet", "applies", "fast_network", "release"]
+__all__ = ["ENABLED", "NUMBA_EPOCH_SIZE", "FastNet", "applies", "fast_network", "release", "resume_schedule"]
 
 #: set to False to train every estimator through ``gradlab.nn`` and autograd (the reference path)
 ENABLED = True
@@ -296,12 +296,26 @@ def fast_network(est: Any, incremental: bool) -> FastNet:
     if saved is None or not net.load_state_dict(saved):
         net = est._fastnet = _new_net(est, units, dtype)
         net.adopt(est)
-    est._learning_rate = lr
-    for g in net.optimizer.param_groups:
-        g["lr"] = lr
-    steps = [st.get("step", 0) for st in net.optimizer.state.values()]
-    est._adam_steps = int(max(steps)) if steps else 0
+    resume_schedule(est, net.optimizer, lr)
     return net
+
+
+def resume_schedule(est: Any, optimizer: Any, lr: float) -> None:
+    """Go on with ``est``'s schedule on a restored ``optimizer``: ``lr`` becomes ``est._learning_rate`` and every
+    group's learning rate, and ``est._adam_steps`` the optimizer's step count (0 while it has no state).
+
+    >>> import types
+    >>> w = gradlab.zeros(1, requires_grad=True)
+    >>> opt, est = optim.Adam([w], lr=0.1), types.SimpleNamespace()
+    >>> resume_schedule(est, opt, 0.01)
+    >>> est._learning_rate, opt.param_groups[0]["lr"], est._adam_steps
+    (0.01, 0.01, 0)
+    """
+    est._learning_rate = lr
+    for g in optimizer.param_groups:
+        g["lr"] = lr
+    steps = [st.get("step", 0) for st in optimizer.state.values()]
+    est._adam_steps = int(max(steps)) if steps else 0
 
 
 def release(est: Any) -> None:

@@ -105,11 +105,7 @@ class _StochasticSolverMixin:
                 net.optimizer.load_state_dict(state)
             except (ValueError, KeyError, TypeError, IndexError):  # incompatible (another solver): start afresh
                 self._make_optimizer(net)
-        self._learning_rate = lr
-        for g in net.optimizer.param_groups:
-            g["lr"] = lr
-        steps = [st.get("step", 0) for st in net.optimizer.state.values()]
-        self._adam_steps = int(max(steps)) if steps else 0
+        _fastpath.resume_schedule(self, net.optimizer, lr)
 
     def _trigger_stopping(self, net: Any, msg: str) -> bool:
         """sklearn's ``trigger_stopping``: stop, except for 'sgd' with 'adaptive' learning rate (divide it by 5)."""

@@ -106,7 +106,8 @@ def _decayed(param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize:
 
 
 def _lerp(start: np.ndarray, end: np.ndarray, weight: float, work: np.ndarray) -> None:
-    """``start += weight * (end - start)`` in place, rounded as torch's ``lerp_``."""
+    """``start += weight * (end - start)`` in place, rounded as torch's ``lerp_`` (``work`` is scratch space; NumPy
+    ufuncs only, so CuPy arrays take it too: :mod:`gradlab.optim` uses it for every array module)."""
     np.subtract(end, start, out=work)
     if abs(weight) < 0.5:
         work *= weight
@@ -147,12 +148,16 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, buf: np.ndarray | None, *, l
                        t(weight_decay), weight_decay != 0, bool(maximize), dampening != 0, bool(nesterov),
                        bool(first_step))
         return
-    _sgd_numpy(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first_step, workspace)
+    _sgd_numpy(param, grad, buf, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+               nesterov=nesterov, maximize=maximize, first_step=first_step, workspace=workspace)
 
 
-def _sgd_numpy(param: np.ndarray, grad: np.ndarray, buf: np.ndarray | None, lr: float, momentum: float,
-               dampening: float, weight_decay: float, nesterov: bool, maximize: bool, first_step: bool,
-               workspace: np.ndarray | None) -> None:
+def _sgd_numpy(param: Any, grad: Any, buf: Any, *, lr: float, momentum: float = 0.0, dampening: float = 0.0,
+               weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False, first_step: bool = False,
+               workspace: Any = None) -> None:
+    """:func:`sgd_update`'s NumPy twin, without its checks: NumPy ufuncs with ``out=`` only, so it serves any array
+    module that takes them (CuPy arrays through ``__array_ufunc__``) and any dtype; :class:`gradlab.optim.SGD` runs
+    it for the arrays the fused path does not take."""
     d, owned = _decayed(param, grad, weight_decay, maximize, workspace)
     if momentum != 0:
         assert buf is not None
@@ -273,8 +278,17 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
                            t(alpha), t(1 - alpha), t(eps), t(weight_decay), t(momentum), t(weight), t(1 - weight),
                            abs(weight) < 0.5, weight_decay != 0, bool(maximize))
         return
+    _rmsprop_numpy(param, grad, square_avg, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                   momentum=momentum, buf=buf, centered=centered, grad_avg=grad_avg, maximize=maximize,
+                   workspace=workspace)
 
-    # the NumPy twin
+
+def _rmsprop_numpy(param: Any, grad: Any, square_avg: Any, *, lr: float, alpha: float, eps: float,
+                   weight_decay: float = 0.0, momentum: float = 0.0, buf: Any = None, centered: bool = False,
+                   grad_avg: Any = None, maximize: bool = False, workspace: Any = None) -> None:
+    """:func:`rmsprop_update`'s NumPy twin, without its checks: NumPy ufuncs with ``out=`` only, so it serves any
+    array module that takes them (CuPy arrays through ``__array_ufunc__``) and any dtype;
+    :class:`gradlab.optim.RMSprop` runs it for the arrays the fused path does not take."""
     d, _ = _decayed(param, grad, weight_decay, maximize, workspace)
     w = _slot(workspace, param, 1)
     square_avg *= alpha
@@ -291,7 +305,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         np.sqrt(square_avg, out=w)
     w += eps
     np.divide(d, w, out=w)
-    if use_momentum:
+    if momentum > 0:
         assert buf is not None
         buf *= momentum
         buf += w

@@ -179,17 +179,6 @@ def _cast_state(param: Any, value: Any, index: Any, key: Any = None, shaped: fro
     return value
 
 
-def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, work: np.ndarray) -> None:
-    """``start += weight * (end - start)`` in place, rounded as torch's ``lerp_`` (``work`` is scratch space)."""
-    np.subtract(end, start, out=work)
-    if abs(weight) < 0.5:
-        work *= weight
-        start += work
-    else:
-        work *= 1 - weight
-        np.subtract(end, work, out=start)
-
-
 def check_adam_args(lr: float, eps: float, betas: Any, weight_decay: float) -> None:
     """ValueError, with torch's messages, for an Adam-family optimizer's ``lr``, ``eps``, ``betas`` and
     ``weight_decay``.

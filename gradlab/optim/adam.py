@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module
-from ..kernels.optim import adam_update
+from ..kernels.optim import _lerp, adam_update
 from ._cuda_kernels import adam_step
 from ._optimizer_utils import check_adam_args
-from .optimizer import Optimizer, _lerp_
+from .optimizer import Optimizer
 
 __all__ = ["Adam"]
 
@@ -114,7 +114,7 @@ class Adam(Optimizer):
                     d = self._decayed_grad(param, grad, weight_decay, maximize)
 
                 w = self._workspace(param, 1)
-                _lerp_(exp_avg, d, 1 - beta1, w)
+                _lerp(exp_avg, d, 1 - beta1, w)
                 exp_avg_sq *= beta2
                 np.multiply(d, d, out=w)
                 w *= 1 - beta2

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from ..kernels.optim import _lerp
 from ._optimizer_utils import check_adam_args
-from .optimizer import Optimizer, _lerp_
+from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
 
@@ -80,7 +81,7 @@ class Adamax(Optimizer):
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 d = self._decayed_grad(param, grad, weight_decay, maximize)
                 w = self._workspace(param, 1)
-                _lerp_(exp_avg, d, 1 - beta1, w)
+                _lerp(exp_avg, d, 1 - beta1, w)
                 exp_inf *= beta2
                 np.abs(d, out=w)
                 w += eps

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from ..kernels.optim import _lerp
 from ._optimizer_utils import check_adam_args
-from .optimizer import Optimizer, _lerp_
+from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
 
@@ -105,7 +106,7 @@ class NAdam(Optimizer):
 
                 w = self._workspace(param, 1)
                 denom = self._workspace(param, 2)
-                _lerp_(exp_avg, d, 1 - beta1, w)
+                _lerp(exp_avg, d, 1 - beta1, w)
                 exp_avg_sq *= beta2
                 np.multiply(d, d, out=w)
                 w *= 1 - beta2

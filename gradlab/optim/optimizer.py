@@ -25,7 +25,6 @@ from ..kernels.optim import WORKSPACE_SLOTS
 from ..tensor import Tensor
 from ._optimizer_utils import _cast_state as _cast_state
 from ._optimizer_utils import _copy_state as _copy_state
-from ._optimizer_utils import _lerp_ as _lerp_
 from ._optimizer_utils import _normalize_index as _normalize_index
 from ._optimizer_utils import _ParamState as _ParamState
 from ._optimizer_utils import _RemovableHandle as _RemovableHandle
@@ -282,12 +281,13 @@ class Optimizer:
 
     def _flat_workspace(self, like: np.ndarray) -> np.ndarray:
         """A flat scratch array of ``like``'s dtype with room for the kernels' NumPy twins (``WORKSPACE_SLOTS *
-        like.size`` elements), reused across steps and parameters."""
-        key = (like.dtype, "flat")
+        like.size`` elements, in ``like``'s array module), reused across steps and parameters."""
+        xp = get_array_module(like)
+        key = (like.dtype, "flat") if xp is np else (like.dtype, "flat", str(like.device))
         buf = self._ws.get(key)
         n = WORKSPACE_SLOTS * like.size
         if buf is None or buf.size < n:
-            buf = np.empty(n, dtype=like.dtype)
+            buf = xp.empty(n, dtype=like.dtype)
             self._ws[key] = buf
         return buf
 

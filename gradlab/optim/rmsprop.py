@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels.optim import rmsprop_update
-from .optimizer import Optimizer, _lerp_
+from ..kernels.optim import _rmsprop_numpy, rmsprop_update
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 
@@ -110,38 +110,10 @@ class RMSprop(Optimizer):
                     grad_avg = state.get("grad_avg")
                     if grad_avg is None:
                         grad_avg = state["grad_avg"] = np.zeros_like(param)
-                if not self._on_kernels(param):
-                    self._general_update(param, grad, square_avg, buf, grad_avg, group)
-                    continue
-                rmsprop_update(param, grad, square_avg, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                               momentum=momentum, buf=buf, centered=centered, grad_avg=grad_avg, maximize=maximize,
-                               workspace=self._flat_workspace(param))
+                # fused (numba or the NumPy twin) for float32/float64 host arrays; GPU arrays and other dtypes take
+                # the twin directly (NumPy ufuncs with out=, which CuPy arrays take too)
+                update = rmsprop_update if self._on_kernels(param) else _rmsprop_numpy
+                update(param, grad, square_avg, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                       momentum=momentum, buf=buf, centered=centered, grad_avg=grad_avg, maximize=maximize,
+                       workspace=self._flat_workspace(param))
         return loss
-
-    def _general_update(self, param: Any, grad: Any, square_avg: Any, buf: Any, grad_avg: Any,
-                        group: dict[str, Any]) -> None:
-        """The update for arrays the fused kernels do not take (GPU arrays, other dtypes); the same arithmetic as
-        :func:`gradlab.kernels.optim.rmsprop_update`'s NumPy twin, in NumPy ufuncs that CuPy arrays take too."""
-        alpha = group["alpha"]
-        d = self._decayed_grad(param, grad, group["weight_decay"], group["maximize"])
-        w = self._workspace(param, 1)
-        square_avg *= alpha
-        np.multiply(d, d, out=w)
-        w *= 1 - alpha
-        square_avg += w
-        if grad_avg is not None:
-            _lerp_(grad_avg, d, 1 - alpha, w)
-            np.multiply(grad_avg, grad_avg, out=w)
-            np.subtract(square_avg, w, out=w)
-            np.sqrt(w, out=w)
-        else:
-            np.sqrt(square_avg, out=w)
-        w += group["eps"]
-        np.divide(d, w, out=w)
-        if buf is not None:
-            buf *= group["momentum"]
-            buf += w
-            np.multiply(buf, group["lr"], out=w)
-        else:
-            w *= group["lr"]
-        param -= w

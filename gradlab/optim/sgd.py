@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels.optim import sgd_update
+from ..kernels.optim import _sgd_numpy, sgd_update
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -80,9 +80,6 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             maximize = group["maximize"]
             for p, param, grad in self._params_with_grad(group):
-                if not self._on_kernels(param):
-                    self._general_update(p, param, grad, group)
-                    continue
                 buf, first = None, False
                 if momentum != 0:
                     state = self.state[p]
@@ -90,48 +87,9 @@ class SGD(Optimizer):
                     if buf is None:
                         buf = state["momentum_buffer"] = np.empty_like(param)
                         first = True
-                sgd_update(param, grad, buf, lr=lr, momentum=momentum, dampening=dampening,
-                           weight_decay=weight_decay, nesterov=nesterov, maximize=maximize, first_step=first,
-                           workspace=self._flat_workspace(param))
+                # fused (numba or the NumPy twin) for float32/float64 host arrays; GPU arrays and other dtypes take
+                # the twin directly (NumPy ufuncs with out=, which CuPy arrays take too)
+                update = sgd_update if self._on_kernels(param) else _sgd_numpy
+                update(param, grad, buf, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                       nesterov=nesterov, maximize=maximize, first_step=first, workspace=self._flat_workspace(param))
         return loss
-
-    def _general_update(self, p: Any, param: Any, grad: Any, group: dict[str, Any]) -> None:
-        """The update for arrays the fused kernels do not take (GPU arrays, other dtypes); the same arithmetic as
-        :func:`gradlab.kernels.optim.sgd_update`'s NumPy twin, in NumPy ufuncs that CuPy arrays take too."""
-        lr = group["lr"]
-        momentum = group["momentum"]
-        dampening = group["dampening"]
-        nesterov = group["nesterov"]
-        d = self._decayed_grad(param, grad, group["weight_decay"], group["maximize"])
-        owned = d is not grad  # d is scratch space we may overwrite
-        if momentum != 0:
-            state = self.state[p]
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = d.astype(param.dtype, copy=True)
-                state["momentum_buffer"] = buf
-            else:
-                buf *= momentum
-                if dampening == 0:
-                    buf += d
-                elif owned:  # nesterov is off when dampening != 0, so d is not needed afterwards
-                    d *= 1 - dampening
-                    buf += d
-                else:
-                    t = self._workspace(param, 0)
-                    np.multiply(d, 1 - dampening, out=t)
-                    buf += t
-            if nesterov:
-                t = self._workspace(param, 1)
-                np.multiply(buf, momentum, out=t)
-                np.add(d, t, out=t)
-                d, owned = t, True
-            else:
-                d, owned = buf, False
-        if owned:
-            d *= lr
-            param -= d
-        else:
-            t = self._workspace(param, 0)
-            np.multiply(d, lr, out=t)
-            param -= t

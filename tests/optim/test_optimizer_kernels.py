@@ -145,3 +145,42 @@ def test_resume_on_the_other_kernel_set_agrees_to_float32_rounding(case):
                          start=[p.detach().numpy() for p in first], offset=4)
         for r, w in zip(rest, whole):
             np.testing.assert_allclose(r.detach().numpy(), w.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+GENERAL_PATH_CASES = [
+    ("SGD", {"lr": 0.05}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3}),  # d is the gradient itself: dampened in scratch
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1, "maximize": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.2, "weight_decay": 0.1, "maximize": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
+]
+
+
+@pytest.mark.parametrize("case", GENERAL_PATH_CASES, ids=case_id)
+def test_gpu_arrays_take_the_numpy_twin_bitwise(case):
+    """GPU arrays skip the fused kernels but run their NumPy twin (through NumPy ufuncs): parameters and state are
+    bitwise those of the host's ``numpy`` kernel set, and stay on the device."""
+    from tests.fake_cupy import FakeGpuArray, fake_gpu
+
+    name, kwargs = case
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal(s).astype(np.float32) for s in ((6, 5), (4,), ())]
+    want, want_opt = _train(name, kwargs, 4, "numpy", start=start)
+    with fake_gpu():
+        params = [gradlab.tensor(a.copy(), requires_grad=True, device="cuda") for a in start]
+        opt = getattr(optim, name)(params, **kwargs)
+        for k in range(4):
+            for p in params:
+                g = np.random.default_rng(100 + k).standard_normal(p.shape)
+                host = np.tanh(p.detach().cpu().numpy()) + 0.3 * g
+                p.grad = gradlab.tensor(host.astype(np.float32), device="cuda")
+            opt.step()
+        for p, w in zip(params, want):
+            assert str(p.device) == "cuda:0"
+            assert p.detach().cpu().numpy().tobytes() == w.detach().numpy().tobytes()
+            for key, value in opt.state[p].items():
+                if key != "step":
+                    assert isinstance(value, FakeGpuArray), key
+                    expected = want_opt.state[w][key]
+                    assert np.asarray(value).view(np.ndarray).tobytes() == expected.tobytes(), key
