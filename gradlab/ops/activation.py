@@ -8,7 +8,24 @@ import numpy as np
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
 
-__all__ = ["stable_sigmoid", "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU"]
+__all__ = ["softplus0", "stable_sigmoid", "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU"]
+
+
+def softplus0(x: Any) -> Any:
+    """``log(1 + exp(x))`` without overflow, as ``max(x, 0) + log1p(exp(-|x|))`` (numpy's ``logaddexp(0, x)`` gives
+    the same values about 10x slower).
+
+    >>> import numpy as np
+    >>> softplus0(np.array([-1000.0, 0.0, 1000.0])).round(4).tolist()
+    [0.0, 0.6931, 1000.0]
+    """
+    xp = get_array_module(x)
+    t = xp.asarray(xp.abs(x))  # an array even for 0-d input, so that out= works
+    xp.negative(t, out=t)
+    xp.exp(t, out=t)
+    xp.log1p(t, out=t)
+    t += xp.maximum(x, 0)
+    return t
 
 
 def stable_sigmoid(x: Any) -> Any:
@@ -175,7 +192,7 @@ class Softplus(Function):
         bx = x * beta
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        return xp.where(bx > threshold, x, softplus0(bx) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:

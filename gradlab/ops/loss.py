@@ -12,7 +12,7 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
-from gradlab.ops.activation import stable_sigmoid
+from gradlab.ops.activation import softplus0, stable_sigmoid
 from gradlab.ops.elementwise import unbroadcast
 
 __all__ = ["CrossEntropy", "NLLLoss", "PointwiseLoss", "BCELoss", "BCEWithLogits", "KLDiv", "REDUCTIONS"]
@@ -298,7 +298,7 @@ class BCEWithLogits(Function):
         ctx: Context, x: Any, y: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean",
     ) -> Any:  # fmt: skip
         xp = get_array_module(x)
-        sp = xp.logaddexp(0, -x)  # softplus(-x) = -log(sigmoid(x)), stable
+        sp = softplus0(-x)  # softplus(-x) = -log(sigmoid(x)), stable
         lw = 1 + (pos_weight - 1) * y if pos_weight is not None else None
         loss = (1 - y) * x + (sp if lw is None else lw * sp)
         if weight is not None:
