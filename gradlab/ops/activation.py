@@ -36,8 +36,12 @@ def stable_sigmoid(x: Any) -> Any:
     array([0. , 0.5, 1. ])
     """
     xp = get_array_module(x)
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    # 1 / (1 + exp(-x)) directly: exp overflows to inf only where the result is below float's range anyway (1/inf =
+    # 0), and it is about 10x faster than choosing between two stable forms with np.where
+    with np.errstate(over="ignore"):
+        e = xp.asarray(xp.exp(-x))  # an array even for 0-d input, so that out= works
+    e += 1
+    return xp.reciprocal(e, out=e).astype(x.dtype, copy=False)
 
 
 class Sigmoid(Function):
