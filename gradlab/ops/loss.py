@@ -297,7 +297,6 @@ class BCEWithLogits(Function):
     def forward(
         ctx: Context, x: Any, y: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean",
     ) -> Any:  # fmt: skip
-        xp = get_array_module(x)
         sp = softplus0(-x)  # softplus(-x) = -log(sigmoid(x)), stable
         lw = 1 + (pos_weight - 1) * y if pos_weight is not None else None
         loss = (1 - y) * x + (sp if lw is None else lw * sp)
