@@ -15,13 +15,16 @@ from typing import Any
 
 from gradlab.cli._parser import UsageError, check_out, explicit_options, number
 
-__all__ = ["CHARLM_TRAIN_DEFAULTS", "TRANSFORMER_OPTIONS", "add_text_arguments", "run_charlm"]
+__all__ = ["CHARLM_TRAIN_DEFAULTS", "TEXT_MODELS", "TRANSFORMER_OPTIONS", "add_text_arguments", "run_charlm"]
 
 #: Per model, the defaults of ``gradlab train`` options that differ for the char-LMs (used unless the option is given).
 CHARLM_TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "charlstm": {"hidden": (256, 256), "lr": 2e-3, "batch_size": 64, "out": "runs/charlstm"},
     "transformer": {"lr": 1e-3, "batch_size": 64, "out": "runs/transformer"},
 }
+#: The models of ``--text FILE`` (the CLI's copy of :data:`gradlab.train.charlm.TEXT_MODELS`: no training code
+#: is imported to read it).
+TEXT_MODELS = ("charlstm", "transformer")
 #: The options of ``--model transformer`` only (argparse destinations).
 TRANSFORMER_OPTIONS = ("d_model", "heads", "layers", "ff_dim", "positional", "tie_weights", "norm_first", "context")
 _LSTM_OPTIONS = ("hidden", "embedding_dim")
@@ -90,7 +93,7 @@ def run_charlm(args: argparse.Namespace) -> int:
     import gradlab
     from gradlab.models.sampling import sample
     from gradlab.train.callbacks import ProgressBar
-    from gradlab.train.charlm import TEXT_MODELS, train_charlm
+    from gradlab.train.charlm import train_charlm
 
     if args.model not in TEXT_MODELS:
         raise UsageError(f"--text trains a character-level model: use it with --model charlstm or transformer, "

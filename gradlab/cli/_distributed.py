@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gradlab.cli._charlm import TEXT_MODELS
 from gradlab.cli._parser import UsageError, check_out
 
 __all__ = ["check_distributed_options", "run_distributed"]
@@ -34,7 +35,7 @@ def check_distributed_options(args: argparse.Namespace) -> None:
     """
     if str(args.device).split(":")[0] != "cpu":
         raise UsageError(f"--distributed trains on the CPU only for now: drop --device {args.device}")
-    if args.model in ("charlstm", "transformer") or args.text:
+    if args.model in TEXT_MODELS or args.text:
         raise UsageError("--distributed does not train the character-level model (--model charlstm / --text) "
                          "for now")
     if args.on_nan != "raise":

@@ -12,13 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from gradlab.cli._charlm import TEXT_MODELS
 from gradlab.cli._parser import Command, UsageError, check_out, explicit_options, number, parse_hidden
 
 __all__ = ["COMMAND", "add_arguments", "run", "report", "RECURRENT_MODELS", "resolve_clip_norm", "resolve_device",
            "monitor_callbacks"]
 
 RECURRENT_MODELS = ("lstm", "gru", "charlstm")
-TEXT_MODELS = ("charlstm", "transformer")  # the models of --text FILE (gradlab.train.charlm.TEXT_MODELS)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

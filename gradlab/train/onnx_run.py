@@ -34,9 +34,9 @@ def export_run(run_dir: str | os.PathLike, path: str | os.PathLike, data_dir: st
     if not (run / "config.json").is_file():
         raise FileNotFoundError(f"{run}: no config.json (is this a finished 'gradlab train' run folder?)")
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    if config.get("model") in ("charlstm", "transformer"):
-        from gradlab.train.charlm import load_charlm
+    from gradlab.train.charlm import TEXT_MODELS, load_charlm
 
+    if config.get("model") in TEXT_MODELS:
         model, _, config = load_charlm(run)
         if config["model"] == "transformer":  # the causal mask and positions are traced for one length
             example = np.zeros((2, int(config["model_kwargs"]["context"])), dtype=np.int64)

@@ -135,3 +135,10 @@ def test_export_a_transformer_run_to_onnx(run, tmp_path, capsys):
     with gradlab.no_grad():
         want = model(gradlab.from_numpy(ids)).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_the_cli_and_the_engine_agree_on_the_text_models():
+    from gradlab.cli._charlm import TEXT_MODELS as CLI_TEXT_MODELS
+    from gradlab.train.charlm import TEXT_MODELS
+
+    assert CLI_TEXT_MODELS == TEXT_MODELS  # the CLI keeps its own copy so that it imports no training code
