@@ -14,7 +14,6 @@ part runs ``benchmarks/harness.py`` once per library per round, as ``benchmarks/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -124,13 +123,14 @@ def bench_kernels(reps: int = 21) -> list[dict]:
 
 
 def _harness(workload: str, lib: str, kset: str | None, threads: int) -> float:
-    env = dict(os.environ, **{f"{v}_NUM_THREADS": str(threads) for v in ("OMP", "OPENBLAS", "MKL")})
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    if kset:
-        env["GRADLAB_KERNELS"] = kset
-    cmd = [sys.executable, str(HERE / "harness.py"), "--workload", workload, "--lib", lib, "--threads", str(threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
-    return float(json.loads(out.strip().splitlines()[-1])["median_ms"])
+    """Median step ms of one harness process (``run.run_once``), ``kset`` its GRADLAB_KERNELS."""
+    sys.path.insert(0, str(HERE))
+    from run import run_once
+
+    res = run_once(workload, lib, None, threads, kset)
+    if "median_ms" not in res:
+        raise RuntimeError(f"{workload} {lib} {kset}: {res}")
+    return float(res["median_ms"])
 
 
 def bench_models(rounds: int = 5, threads: int = 2, workloads: tuple = ("lenet5", "conv3x3")) -> list[dict]:

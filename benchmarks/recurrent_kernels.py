@@ -112,12 +112,10 @@ def bench_torch(rounds: int, steps: int | None, threads: int) -> str:
         ms: dict[str, list[float]] = {s[1] or "torch": [] for s in sides}
         for r in range(rounds):
             for lib, kset in sides if r % 2 == 0 else tuple(reversed(sides)):
-                os.environ["GRADLAB_KERNELS"] = kset or "auto"
-                res = run_once(workload, lib, steps, threads)
+                res = run_once(workload, lib, steps, threads, kset or None)  # the child's GRADLAB_KERNELS
                 if "median_ms" not in res:
                     raise RuntimeError(f"{workload} {lib} {kset}: {res}")
                 ms[kset or "torch"].append(res["median_ms"])
-        os.environ.pop("GRADLAB_KERNELS", None)
 
         def per_round(a: str, b: str, ms: dict[str, list[float]] = ms) -> float:
             return statistics.median(x / y for x, y in zip(ms[a], ms[b]))
