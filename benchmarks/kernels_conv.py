@@ -97,25 +97,31 @@ def _op_cases() -> list[tuple[str, Callable[[], Callable[[], Any]]]]:
     ]
 
 
+def _alternate(run: Callable[[], Any], reps: int, warm: int) -> dict[str, float]:
+    """Median ms of ``run`` on each kernel set, ``warm`` untimed calls on each first (they compile), then ``reps``
+    timed calls each, alternating call by call (who goes first swaps every round)."""
+    from gradlab import kernels
+
+    times: dict[str, list[float]] = {"numpy": [], "numba": []}
+    for kset in times:
+        with kernels.use(kset):
+            for _ in range(warm):
+                run()
+    for r in range(reps):
+        for kset in ("numpy", "numba") if r % 2 == 0 else ("numba", "numpy"):
+            with kernels.use(kset):
+                t0 = time.perf_counter()
+                run()
+                times[kset].append((time.perf_counter() - t0) * 1e3)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def bench_kernels(reps: int = 21) -> list[dict]:
     """Per op: median ms on each kernel set, alternating call by call (after a warm-up that compiles)."""
-    from gradlab import kernels
 
     rows = []
     for name, make in _op_cases():
-        run = make()
-        times: dict[str, list[float]] = {"numpy": [], "numba": []}
-        for kset in ("numpy", "numba"):
-            with kernels.use(kset):
-                run()
-                run()
-        for r in range(reps):
-            for kset in ("numpy", "numba") if r % 2 == 0 else ("numba", "numpy"):
-                with kernels.use(kset):
-                    t0 = time.perf_counter()
-                    run()
-                    times[kset].append((time.perf_counter() - t0) * 1e3)
-        med = {k: statistics.median(v) for k, v in times.items()}
+        med = _alternate(make(), reps, warm=2)
         rows.append({"op": name, **med, "speedup": med["numpy"] / med["numba"]})
         print(f"{name:40s} numpy {med['numpy']:8.3f} ms  numba {med['numba']:8.3f} ms  "
               f"x{med['numpy'] / med['numba']:.2f}", flush=True)
@@ -154,26 +160,13 @@ def bench_models(rounds: int = 5, threads: int = 2, workloads: tuple = ("lenet5"
 def bench_steps(workloads: tuple = ("lenet5", "conv3x3"), reps: int = 15) -> list[dict]:
     """gradlab's own step on both kernel sets in one process, alternating step by step (robust to machine load
     drifting, unlike separate processes): medians and ratio."""
-    from gradlab import kernels
 
     sys.path.insert(0, str(HERE))
     import importlib
 
     rows = []
     for wl in workloads:
-        step = importlib.import_module(f"workloads.{wl}").setup_gradlab()
-        times: dict[str, list[float]] = {"numpy": [], "numba": []}
-        for kset in ("numpy", "numba"):
-            with kernels.use(kset):
-                for _ in range(3):
-                    step()
-        for r in range(reps):
-            for kset in ("numpy", "numba") if r % 2 == 0 else ("numba", "numpy"):
-                with kernels.use(kset):
-                    t0 = time.perf_counter()
-                    step()
-                    times[kset].append((time.perf_counter() - t0) * 1e3)
-        med = {k: statistics.median(v) for k, v in times.items()}
+        med = _alternate(importlib.import_module(f"workloads.{wl}").setup_gradlab(), reps, warm=3)
         rows.append({"workload": wl, **med})
         print(f"{wl:10s} in one process, alternating: numpy {med['numpy']:7.2f} ms  numba {med['numba']:7.2f} ms "
               f"(numba/numpy {med['numba'] / med['numpy']:.3f})", flush=True)
