@@ -175,7 +175,7 @@ class FastNet:
             pw = self.params[: self.n_weights]
             value += 0.5 * alpha * float(np.dot(pw, pw)) / denom
             # the nn path's weight_decay, on the weights only: grad += (alpha / denom) * W
-            if self._decay is None or self._decay.shape != pw.shape:
+            if self._decay is None:  # n_weights is fixed for the net's life
                 self._decay = np.empty_like(pw)
             np.multiply(pw, alpha / denom, out=self._decay)
             self.grads[: self.n_weights] += self._decay
