@@ -81,12 +81,12 @@ class FastNet:
         self.activation = activation
         self.dtype = np.dtype(dtype)
         self.solver = solver
-        shapes = list(zip(units[:-1], units[1:]))
-        self.n_weights = sum(i * o for i, o in shapes)
+        self.shapes = list(zip(units[:-1], units[1:]))  # each layer's (in, out)
+        self.n_weights = sum(i * o for i, o in self.shapes)
         self.params = np.zeros(self.n_weights + sum(units[1:]), dtype=self.dtype)
         self.grads = np.zeros_like(self.params)
-        self.W, self.b = self._views(self.params, shapes)
-        self.gW, self.gb = self._views(self.grads, shapes)
+        self.W, self.b = self._views(self.params)
+        self.gW, self.gb = self._views(self.grads)
         self.param = Parameter(gradlab.from_numpy(self.params))
         self.param.grad = gradlab.from_numpy(self.grads)
         if solver == "sgd":
@@ -99,12 +99,12 @@ class FastNet:
         # numpy's, made every GEMM of a fit 8x slower with 2 BLAS threads on 2 cores)
         self._decay: np.ndarray | None = None
 
-    def _views(self, flat: np.ndarray, shapes: list[tuple[int, int]]) -> tuple[list, list]:
+    def _views(self, flat: np.ndarray) -> tuple[list, list]:
         W, b, off = [], [], 0
-        for i, o in shapes:
+        for i, o in self.shapes:
             W.append(flat[off:off + i * o].reshape(i, o))
             off += i * o
-        for _, o in shapes:
+        for _, o in self.shapes:
             b.append(flat[off:off + o])
             off += o
         return W, b
@@ -175,7 +175,7 @@ class FastNet:
             pw = self.params[: self.n_weights]
             value += 0.5 * alpha * float(np.dot(pw, pw)) / denom
             # the nn path's weight_decay, on the weights only: grad += (alpha / denom) * W
-            if self._decay is None or self._decay.shape != pw.shape:
+            if self._decay is None:  # n_weights is fixed for the net's life
                 self._decay = np.empty_like(pw)
             np.multiply(pw, alpha / denom, out=self._decay)
             self.grads[: self.n_weights] += self._decay
@@ -206,11 +206,12 @@ class FastNet:
         flat = sd["state"].get(0)
         state: dict = {}
         if flat:
+            views = {k: self._views(v) for k, v in flat.items() if k in _STATE_KEYS[self.solver]}
             for j in range(2 * n):
                 entry = {}
                 for k, v in flat.items():
-                    if k in _STATE_KEYS[self.solver]:
-                        w, b = self._views(v, list(zip(self.units[:-1], self.units[1:])))
+                    if k in views:
+                        w, b = views[k]
                         entry[k] = np.ascontiguousarray(w[j].T) if j < n else b[j - n].copy()
                     else:
                         entry[k] = v
@@ -236,7 +237,7 @@ class FastNet:
                 for k in entries[0]:
                     if k in _STATE_KEYS[self.solver]:
                         flat = np.empty_like(self.params)
-                        w, b = self._views(flat, list(zip(self.units[:-1], self.units[1:])))
+                        w, b = self._views(flat)
                         for j in range(n):
                             w[j][...] = np.asarray(entries[j][k]).T
                             b[j][...] = entries[n + j][k]

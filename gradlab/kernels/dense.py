@@ -49,6 +49,8 @@ SOFTMAX_MAX_CLASSES = 48
 ACTIVATIONS = ("identity", "relu", "tanh", "logistic")
 OUTPUTS = ("softmax", "logistic", "identity", "exp")
 _NO_WEIGHT = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}
+#: the fused backward loop of each non-identity activation (lazy kernels: nothing compiles at import)
+_BACKWARD_LOOPS = {"relu": L.relu_backward_sum, "tanh": L.tanh_backward_sum, "logistic": L.logistic_backward_sum}
 
 
 _ONES: dict[np.dtype, np.ndarray] = {}
@@ -128,9 +130,8 @@ def act_backward_(d: np.ndarray, a: np.ndarray, act: str, gb: np.ndarray, numba:
     >>> act_backward_(d, np.array([[0.5, 0.0]]), "logistic", gb); d
     array([[0.25, 0.  ]])
     """
-    if act != "identity" and _numba(numba, d.size):
-        loop = {"relu": L.relu_backward_sum, "tanh": L.tanh_backward_sum, "logistic": L.logistic_backward_sum}
-        loop[act](d, a, gb)
+    if act in _BACKWARD_LOOPS and _numba(numba, d.size):  # identity and unknown names: the twin (which checks)
+        _BACKWARD_LOOPS[act](d, a, gb)
     else:
         act_backward_numpy(d, a, act, gb)
 

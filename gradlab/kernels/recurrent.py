@@ -48,6 +48,8 @@ GRU_THRESHOLD = 2048
 
 
 _LOOPS: Any = None
+#: lstm_forward_step's stand-in for an absent ``h_next`` (strided as the real one, never written), one per dtype
+_NO_NEXT = {np.dtype(t): np.empty((2, 2), dtype=t)[:, :1] for t in (np.float32, np.float64)}
 
 
 def loops_wanted(xp: Any, dtype: Any, size: int, threshold: int) -> bool:
@@ -133,7 +135,7 @@ def lstm_forward_step(g: Any, c_prev: Any, c: Any, h_out: Any, h_next: Any = Non
         m, k = np.empty_like(g), np.empty_like(c)
     has_next = h_next is not None
     if not has_next:  # a strided stand-in (never written), so that numba compiles one version of the loop
-        h_next = np.empty((2, 2), dtype=g.dtype)[:, :1]
+        h_next = _NO_NEXT[g.dtype]
     _loops().lstm_forward(g, c_prev, c, m, k, h_out, h_next, has_next)
 
 
