@@ -224,10 +224,7 @@ class TensorExtra:
             return index_put(zeros, (rows, cols), self)
         if self.ndim != 2:
             raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {self.ndim}-D")
-        r, c = self.shape
-        k = builtins.max(0, builtins.min(r + builtins.min(diagonal, 0), c - builtins.max(diagonal, 0)))
-        rows = np.arange(k) + builtins.max(-diagonal, 0)
-        return self[rows, rows + diagonal]
+        return self.diagonal(diagonal)
 
     # ---- shape -----------------------------------------------------------------------------------------------------
     def unflatten(self, dim: int, sizes: Any) -> Any:
