@@ -22,6 +22,16 @@ def _tensor(x: Any) -> Any:
     return Tensor
 
 
+def _unary(name: str) -> Any:
+    """The method applying ``unary_more.UNARY[name]`` to the tensor made floating."""
+    def method(self: Any) -> Any:
+        return U.UNARY[name].apply(self._floating())
+
+    method.__name__ = name
+    method.__qualname__ = f"TensorExtra.{name}"
+    return method
+
+
 class TensorExtra:
     """Methods mixed into ``Tensor``.
 
@@ -52,32 +62,8 @@ class TensorExtra:
     def reciprocal(self) -> Any:
         return 1.0 / self._floating()
 
-    def expm1(self) -> Any:
-        return U.UNARY["expm1"].apply(self._floating())
-
-    def log2(self) -> Any:
-        return U.UNARY["log2"].apply(self._floating())
-
-    def tan(self) -> Any:
-        return U.UNARY["tan"].apply(self._floating())
-
-    def asin(self) -> Any:
-        return U.UNARY["asin"].apply(self._floating())
-
-    def acos(self) -> Any:
-        return U.UNARY["acos"].apply(self._floating())
-
-    def atan(self) -> Any:
-        return U.UNARY["atan"].apply(self._floating())
-
-    def sinh(self) -> Any:
-        return U.UNARY["sinh"].apply(self._floating())
-
-    def cosh(self) -> Any:
-        return U.UNARY["cosh"].apply(self._floating())
-
-    def erf(self) -> Any:
-        return U.UNARY["erf"].apply(self._floating())
+    expm1, log2, tan, asin, acos, atan, sinh, cosh, erf = (
+        _unary(n) for n in ("expm1", "log2", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf"))
 
     arcsin, arccos, arctan = asin, acos, atan
 
