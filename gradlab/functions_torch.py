@@ -10,7 +10,10 @@ The maths ones (``outer``, ``rsqrt``, ``log_softmax``, ``median`` ...) are in ``
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
+
+from gradlab.functions import _t
 
 __all__ = [
     "is_tensor", "is_floating_point", "numel", "meshgrid", "hstack", "vstack", "dstack", "column_stack",
@@ -20,12 +23,6 @@ __all__ = [
     "isclose", "equal", "all", "any", "logical_not", "logical_and", "logical_or", "logical_xor", "isinf", "isnan",
     "isfinite",
 ]
-
-
-def _t(x: Any) -> Any:
-    from gradlab.tensor import Tensor, as_array
-
-    return x if isinstance(x, Tensor) else Tensor._make(as_array(x), False)
 
 
 def is_tensor(obj: Any) -> bool:
@@ -223,18 +220,23 @@ def initial_seed() -> int:
     return int(default_generator.initial_seed() or 0)
 
 
-def _method(name: str, call: str, *output: str) -> Any:
+def _method_function(module: str, name: str, call: str, *output: str) -> Any:
     """The function form of the Tensor method ``name``, its docstring's example ``call`` printing ``output``.
 
-    (Defined in each functions_torch* module: doctest collects a function only from the module it was made in.)
+    ``module`` (the caller's ``__name__``) becomes the function's ``__module__``, so that doctest collects its
+    example from the module that exports it.
     """
     def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(_t(input), name)(*args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = module
     fn.__doc__ = "\n".join([f"``input.{name}(...)`` as a function, as ``torch.{name}``.", "",
                             ">>> import gradlab", f">>> {call}", *output, ""])
     return fn
+
+
+_method = partial(_method_function, __name__)
 
 
 unflatten = _method("unflatten", "gradlab.unflatten(gradlab.zeros(6), 0, (2, 3)).shape", "gradlab.Size([2, 3])")

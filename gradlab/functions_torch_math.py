@@ -9,7 +9,11 @@
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
+
+from gradlab.functions import _t
+from gradlab.functions_torch import _method_function
 
 __all__ = [
     "outer", "dot", "diag", "addmm", "trace", "rsqrt", "reciprocal", "expm1", "log2", "exp2", "square", "clamp_min",
@@ -17,12 +21,6 @@ __all__ = [
     "hypot", "logit", "xlogy", "lerp", "addcmul", "addcdiv", "nan_to_num", "prod", "cumprod", "median", "amax",
     "amin", "std_mean", "var_mean",
 ]
-
-
-def _t(x: Any) -> Any:
-    from gradlab.tensor import Tensor, as_array
-
-    return x if isinstance(x, Tensor) else Tensor._make(as_array(x), False)
 
 
 def clip(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
@@ -80,18 +78,7 @@ def var_mean(input: Any, dim: Any = None, *, correction: Any = 1, keepdim: bool 
     return x.var(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
 
 
-def _method(name: str, call: str, *output: str) -> Any:
-    """The function form of the Tensor method ``name``, its docstring's example ``call`` printing ``output``.
-
-    (Defined in each functions_torch* module: doctest collects a function only from the module it was made in.)
-    """
-    def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
-        return getattr(_t(input), name)(*args, **kwargs)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = "\n".join([f"``input.{name}(...)`` as a function, as ``torch.{name}``.", "",
-                            ">>> import gradlab", f">>> {call}", *output, ""])
-    return fn
+_method = partial(_method_function, __name__)
 
 
 outer = _method("outer", "gradlab.outer(gradlab.tensor([1, 2]), gradlab.tensor([1, 10]))",

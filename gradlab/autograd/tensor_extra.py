@@ -22,6 +22,16 @@ def _tensor(x: Any) -> Any:
     return Tensor
 
 
+def _unary(name: str) -> Any:
+    """The method applying ``unary_more.UNARY[name]`` to the tensor made floating."""
+    def method(self: Any) -> Any:
+        return U.UNARY[name].apply(self._floating())
+
+    method.__name__ = name
+    method.__qualname__ = f"TensorExtra.{name}"
+    return method
+
+
 class TensorExtra:
     """Methods mixed into ``Tensor``.
 
@@ -52,32 +62,8 @@ class TensorExtra:
     def reciprocal(self) -> Any:
         return 1.0 / self._floating()
 
-    def expm1(self) -> Any:
-        return U.UNARY["expm1"].apply(self._floating())
-
-    def log2(self) -> Any:
-        return U.UNARY["log2"].apply(self._floating())
-
-    def tan(self) -> Any:
-        return U.UNARY["tan"].apply(self._floating())
-
-    def asin(self) -> Any:
-        return U.UNARY["asin"].apply(self._floating())
-
-    def acos(self) -> Any:
-        return U.UNARY["acos"].apply(self._floating())
-
-    def atan(self) -> Any:
-        return U.UNARY["atan"].apply(self._floating())
-
-    def sinh(self) -> Any:
-        return U.UNARY["sinh"].apply(self._floating())
-
-    def cosh(self) -> Any:
-        return U.UNARY["cosh"].apply(self._floating())
-
-    def erf(self) -> Any:
-        return U.UNARY["erf"].apply(self._floating())
+    expm1, log2, tan, asin, acos, atan, sinh, cosh, erf = (
+        _unary(n) for n in ("expm1", "log2", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf"))
 
     arcsin, arccos, arctan = asin, acos, atan
 
@@ -224,10 +210,7 @@ class TensorExtra:
             return index_put(zeros, (rows, cols), self)
         if self.ndim != 2:
             raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {self.ndim}-D")
-        r, c = self.shape
-        k = builtins.max(0, builtins.min(r + builtins.min(diagonal, 0), c - builtins.max(diagonal, 0)))
-        rows = np.arange(k) + builtins.max(-diagonal, 0)
-        return self[rows, rows + diagonal]
+        return self.diagonal(diagonal)
 
     # ---- shape -----------------------------------------------------------------------------------------------------
     def unflatten(self, dim: int, sizes: Any) -> Any:

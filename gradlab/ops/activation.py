@@ -7,6 +7,7 @@ import numpy as np
 
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
+from gradlab.ops.unary_more import erf
 
 __all__ = ["softplus0", "stable_sigmoid", "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU"]
 
@@ -162,10 +163,6 @@ class GELU(Function):
             t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             ctx.t = t
             return 0.5 * x * (1 + t)
-        if xp is np:
-            from scipy.special import erf
-        else:
-            from cupyx.scipy.special import erf
         cdf = (0.5 * (1 + erf(x * _INV_SQRT_2))).astype(x.dtype, copy=False)
         ctx.cdf = cdf
         return x * cdf
