@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCH))
+sys.path.append(str(BENCH))  # after everything else: shadows nothing
 
 from gemm_floor import flops, replay_step, signature  # noqa: E402
 from gemm_record import blasable, layout, rebuild  # noqa: E402
