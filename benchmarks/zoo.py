@@ -3,6 +3,7 @@
     python benchmarks/zoo.py                       # every row at the recipes (long on 2 cores)
     python benchmarks/zoo.py --only vae --epochs 3 # one row, a shorter run
     python benchmarks/zoo.py --quick               # smoke run: 1 epoch on 6,000 images everywhere
+    OMP_NUM_THREADS=1 python benchmarks/zoo.py --only gan --gan dcgan   # on a busy machine: one thread each
 
 Rows (``--only`` takes a comma-separated subset):
 
