@@ -3,16 +3,19 @@
     python benchmarks/zoo.py                       # every row at the recipes (long on 2 cores)
     python benchmarks/zoo.py --only vae --epochs 3 # one row, a shorter run
     python benchmarks/zoo.py --quick               # smoke run: 1 epoch on 6,000 images everywhere
+    OMP_NUM_THREADS=1 python benchmarks/zoo.py --only gan --gan dcgan   # on a busy machine: one thread each
 
 Rows (``--only`` takes a comma-separated subset):
 
 * ``vae``: VAE 784-400-20 (ReLU, Bernoulli decoder, Adam 1e-3, batch 128): test negative ELBO (nats per image, one
   reparameterised sample per image) and the median per-epoch time ratio gradlab / torch (each library trains in
   its own process, one after the other; epoch i of one against epoch i of the other).
-* ``gan``: the MLP GAN (z 64 -> 256 -> 512 -> 784; D mirrored; Adam 2e-4, betas (0.5, 0.999), batch 64) in both
+* ``gan``: ``--gan dcgan`` (default): the DCGAN of ``GAN(kind="dcgan")``, channels (64, 32), z 100, batch 64, 10
+  epochs (``benchmarks/zoo_gan.py`` has both sides); ``--gan mlp``: the MLP GAN (z 64 -> 256 -> 512 -> 784; D
+  mirrored; batch 64, 20 epochs). Adam 2e-4, betas (0.5, 0.999), non-saturating BCE, pixels in [-1, 1], in both
   libraries; 1,000 samples of each judged by a LeNet-5 trained here with gradlab on MNIST in [0, 1]: the share
   classified with confidence > 0.9, the smallest class share, and the Frechet distance of the LeNet's penultimate
-  (84-d) features to the test set's.
+  (84-d) features to the test set's. The first 100 samples go to ``results/zoo-gan-<kind>-<lib>.png``.
 * ``attacks``: the same LeNet-5 weights under FGSM and PGD (10 steps, alpha 2.5 eps / 10, random start) at
   epsilon 0 ... 0.3 on 1,000 test digits, gradlab vs torch accuracy; then a LeNet-5 trained with gradlab's
   ``AdversarialTraining('fgsm', 0.1)`` callback, evaluated under FGSM at 0.1.
@@ -274,10 +277,19 @@ def _gradlab_ae(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _dcgan(lib: str) -> Any:
+    def work(args: dict[str, Any]) -> dict[str, Any]:
+        import zoo_gan  # benchmarks/ is on the path when this file runs as a script
+
+        return (zoo_gan.gradlab_dcgan if lib == "gradlab" else zoo_gan.torch_dcgan)(args)
+    return work
+
+
 WORKERS = {("vae", "torch"): _torch_vae, ("vae", "gradlab"): _gradlab_vae, ("gan", "torch"): _torch_gan,
            ("gan", "gradlab"): _gradlab_gan, ("judge", "gradlab"): _gradlab_judge,
            ("attacks", "torch"): _torch_attacks, ("attacks", "gradlab"): _gradlab_attacks,
-           ("advtrain", "gradlab"): _gradlab_advtrain, ("ae", "gradlab"): _gradlab_ae}
+           ("advtrain", "gradlab"): _gradlab_advtrain, ("ae", "gradlab"): _gradlab_ae,
+           ("dcgan", "gradlab"): _dcgan("gradlab"), ("dcgan", "torch"): _dcgan("torch")}
 
 
 def _run(task: str, lib: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -333,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="training images (default all 60,000)")
     p.add_argument("--quick", action="store_true", help="1 epoch on 6,000 images")
     p.add_argument("--judge", metavar="PATH", help="LeNet-5 weights to judge with (no training)")
+    p.add_argument("--gan", choices=("dcgan", "mlp"), default="dcgan", help="the GAN row's networks")
     args = p.parse_args(argv)
     rows = args.only.split(",")
     limit = 6000 if args.quick else args.limit
@@ -363,14 +376,25 @@ def main(argv: list[str] | None = None) -> int:
         j = _run("judge", "gradlab", {"epochs": ep(3), "limit": limit, "weights": weights})
         say(f"LeNet-5 judge (gradlab, {ep(3)} epochs, pixels in [0, 1]): test accuracy {j['test_accuracy']:.4f}")
     if "gan" in rows:
-        e = ep(20)
+        from gradlab.train.pictures import save_image_grid
+
+        e = ep(10 if args.gan == "dcgan" else 20)
         xt, _ = _mnist(False)
+        from zoo_gan import DCGAN_BATCH, DCGAN_CHANNELS, DCGAN_LATENT
+
+        name = (f"DCGAN {DCGAN_CHANNELS}, z {DCGAN_LATENT}, batch {DCGAN_BATCH}" if args.gan == "dcgan"
+                else "GAN (MLP)")
         for lib in ("gradlab", "torch"):
-            r = _run("gan", lib, {"seed": 0, "epochs": e, "limit": limit, "samples": str(tmp / f"{lib}.npy")})
-            s = _judge(weights, np.load(tmp / f"{lib}.npy"), xt)
-            say(f"GAN (MLP) {lib}, {e} epochs ({np.median(r['epoch_times']):.1f}s/epoch): {s['confident']:.1%} of "
+            r = _run("gan" if args.gan == "mlp" else "dcgan", lib,
+                     {"seed": 0, "epochs": e, "limit": limit, "samples": str(tmp / f"{lib}.npy")})
+            samples = np.load(tmp / f"{lib}.npy")
+            s = _judge(weights, samples, xt)
+            grid = save_image_grid(samples[:100], HERE / "results" / f"zoo-gan-{args.gan}-{lib}.png", ncols=10,
+                                   title=f"{name}, {lib}, {e} epochs")
+            say(f"{name} {lib}, {e} epochs ({np.median(r['epoch_times']):.1f}s/epoch): {s['confident']:.1%} of "
                 f"1000 samples with confidence > 0.9, smallest class {s['min_class_share']:.1%}, FID(LeNet-84) "
-                f"{s['fid']:.2f}")
+                f"{s['fid']:.2f}" + (f"; last epoch d_loss {r['d_loss'][-1]:.3f}, g_loss {r['g_loss'][-1]:.3f}"
+                                     if "d_loss" in r else "") + f"; samples {grid}")
     if "attacks" in rows:
         n = 1000
         g = _run("attacks", "gradlab", {"weights": weights, "n": n})

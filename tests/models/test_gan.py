@@ -77,3 +77,67 @@ def test_bad_input() -> None:
         gan(gradlab.zeros(2, 5))
     with pytest.raises(ValueError, match="built for 1x28x28"):
         gan.discriminator(gradlab.zeros(2, 1, 32, 32))
+
+
+def _torch_dcgan(torch, latent: int, c0: int, c1: int, q: int):
+    nn = torch.nn
+    g = nn.Sequential(nn.Linear(latent, c0 * q * q, bias=False), nn.BatchNorm1d(c0 * q * q), nn.ReLU(),
+                      nn.Unflatten(1, (c0, q, q)), nn.ConvTranspose2d(c0, c1, 4, 2, 1, bias=False),
+                      nn.BatchNorm2d(c1), nn.ReLU(), nn.ConvTranspose2d(c1, 1, 4, 2, 1), nn.Tanh())
+    d = nn.Sequential(nn.Conv2d(1, c1, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(c1, c0, 4, 2, 1, bias=False),
+                      nn.BatchNorm2d(c0), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(c0 * q * q, 1))
+    return g, d
+
+
+def _copy_into(torch, gan: GAN, g, d) -> None:
+    state = {k: to_numpy(v) for k, v in gan.state_dict().items()}
+    for net, prefix in ((g, "generator."), (d, "discriminator.body.")):
+        mine = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        theirs = net.state_dict()
+        assert set(theirs) - {k for k in theirs if k.endswith("num_batches_tracked")} <= set(mine), set(mine)
+        net.load_state_dict({k: torch.from_numpy(np.array(mine[k])).to(v.dtype) if k in mine else v
+                             for k, v in theirs.items()})
+
+
+def test_dcgan_training_step_matches_torch(torch) -> None:
+    # train_gan's loop (D on real and fake separately, then G on the same fakes; two Adams) against the same loop
+    # in torch from the same weights, noise and batch order: every weight and BatchNorm statistic must agree
+    gradlab.manual_seed(0)
+    latent, c0, c1, n, batch = 5, 6, 4, 16, 8
+    gan = GAN(latent_dim=latent, kind="dcgan", input_shape=(1, 8, 8), channels=(c0, c1))
+    g, d = _torch_dcgan(torch, latent, c0, c1, 2)
+    _copy_into(torch, gan, g, d)
+    x = np.random.default_rng(3).random((n, 1, 8, 8)).astype(np.float32)
+    noise_gen = gradlab.Generator(1)  # train_gan draws its noise from Generator(seed + 1)
+    zs = [to_torch(gradlab.randn(batch, latent, generator=noise_gen)) for _ in range(n // batch)]
+    order = np.random.default_rng(0).permutation(n)
+    hist = train_gan(gan, x, epochs=1, batch_size=batch, lr=1e-3, seed=0)
+    og = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    od = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    xt = torch.from_numpy(x * 2 - 1)
+    d_losses = []
+    for b, z in enumerate(zs):
+        real = xt[torch.from_numpy(order[b * batch:(b + 1) * batch])]
+        fake = g(z)
+        rl, fl = d(real).view(-1), d(fake.detach()).view(-1)
+        dl = bce(rl, torch.ones_like(rl)) + bce(fl, torch.zeros_like(fl))
+        od.zero_grad()
+        dl.backward()
+        od.step()
+        gl = d(fake).view(-1)
+        gl = bce(gl, torch.ones_like(gl))
+        og.zero_grad()
+        gl.backward()
+        og.step()
+        d_losses.append(dl.item())
+    assert_close(hist.history["d_loss"][0], float(np.mean(d_losses)), rtol=1e-5, atol=1e-6)
+    state = {k: to_numpy(v) for k, v in gan.state_dict().items()}
+    for net, prefix in ((g, "generator."), (d, "discriminator.body.")):
+        for k, v in net.state_dict().items():
+            if not k.endswith("num_batches_tracked"):
+                assert_close(state[prefix + k], v.detach().numpy(), rtol=1e-4, atol=1e-5)
+    z = gan.noise(4, seed=2)
+    g.eval()
+    with torch.no_grad():
+        assert_close(to_numpy(gan.sample(4, z=z)), ((g(to_torch(z)) + 1) / 2).numpy(), rtol=1e-4, atol=1e-5)
