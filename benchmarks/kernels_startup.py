@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["FAMILIES", "fresh", "measure", "main"]
+__all__ = ["FAMILIES", "fresh", "measure", "report", "main"]
 
 REPO = Path(__file__).resolve().parent.parent
 FAMILIES = ("optim", "dense", "softmax-ce", "rnn", "conv", "norm", "all")
@@ -138,17 +138,12 @@ def measure(roots: list[Path], families: list[str], runs: int) -> dict:
     return med
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--family", choices=FAMILIES, action="append", help="default: all of them")
-    parser.add_argument("--roots", nargs="+", type=Path, default=[REPO], help="checkouts to compare")
-    args = parser.parse_args(argv)
-    roots = [p.resolve() for p in args.roots]
-    families = args.family or list(FAMILIES)
+def report(roots: list[Path], families: list[str], runs: int) -> str:
+    """Measure and return the markdown table (one block of rows per checkout)."""
+    roots = [p.resolve() for p in roots]
     load0 = os.getloadavg()[0]
-    med = measure(roots, families, args.runs)
-    lines = [f"Kernel start-up, fresh processes, medians of {args.runs}; load average {load0:.2f} at the start, "
+    med = measure(roots, families, runs)
+    lines = [f"Kernel start-up, fresh processes, medians of {runs}; load average {load0:.2f} at the start, "
              f"{os.getloadavg()[0]:.2f} at the end (wall s / CPU s)", "",
              "| checkout | measure | uncached | cached |", "| --- | --- | ---: | ---: |"]
     for root in roots:
@@ -159,7 +154,16 @@ def main(argv: list[str] | None = None) -> int:
             unc, cac = med[(str(root), fam, "uncached")], med[(str(root), fam, "cached")]
             lines.append(f"| {root} | first use: {fam} | {unc['wall']:.3f} / {unc['cpu']:.3f} | "
                          f"{cac['wall']:.3f} / {cac['cpu']:.3f} |")
-    print("\n".join(lines))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--family", choices=FAMILIES, action="append", help="default: all of them")
+    parser.add_argument("--roots", nargs="+", type=Path, default=[REPO], help="checkouts to compare")
+    args = parser.parse_args(argv)
+    print(report(args.roots, args.family or list(FAMILIES), args.runs))
     return 0
 
 
