@@ -13,7 +13,9 @@ before timing.
 
 Start-up: a fresh process imports gradlab and times its first kernel call (Adam, float32, forced to numba: importing
 numba and compiling, or loading the compiled code), with ``NUMBA_CACHE_DIR`` an empty temporary folder (uncached) and
-then the same folder again (cached); then the first calls of SGD and RMSprop. Medians of ``--startup-runs``.
+then the same folder again (cached); then the first calls of SGD and RMSprop. Medians of ``--startup-runs``. Then
+issue 19's start-up target in its own words (``import gradlab`` with numba installed and hidden; first use of each
+kernel family, uncached and cached; numba's own floor): :mod:`kernels_startup`, also runnable alone.
 Results go to stdout as markdown and to ``benchmarks/results/kernels.md``.
 """
 from __future__ import annotations
@@ -160,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             "| --- | ---: | ---: | ---: |",
             *(f"| {k} | {v['import_ms']:.0f} | {v['first_ms']:.0f} | {v['others_ms']:.0f} |" for k, v in s.items()),
         ]))
+        from kernels_startup import FAMILIES, report  # benchmarks/ is on sys.path when run as a script
+
+        parts.append(report([REPO], list(FAMILIES), args.startup_runs))
     header = (f"Optimizer kernels, {datetime.datetime.now():%Y-%m-%d %H:%M}, {platform.machine()}, python "
               f"{platform.python_version()}, float32, {args.rounds} rounds x {args.steps} steps; load average "
               f"{os.getloadavg()[0]:.2f} at the end")

@@ -39,8 +39,7 @@ _A9, _A11, _A13 = -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355
 _B0, _B2, _B4, _B6 = 4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06
 
 
-@_jit
-def tanh_approx(x: Any) -> Any:
+def _tanh_rational(x: Any) -> Any:
     """tanh of a float32 scalar as a rational function (within 8 ulp of ``np.tanh``); vectorises in a loop."""
     f = np.float32
     clamp = f(7.90531110763549805)
@@ -52,6 +51,12 @@ def tanh_approx(x: Any) -> Any:
     return x if abs(x) < f(0.0004) else p / q
 
 
+#: the rational tanh compiled on its own (for direct calls); the loops do not call this dispatcher: act_tanh's
+#: overload hands numba the plain function, which compiles it into each loop (calling the dispatcher from the
+#: overload cost one more numba compile, ~0.15 s CPU, on every uncached first use of the float32 loops)
+tanh_approx = _jit(_tanh_rational)
+
+
 def act_tanh(x: Any) -> Any:
     """The loops' tanh: :func:`tanh_approx` for float32, ``np.tanh`` for float64 (chosen when numba compiles)."""
     return np.tanh(x)
@@ -61,13 +66,10 @@ if numba is not None:
 
     @numba.extending.overload(act_tanh, jit_options={"error_model": "numpy"})
     def _act_tanh_overload(x: Any) -> Any:
-        def approx(x: Any) -> Any:
-            return tanh_approx(x)
-
         def exact(x: Any) -> Any:
             return np.tanh(x)
 
-        return approx if x == numba.types.float32 else exact
+        return _tanh_rational if x == numba.types.float32 else exact
 
 
 @_jit
