@@ -181,3 +181,19 @@ def test_reductions_indices_and_stacking_added_last_match_torch(torch) -> None:
     assert gradlab.flipud(g).tolist() == torch.flipud(t).tolist()
     s = gradlab.seed()
     assert gradlab.initial_seed() == s
+
+
+def test_atan2_at_the_origin_and_signed_zeros_matches_torch(torch) -> None:
+    """atan2(0, 0) is 0 and the signs of zeros pick the half-turn, forward and gradient, as in torch."""
+    y = np.array([0.0, -0.0, 0.0, -0.0, 1.0, -1.0], dtype=np.float32)
+    x = np.array([0.0, 0.0, -0.0, -0.0, 0.0, -1.0], dtype=np.float32)
+    gy, gx = gradlab.tensor(y, requires_grad=True), gradlab.tensor(x, requires_grad=True)
+    ty, tx = torch.tensor(y, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = gradlab.atan2(gy, gx), torch.atan2(ty, tx)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(out.detach().numpy()), np.signbit(ref.detach().numpy()))
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_array_equal(gy.grad.numpy(), ty.grad.numpy())
+    np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())
+    assert out.dtype == gradlab.float32 and gy.grad.dtype == gradlab.float32

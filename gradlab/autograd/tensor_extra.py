@@ -68,11 +68,12 @@ class TensorExtra:
     arcsin, arccos, arctan = asin, acos, atan
 
     def atan2(self, other: Any) -> Any:
-        """The angle of ``(other, self)`` in ``(-pi, pi]`` (``self`` the y coordinate)."""
+        """The angle of the point ``(other, self)`` in ``[-pi, pi]`` (``self`` the y coordinate; 0 at the origin)."""
         y = self._floating()
         x = other if hasattr(other, "_data") else y.new_tensor(other)
-        turn = (y >= 0).to(y.dtype) * (2 * np.pi) - np.pi  # +pi or -pi, added where x < 0
-        return (y / x).atan() + (x < 0).to(y.dtype) * turn
+        common = np.promote_types(y._data.dtype, x._data.dtype) if x._data.dtype.kind == "f" else y._data.dtype
+        y, x = (t if t._data.dtype == common else t.to(common) for t in (y, x))
+        return U.Atan2.apply(y, x)
 
     arctan2 = atan2
 

@@ -1,5 +1,5 @@
 """More elementwise ops with torch's names (``tan``, ``asin``, ``acos``, ``atan``, ``sinh``, ``cosh``, ``erf``,
-``expm1``, ``log2``) and ``Prod``, the product along a dimension with a gradient that stays exact with zeros.
+``expm1``, ``log2``), ``Atan2`` and ``Prod``, the product along a dimension with a gradient that stays exact with zeros.
 
 Each unary op is one ``Function`` built from a table row: the forward array function and the derivative as a
 function of the input and the output.
@@ -21,7 +21,7 @@ import numpy as np
 from gradlab.autograd.function import Context, Function
 from gradlab.backend import get_array_module
 
-__all__ = ["UNARY", "Prod", "Cumprod", "erf"]
+__all__ = ["UNARY", "Atan2", "Prod", "Cumprod", "erf"]
 
 
 def erf(x: Any) -> Any:
@@ -74,6 +74,38 @@ def _make(name: str) -> type[Function]:
 
 
 UNARY: dict[str, type[Function]] = {name: _make(name) for name in _TABLE}
+
+
+class Atan2(Function):
+    """``atan2(y, x)`` with broadcasting: the angle of the point ``(x, y)`` in ``[-pi, pi]`` (numpy's ``arctan2``,
+    so ``atan2(0, 0) = 0`` and the signs of zeros count, as in torch). The gradients are
+    ``x / (x^2 + y^2)`` for ``y`` and ``-y / (x^2 + y^2)`` for ``x``, and 0 at the origin, as in torch.
+
+    >>> Atan2.apply(np.array([1.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0])).tolist()
+    [1.5707963267948966, 3.141592653589793, 0.0]
+    """
+    @staticmethod
+    def forward(ctx: Context, y: Any, x: Any) -> Any:
+        from gradlab.ops.elementwise import broadcasting
+
+        xp = get_array_module(y)
+        out = broadcasting("atan2", xp.arctan2, y, x)
+        ctx.save_for_backward(y, x)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        from gradlab.ops.elementwise import unbroadcast
+
+        y, x = ctx.saved_tensors
+        ny, nx = ctx.needs_input_grad
+        xp = get_array_module(grad)
+        denom = x * x + y * y
+        zero = denom == 0
+        scale = grad / xp.where(zero, 1, denom)
+        scale = xp.where(zero, 0, scale) if zero.any() else scale
+        return (unbroadcast(scale * x, np.shape(y)) if ny else None,
+                unbroadcast(-scale * y, np.shape(x)) if nx else None)
 
 
 class Prod(Function):

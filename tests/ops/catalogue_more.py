@@ -77,6 +77,7 @@ MORE: list[OpCase] = [
     C("addcdiv", "addcdiv", lambda lib, x, a, b: x.addcdiv(a, b, value=-1.5), ((3, 4), (3, 4), (3, 4)),
       ("real", "real", "positive")),
     C("atan2", "atan2", lambda lib, y, x: lib.atan2(y, x), ((3, 4), (3, 4)), avoid=(0.0,)),
+    C("atan2_broadcast", "atan2", lambda lib, y, x: y.atan2(x), ((3, 4), (4,)), avoid=(0.0,)),
     C("hypot", "hypot", lambda lib, a, b: lib.hypot(a, b), ((3, 4), (3, 4)), avoid=(0.0,)),
     C("exp2", "exp2", lambda lib, x: lib.exp2(x), ((3, 4),)),
     C("logit", "logit", lambda lib, x: (x.sigmoid() * 0.9).logit(), ((3, 4),)),
