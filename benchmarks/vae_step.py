@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             med = {k: float(np.median([r[k] for r in rows])) for k in keys}
             other = med["wall"] - med["gemms"]
             print(f"  {lib:8s} " + " ".join(f"{k} {med[k]:.2f}" for k in keys) + f" other {other:.2f}")
+            print(f"  {'':8s} wall per round: " + " ".join(f"{r['wall']:.2f}" for r in rows))
         ratio = {k: float(np.median([g[k] / t[k] for g, t in zip(res["gradlab"], res["torch"])])) for k in keys}
         print("  gradlab/torch " + " ".join(f"{k} {v:.2f}x" for k, v in ratio.items()), flush=True)
     return 0
