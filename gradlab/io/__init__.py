@@ -25,7 +25,7 @@ or hostile file raises ``ValueError`` naming it.
 """
 
 from .atomic import atomic_write_bytes, remove_orphan_temp_files, save_figure
-from .checkpoint import checkpoint_json_path, load_checkpoint, save_checkpoint
+from .checkpoint import checkpoint_json_path, load_checkpoint, remove_stale_tensor_files, save_checkpoint
 from .flatten import flatten_state, unflatten_state
 from .reading import confined_path, open_regular_file
 from .safetensors import load, load_arrays, load_metadata, save
@@ -38,6 +38,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "checkpoint_json_path",
+    "remove_stale_tensor_files",
     "flatten_state",
     "unflatten_state",
     "atomic_write_bytes",

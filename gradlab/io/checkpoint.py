@@ -28,7 +28,10 @@ from .flatten import flatten_state, unflatten_state
 from .reading import confined_path, open_regular_file
 from .safetensors import deserialize_arrays, read_safetensors_bytes, serialize_arrays
 
-__all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_json_path", "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION"]
+__all__ = [
+    "save_checkpoint", "load_checkpoint", "checkpoint_json_path", "remove_stale_tensor_files", "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+]
 
 PathLike = str | os.PathLike
 
@@ -119,14 +122,42 @@ def save_checkpoint(
     text = json.dumps(doc, allow_nan=False, indent=1)
     atomic_write_bytes(json_path, text.encode("utf-8"))
 
+    _remove_tensor_files(json_path, keep=tensor_name)
+    return json_path
+
+
+def _remove_tensor_files(json_path: Path, keep: str) -> list[str]:
+    stem, directory = json_path.stem, json_path.parent
     stale = re.compile(re.escape(stem) + r"\.[0-9a-f]{16}\.safetensors")
-    for old in directory.glob(f"{glob.escape(stem)}.*.safetensors"):  # tensor files of earlier saves, unnamed now
-        if old.name != tensor_name and stale.fullmatch(old.name):
+    removed = []
+    for old in sorted(directory.glob(f"{glob.escape(stem)}.*.safetensors")):  # earlier saves' files, unnamed now
+        if old.name != keep and stale.fullmatch(old.name):
             try:
                 old.unlink()
+                removed.append(old.name)
             except OSError:
                 pass
-    return json_path
+    return removed
+
+
+def remove_stale_tensor_files(path: PathLike) -> list[str]:
+    """Remove the tensor files of earlier saves that the checkpoint at ``path`` no longer names; returns their names.
+
+    :func:`save_checkpoint` removes them itself, but a save killed between replacing the JSON and removing the
+    old file leaves one behind; a resumed run calls this after loading the checkpoint. Only names of the form
+    ``<stem>.<16 hex digits>.safetensors`` are touched, and nothing at all unless the JSON is a valid checkpoint.
+
+    >>> import os, tempfile, gradlab
+    >>> d = os.path.join(tempfile.mkdtemp(), "ckpt")
+    >>> _ = save_checkpoint(d, model_state={"w": gradlab.ones(2)}, optimizer_state=None, epoch=0, rng_state=None)
+    >>> _ = open(os.path.join(d, "checkpoint.0123456789abcdef.safetensors"), "wb").close()
+    >>> remove_stale_tensor_files(d), len(os.listdir(d))
+    (['checkpoint.0123456789abcdef.safetensors'], 2)
+    """
+    json_path = checkpoint_json_path(path)
+    doc = _read_document(json_path, path)
+    _check_document(doc, json_path)
+    return _remove_tensor_files(json_path, keep=doc["tensor_file"])
 
 
 def _read_document(json_path: Path, path: PathLike) -> Any:

@@ -95,6 +95,7 @@ def train_run(out: str | os.PathLike, algo: str = "dqn", env_id: str = "CartPole
         if (agent.algo, agent.env_id) != (algo, env_id):
             raise ValueError(f"{out} holds a {agent.algo} run on {agent.env_id}, not {algo} on {env_id}")
         agent.load_checkpoint(ckpt)
+        gio.remove_stale_tensor_files(ckpt)  # left by a save killed after it replaced the JSON
     else:
         agent = make_agent(algo, env_id, seed, **hyper)
     start_run_folder(out, mode)

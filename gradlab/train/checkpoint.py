@@ -174,6 +174,7 @@ def load_training_checkpoint(path: str | os.PathLike, state: Any) -> int:
     (2, 7, True)
     """
     ck = gio.load_checkpoint(path)
+    gio.remove_stale_tensor_files(path)  # a save killed after its JSON was replaced leaves the old tensor file
     state.model.load_state_dict(ck["model_state"])
     state.optimizer.load_state_dict(ck["optimizer_state"])
     if ck["scheduler_state"] is not None:

@@ -133,3 +133,19 @@ def test_interrupted_checkpoint_save_keeps_previous(tmp_path, problem, monkeypat
 def test_resume_from_missing_checkpoint_errors(tmp_path, problem):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         _run(problem, 2, True, resume=tmp_path / "nothing")
+
+
+def test_resume_of_a_finished_run_removes_a_stale_tensor_file(tmp_path, problem):
+    # a kill between the final save's JSON replace and its removal of the previous tensor file leaves that file;
+    # the resumed run trains no more epochs (so saves nothing) but must still leave the folder as a clean run would
+    ckpt = tmp_path / "ck"
+    _run(problem, 2, True, ckpt=ckpt)
+    clean = sorted(p.name for p in ckpt.iterdir())
+    stale = ckpt / "checkpoint.0123456789abcdef.safetensors"
+    stale.write_bytes(b"old tensors")
+    keep = ckpt / "checkpoint.notahash.safetensors"  # not a name save_checkpoint writes: left alone
+    keep.write_bytes(b"x")
+    _run(problem, 2, True, ckpt=ckpt, resume=ckpt)
+    assert not stale.exists() and keep.exists()
+    keep.unlink()
+    assert sorted(p.name for p in ckpt.iterdir()) == clean
