@@ -136,7 +136,7 @@ def grid_points(n: int, domain: float = DOMAIN) -> np.ndarray:
 
 
 MAX_ABS_VALUE = 1e30  # larger values overflow float32 arithmetic once centred and scaled
-SCALINGS = ("columns", "shared")
+SCALINGS = ("columns", "shared", "standard")
 
 
 @dataclass
@@ -182,7 +182,12 @@ def _column_names(header: list[str] | None) -> tuple[str, str, str]:
 
 def _fit_scaling(pts: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
     """Centre (midpoint of each column's range) and scale so that the points fill ``[-5, 5]`` per column
-    (``columns``) or keep their aspect ratio (``shared``)."""
+    (``columns``) or keep their aspect ratio (``shared``); or standardise each column to mean 0 and standard deviation
+    1 (``standard``, scikit-learn's ``StandardScaler``: the population standard deviation; a constant column is only
+    centred)."""
+    if scaling == "standard":
+        std = pts.std(0)
+        return pts.mean(0), np.where(std > 0, 1.0 / np.where(std > 0, std, 1.0), 1.0)
     lo, hi = pts.min(0), pts.max(0)
     center = lo / 2 + hi / 2
     half = np.maximum(hi / 2 - lo / 2, 0.0)
@@ -198,7 +203,9 @@ def parse_csv(text: Any, problem: str, scaling: str = "columns") -> UploadedData
     Classification labels must be whole numbers: ``0 .. k-1`` (2 <= k <= 6) or ``-1/+1`` (read as 0/1).
     Regression targets are any finite numbers, scaled into ``[-1, 1]`` by their largest magnitude.
     The points are centred and scaled to fill ``[-5, 5]`` in each column (``scaling="columns"``, the default: columns
-    in different units both spread over the plot) or together (``"shared"``: the aspect ratio is kept). Every value
+    in different units both spread over the plot) or together (``"shared"``: the aspect ratio is kept), or
+    standardised (``"standard"``: each column to mean 0 and standard deviation 1, as the course notes prepare inputs;
+    points beyond 6 standard deviations fall outside the plot but still train). Every value
     must be a finite number of magnitude at most 1e30. Raises :class:`SettingsError` naming the first bad line and
     column.
 
@@ -207,6 +214,9 @@ def parse_csv(text: Any, problem: str, scaling: str = "columns") -> UploadedData
     ((4, 2), [0, 1, 1, 0], 2, (5.0, 0.5))
     >>> parse_csv("x1,x2,label\\n0,0,0\\n1,10,1\\n2,0,1\\n0,20,0\\n", "classification", "shared").scale
     (0.5, 0.5)
+    >>> d = parse_csv("x1,x2,label\\n-1,0,0\\n1,10,1\\n-1,0,1\\n1,10,0\\n", "classification", "standard")
+    >>> d.center, d.scale, d.x[:, 1].tolist()
+    ((0.0, 5.0), (1.0, 0.2), [-1.0, 1.0, -1.0, 1.0])
     """
     if not isinstance(text, str):
         raise SettingsError("the CSV upload must be text")
@@ -252,8 +262,9 @@ def parse_csv(text: Any, problem: str, scaling: str = "columns") -> UploadedData
     pts, labels = values[:, :2], values[:, 2]
     center, scale = _fit_scaling(pts, scaling)
     x = ((pts - center) * scale).astype(np.float32)
-    how = "each column centred and scaled to fill the plot" if scaling == "columns" else \
-        "centred and scaled by one factor (aspect ratio kept)"
+    how = {"columns": "each column centred and scaled to fill the plot",
+           "shared": "centred and scaled by one factor (aspect ratio kept)",
+           "standard": "each column standardised to mean 0 and standard deviation 1"}[scaling]
     note = f"{len(data)} points, {how} (x1 \u00d7 {scale[0]:.3g}, x2 \u00d7 {scale[1]:.3g})"
     common: dict[str, Any] = dict(center=(float(center[0]), float(center[1])), scale=(float(scale[0]), float(scale[1])),
                   raw=values, columns=columns)

@@ -76,8 +76,42 @@ def test_one_shared_scale_on_request(client):
     assert np.ptp(shown[:, 0]) > 9 and np.ptp(shown[:, 1]) < 0.6  # the aspect ratio is kept
     assert "aspect ratio kept" in state["csv"]
     ws.send_json({"type": "upload", "csv": _csv(pts, y), "scaling": "stretch"})
-    assert "scaling must be one of columns, shared" in recv(ws, "error")["message"]
+    assert "scaling must be one of columns, shared, standard" in recv(ws, "error")["message"]
     ws.close()
+
+
+def test_standardised_columns_and_the_export_applies_them(client, manager, tmp_path, monkeypatch):
+    ws, hello = connect(client)
+    pts, y = _rows()
+    state = _upload(ws, _csv(pts, y), scaling="standard")
+    assert "standardised to mean 0 and standard deviation 1" in state["csv"]
+    session = manager.get(hello["session"])
+    # the network's inputs are the z-scores of the whole file (StandardScaler's population standard deviation)
+    np.testing.assert_allclose(session.csv.x, (pts - pts.mean(0)) / pts.std(0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(session.csv.center, pts.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(session.csv.scale, 1 / pts.std(0), rtol=1e-12)
+    shown = np.array(state["train"]["x"] + state["test"]["x"]).reshape(-1, 2)
+    np.testing.assert_allclose(np.sort(shown, 0), np.sort(session.csv.x, 0), atol=6e-4)  # shown to 3 decimals
+    ws.send_json({"type": "config", "settings": {"optimizer": "adam", "lr": 0.03, "layers": [4]}})
+    recv(ws, "state")
+    recv(ws, "frame")
+    for _ in range(15):
+        ws.send_json({"type": "step"})
+        frame = recv(ws, "frame")
+    assert frame["epoch"] == 15 and frame["train_acc"] > 0.9, frame
+    ns = _run_snippet(client, hello["session"], tmp_path, monkeypatch)
+    with gradlab.no_grad():
+        logits = session.model(gradlab.from_numpy(feature_matrix(session.csv.x, session.settings["features"])))
+    np.testing.assert_allclose(ns["predict"](pts), 1 / (1 + np.exp(-logits.numpy()[:, 0])), rtol=1e-4, atol=1e-6)
+    ws.close()
+
+
+def test_a_constant_column_is_centred_not_divided_by_zero():
+    from gradlab.playground.data import parse_csv
+
+    d = parse_csv("x1,x2,label\n3,1,0\n3,2,1\n3,3,0\n3,4,1\n", "classification", "standard")
+    assert d.scale[0] == 1.0 and d.center[0] == 3.0 and np.all(d.x[:, 0] == 0)
+    assert np.isfinite(d.x).all()
 
 
 def test_regression_export_restores_the_targets_units(client, manager, tmp_path, monkeypatch):

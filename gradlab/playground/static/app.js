@@ -293,7 +293,7 @@
     if (file.size > limit) { banner("error", `The CSV file is too large (${file.size} bytes; the limit is ${limit}).`); return; }
     const reader = new FileReader();
     reader.onload = () => send({ type: "upload", csv: reader.result, problem: state ? state.settings.problem : "classification",
-      scaling: $("csv-shared").checked ? "shared" : "columns" });
+      scaling: $("csv-scaling").value });
     reader.readAsText(file);
     e.target.value = "";
   };
