@@ -136,7 +136,10 @@ def grid_points(n: int, domain: float = DOMAIN) -> np.ndarray:
 
 
 MAX_ABS_VALUE = 1e30  # larger values overflow float32 arithmetic once centred and scaled
-SCALINGS = ("columns", "shared", "standard")
+_SCALING_NOTES = {"columns": "each column centred and scaled to fill the plot",
+                  "shared": "centred and scaled by one factor (aspect ratio kept)",
+                  "standard": "each column standardised to mean 0 and standard deviation 1"}
+SCALINGS = tuple(_SCALING_NOTES)
 
 
 @dataclass
@@ -262,9 +265,7 @@ def parse_csv(text: Any, problem: str, scaling: str = "columns") -> UploadedData
     pts, labels = values[:, :2], values[:, 2]
     center, scale = _fit_scaling(pts, scaling)
     x = ((pts - center) * scale).astype(np.float32)
-    how = {"columns": "each column centred and scaled to fill the plot",
-           "shared": "centred and scaled by one factor (aspect ratio kept)",
-           "standard": "each column standardised to mean 0 and standard deviation 1"}[scaling]
+    how = _SCALING_NOTES[scaling]
     note = f"{len(data)} points, {how} (x1 \u00d7 {scale[0]:.3g}, x2 \u00d7 {scale[1]:.3g})"
     common: dict[str, Any] = dict(center=(float(center[0]), float(center[1])), scale=(float(scale[0]), float(scale[1])),
                   raw=values, columns=columns)
